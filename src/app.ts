@@ -1,0 +1,111 @@
+// Builds the Express application from its dependencies. Nothing here reads the environment or opens
+// connections: server.ts and the tests pass in what they want, so tests run the real app on their own database.
+import { randomUUID } from "node:crypto";
+import path from "node:path";
+import connectPgSimple from "connect-pg-simple";
+import express from "express";
+import session from "express-session";
+import { pinoHttp } from "pino-http";
+import { csrfProtection } from "./auth/csrf";
+import { createPassport } from "./auth/passport";
+import type { Config } from "./config";
+import type { Database } from "./db/client";
+import { projectRoot } from "./db/migrate";
+import type { Logger } from "./lib/logger";
+import { adminSummaryRoutes } from "./routes/admin/summary";
+import { authRoutes } from "./routes/core/auth";
+import { healthRoutes } from "./routes/core/health";
+import { clubRoutes } from "./routes/orgs/club";
+import { dashboardRoutes } from "./routes/players/dashboard";
+import { errorHandler, notFoundHandler } from "./web/error-handler";
+import { flashMiddleware } from "./web/flash";
+import { templateLocals } from "./web/locals";
+import { securityHeaders } from "./web/security";
+import { setupViews } from "./web/views";
+
+export interface AppDeps {
+  config: Config;
+  database: Database;
+  logger: Logger;
+  sessionSecret: string;
+}
+
+/** Paths that authenticate themselves another way (a signature) and so skip CSRF. */
+export const CSRF_EXEMPT = ["/payments/stripe-webhook"];
+
+const BODY_LIMIT = "100kb";
+
+function staticFrom(dir: string) {
+  return express.static(dir, { maxAge: "7d", index: false, fallthrough: true });
+}
+
+export function createApp({ config, database, logger, sessionSecret }: AppDeps) {
+  const { prisma: db, pool } = database;
+  const app = express();
+  app.disable("x-powered-by");
+  if (config.TRUST_PROXY) app.set("trust proxy", 1);
+  setupViews(app, { watch: config.NODE_ENV === "development", timeZone: config.TIME_ZONE });
+
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const incoming = req.headers["x-request-id"];
+        const id = typeof incoming === "string" && /^[\w-]{8,64}$/.test(incoming) ? incoming : randomUUID();
+        res.setHeader("X-Request-Id", id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/readyz" },
+    }),
+  );
+  app.use(securityHeaders());
+
+  const nm = path.join(projectRoot, "node_modules");
+  app.use("/static/bootstrap", staticFrom(path.join(nm, "bootstrap", "dist")));
+  app.use("/static/bootstrap-icons", staticFrom(path.join(nm, "bootstrap-icons", "font")));
+  app.use("/static/htmx", staticFrom(path.join(nm, "htmx.org", "dist")));
+  app.use("/static", staticFrom(path.join(projectRoot, "public")));
+  app.use(healthRoutes({ pool }));
+
+  app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 200 }));
+  app.use(express.json({ limit: BODY_LIMIT }));
+
+  const PgStore = connectPgSimple(session);
+  app.use(
+    session({
+      name: "bc.sid",
+      secret: sessionSecret,
+      store: new PgStore({
+        pool,
+        tableName: "session",
+        // The table comes from our migrations. Pruning runs on a timer, which would keep test processes alive.
+        createTableIfMissing: false,
+        pruneSessionInterval: config.NODE_ENV === "test" ? false : 15 * 60,
+      }),
+      resave: false,
+      saveUninitialized: false,
+      rolling: true,
+      cookie: {
+        httpOnly: true,
+        sameSite: "lax",
+        secure: "auto", // Secure whenever the request arrived over HTTPS (behind a proxy: set TRUST_PROXY)
+        maxAge: 8 * 60 * 60 * 1000,
+      },
+    }),
+  );
+  const passport = createPassport(db);
+  app.use(passport.initialize());
+  app.use(passport.session());
+  app.use(csrfProtection(CSRF_EXEMPT));
+  app.use(flashMiddleware);
+  app.use(templateLocals);
+
+  app.use(authRoutes({ db, passport, config }));
+  app.use(dashboardRoutes({ db }));
+  app.use(clubRoutes({ db }));
+  app.use(adminSummaryRoutes({ db }));
+
+  app.use(notFoundHandler);
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,41 @@
+// Route guards. Every route uses one of these: anonymous users are sent to sign in (and brought back after);
+// signed-in users without the right get the 403 page.
+import type { NextFunction, Request, RequestHandler, Response } from "express";
+import { AppError, forbidden } from "../lib/errors";
+import { hasGlobal, hasOrg, type Level } from "../services/roles/permissions";
+
+function wantsHtml(req: Request) {
+  return req.method === "GET" && !req.xhr && req.accepts(["html", "json"]) === "html";
+}
+
+/** Sends anonymous users to /login?next=<this page>; non-page requests get a plain 401. */
+export const requireLogin: RequestHandler = (req: Request, res: Response, next: NextFunction) => {
+  if (req.user) return next();
+  if (wantsHtml(req)) return res.redirect(`/login?next=${encodeURIComponent(req.originalUrl)}`);
+  next(new AppError("NOT_SIGNED_IN", "Please sign in first."));
+};
+
+const then = (check: (req: Request) => boolean, message?: string): RequestHandler[] => [
+  requireLogin,
+  (req, _res, next) => next(check(req) ? undefined : forbidden(message)),
+];
+
+/** Federation finance staff (global payments role). */
+export const requireGlobal = (level: Level) =>
+  then((req) => hasGlobal(req.user!.permissions, level), "This page is for federation finance staff.");
+
+/**
+ * Officers of the organisation named by the route parameter (default `orgId`), or finance staff.
+ * A malformed id is a 404, never a crash.
+ */
+export const requireOrg = (level: Level, param = "orgId") => [
+  requireLogin,
+  (req: Request, _res: Response, next: NextFunction) => {
+    const raw = String(req.params[param] ?? "");
+    const orgId = /^\d{1,9}$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!Number.isInteger(orgId) || orgId <= 0) {
+      return next(new AppError("NOT_FOUND", "That organisation does not exist."));
+    }
+    next(hasOrg(req.user!.permissions, orgId, level) ? undefined : forbidden("This page is for the club's officers."));
+  },
+];

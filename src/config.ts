@@ -1,0 +1,62 @@
+// Configuration is read once, at start-up, from the environment, and validated here so that a mistake stops the
+// app with a message naming the variable rather than failing later in some request.
+import { z } from "zod";
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+function isTimeZone(tz: string) {
+  try {
+    new Intl.DateTimeFormat("en-AU", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// connection URL")
+      .optional(),
+    PORT: z.coerce
+      .number({ message: "must be a whole number" })
+      .int("must be a whole number")
+      .min(1, "must be between 1 and 65535")
+      .max(65535, "must be between 1 and 65535")
+      .default(3000),
+    HOST: z.string().min(1).default("127.0.0.1"),
+    SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+    TIME_ZONE: z.string().refine(isTimeZone, "is not a known IANA time zone").default("Australia/Sydney"),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    TRUST_PROXY: bool.default(false),
+    DATA_DIR: z.string().min(1).default(".data"),
+    DEMO_DATA: bool.default(true),
+    LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+    LOGIN_WINDOW_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
+  })
+  .superRefine((c, ctx) => {
+    if (c.NODE_ENV === "production" && !c.SESSION_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["SESSION_SECRET"], message: "is required in production" });
+    }
+    if (c.NODE_ENV === "production" && !c.DATABASE_URL) {
+      ctx.addIssue({ code: "custom", path: ["DATABASE_URL"], message: "is required in production" });
+    }
+  });
+
+export type Config = z.infer<typeof schema>;
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; throws ConfigError listing every problem, one per line. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // An empty variable (FOO= in .env) means "not set", as most tools treat it.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = schema.safeParse(cleaned);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((i) => `  - ${i.path.join(".") || "(config)"} ${i.message}`);
+  throw new ConfigError(`Configuration error:\n${lines.join("\n")}\nSee .env.example for every setting.`);
+}

@@ -1,0 +1,74 @@
+// Entry point of `npm start`: validate configuration, get a database (the embedded one unless DATABASE_URL is
+// set), apply migrations, add demo data to an empty database, serve, and shut everything down cleanly on
+// Ctrl-C or SIGTERM.
+import type { Server } from "node:http";
+import dotenv from "dotenv";
+import { createApp } from "./app";
+import { ConfigError, loadConfig } from "./config";
+import { connectDatabase } from "./db/client";
+import { migrateDeploy } from "./db/migrate";
+import { type LocalDatabase, localSessionSecret, openLocalDatabase } from "./infra/local-database";
+import { createLogger } from "./lib/logger";
+import { DEMO_LOGINS, seedDemoData } from "./services/demo/seed-demo";
+
+dotenv.config({ quiet: true });
+
+let local: LocalDatabase | null = null;
+
+async function main() {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      process.exit(1);
+    }
+    throw e;
+  }
+  const logger = createLogger(config.LOG_LEVEL);
+  const say = (msg: string) => logger.info(msg);
+
+  let server: Server | null = null;
+  let database: ReturnType<typeof connectDatabase> | null = null;
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal} received: shutting down`);
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    server?.closeAllConnections();
+    await database?.close().catch(() => {});
+    await local?.stop();
+    process.exit();
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+
+  const url = config.DATABASE_URL ?? (local = await openLocalDatabase(config.DATA_DIR, say)).url;
+  await migrateDeploy(url);
+  database = connectDatabase(url);
+  if (config.DEMO_DATA) {
+    const seeded = await seedDemoData(database.prisma);
+    if (seeded) {
+      const lines = DEMO_LOGINS.map((l) => `  ${l.role.padEnd(28)} ${l.email.padEnd(36)} ABF ${l.systemNumber}`);
+      console.log(`\nDemo data added. Every demo login uses the password "${seeded.password}":\n${lines.join("\n")}\n`);
+    }
+  }
+  const sessionSecret = config.SESSION_SECRET ?? localSessionSecret(config.DATA_DIR);
+  const app = createApp({ config, database, logger, sessionSecret });
+  server = app.listen(config.PORT, config.HOST, () => {
+    say(`Bridge Credits is serving on http://${config.HOST === "0.0.0.0" ? "localhost" : config.HOST}:${config.PORT}`);
+  });
+  server.on("error", (err) => {
+    logger.fatal({ err }, "cannot listen");
+    process.exitCode = 1;
+    void shutdown("listen error");
+  });
+}
+
+main().catch(async (err) => {
+  console.error(err instanceof Error ? err.message : err);
+  await local?.stop();
+  process.exit(1);
+});

@@ -1,0 +1,54 @@
+import { z } from "zod";
+import type { Db } from "../../db/client";
+import { conflict } from "../../lib/errors";
+import { parseInput } from "../../lib/validation";
+
+const optionalText = (max: number, label: string) =>
+  z
+    .string()
+    .trim()
+    .max(max, `${label} must be at most ${max} characters.`)
+    .transform((v) => (v === "" ? null : v))
+    .nullish();
+
+export const createOrganisationInput = z.object({
+  clubNumber: z
+    .string({ message: "Club number is required." })
+    .trim()
+    .regex(/^[A-Za-z0-9-]{1,20}$/, "Club number must be 1 to 20 letters, digits or dashes."),
+  name: z
+    .string({ message: "Name is required." })
+    .trim()
+    .min(1, "Name is required.")
+    .max(150, "Name must be at most 150 characters."),
+  type: z.enum(["NATIONAL", "STATE", "CLUB", "OTHER"], { message: "Type must be NATIONAL, STATE, CLUB or OTHER." }).default("CLUB"),
+  addressLine1: optionalText(150, "Address"),
+  addressLine2: optionalText(150, "Address"),
+  suburb: optionalText(80, "Suburb"),
+  state: optionalText(20, "State"),
+  postcode: optionalText(10, "Postcode"),
+  // Banks print BSBs as 062-000; we keep the six digits.
+  bankBsb: z
+    .string()
+    .trim()
+    .transform((v) => v.replace(/[\s-]/g, ""))
+    .pipe(z.string().regex(/^(\d{6})?$/, "BSB must be six digits, e.g. 062-000."))
+    .transform((v) => (v === "" ? null : v))
+    .nullish(),
+  bankAccount: z
+    .string()
+    .trim()
+    .transform((v) => v.replace(/[\s-]/g, ""))
+    .pipe(z.string().regex(/^(\d{4,9})?$/, "Account number must be 4 to 9 digits."))
+    .transform((v) => (v === "" ? null : v))
+    .nullish(),
+  minBalanceAfterSettlementCents: z.bigint().nonnegative("Minimum balance cannot be negative.").default(0n),
+});
+export type CreateOrganisationInput = z.input<typeof createOrganisationInput>;
+
+export async function createOrganisation(db: Db, input: CreateOrganisationInput) {
+  const data = parseInput(createOrganisationInput, input);
+  const existing = await db.organisation.findUnique({ where: { clubNumber: data.clubNumber } });
+  if (existing) throw conflict(`Club number ${data.clubNumber} is already used by ${existing.name}.`);
+  return db.organisation.create({ data });
+}

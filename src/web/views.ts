@@ -1,0 +1,25 @@
+// Nunjucks, with autoescaping on: templates never see raw user input as HTML.
+import path from "node:path";
+import type { Express } from "express";
+import nunjucks from "nunjucks";
+import { projectRoot } from "../db/migrate";
+
+export function setupViews(app: Express, opts: { watch: boolean; timeZone: string }) {
+  const env = nunjucks.configure(path.join(projectRoot, "views"), {
+    autoescape: true,
+    express: app,
+    noCache: opts.watch,
+    throwOnUndefined: false,
+  });
+  env.addGlobal("timeZone", opts.timeZone);
+  env.addFilter("datetime", (d: Date | string | null | undefined) => {
+    if (!d) return "";
+    return new Intl.DateTimeFormat("en-AU", {
+      timeZone: opts.timeZone,
+      dateStyle: "medium",
+      timeStyle: "short",
+    }).format(new Date(d));
+  });
+  app.set("view engine", "njk");
+  return env;
+}
