@@ -36,7 +36,12 @@ const schema = z
     DATA_DIR: z.string().min(1).default(".data"),
     DEMO_DATA: bool.default(true),
     LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
-    LOGIN_WINDOW_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
+    LOGIN_WINDOW_MINUTES: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60)
+      .default(15),
   })
   .superRefine((c, ctx) => {
     if (c.NODE_ENV === "production" && !c.SESSION_SECRET) {

@@ -45,7 +45,8 @@ async function main() {
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
 
-  const url = config.DATABASE_URL ?? (local = await openLocalDatabase(config.DATA_DIR, say)).url;
+  if (!config.DATABASE_URL) local = await openLocalDatabase(config.DATA_DIR, say);
+  const url = config.DATABASE_URL ?? local!.url;
   await migrateDeploy(url);
   database = connectDatabase(url);
   if (config.DEMO_DATA) {

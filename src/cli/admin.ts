@@ -141,7 +141,8 @@ const COMMANDS: Record<string, (db: Db, o: Opts) => Promise<string>> = {
     const user = await getUserByIdentifier(db, need(o, "user"));
     const grants = await db.roleGrant.findMany({ where: { userId: user.id }, include: { organisation: true } });
     const roles = grants.map(
-      (g) => `  payments ${g.level.toLowerCase()}: ${g.organisation ? `${g.organisation.name} (${g.organisation.clubNumber})` : "global"}`,
+      (g) =>
+        `  payments ${g.level.toLowerCase()}: ${g.organisation ? `${g.organisation.name} (${g.organisation.clubNumber})` : "global"}`,
     );
     return [
       `${user.firstName} ${user.lastName}, ABF ${user.systemNumber}, ${user.email}, ${user.isActive ? "active" : "INACTIVE"}`,

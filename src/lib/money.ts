@@ -10,7 +10,10 @@ const AMOUNT = /^(\d{1,12})(?:\.(\d{1,2}))?$/;
  */
 export function parseAmount(raw: unknown, label = "Amount"): bigint {
   if (typeof raw !== "string" && typeof raw !== "number") throw badInput(`${label} is required.`);
-  const text = String(raw).trim().replace(/^\$/, "").replace(/,(?=\d{3}(\D|$))/g, "");
+  const text = String(raw)
+    .trim()
+    .replace(/^\$/, "")
+    .replace(/,(?=\d{3}(\D|$))/g, "");
   if (text === "") throw badInput(`${label} is required.`);
   const m = AMOUNT.exec(text);
   if (!m) {

@@ -16,9 +16,7 @@ function asAppError(err: unknown): AppError | null {
 }
 
 function wantsJson(req: Request) {
-  return (
-    req.xhr || req.is("application/json") === "application/json" || req.accepts(["html", "json"]) === "json"
-  );
+  return req.xhr || req.is("application/json") === "application/json" || req.accepts(["html", "json"]) === "json";
 }
 
 export function notFoundHandler(_req: Request, _res: Response, next: NextFunction) {

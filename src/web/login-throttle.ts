@@ -17,7 +17,11 @@ export function loginThrottles(maxFailures: number, windowMinutes: number, onLim
   const perAccount = rateLimit({
     ...common,
     limit: maxFailures,
-    keyGenerator: (req) => `acct:${String(req.body?.identifier ?? "").trim().toLowerCase().slice(0, 254)}`,
+    keyGenerator: (req) =>
+      `acct:${String(req.body?.identifier ?? "")
+        .trim()
+        .toLowerCase()
+        .slice(0, 254)}`,
   });
   // An address may try a few accounts (a shared club computer), but not sweep through many.
   const perAddress = rateLimit({ ...common, limit: maxFailures * 4 });

@@ -20,6 +20,8 @@ export function setupViews(app: Express, opts: { watch: boolean; timeZone: strin
       timeStyle: "short",
     }).format(new Date(d));
   });
+  // Banks print BSBs as 062-000; we store the six digits.
+  env.addFilter("bsb", (v: string | null | undefined) => (v ? `${v.slice(0, 3)}-${v.slice(3)}` : "NOT SET"));
   app.set("view engine", "njk");
   return env;
 }

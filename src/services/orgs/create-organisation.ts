@@ -21,7 +21,9 @@ export const createOrganisationInput = z.object({
     .trim()
     .min(1, "Name is required.")
     .max(150, "Name must be at most 150 characters."),
-  type: z.enum(["NATIONAL", "STATE", "CLUB", "OTHER"], { message: "Type must be NATIONAL, STATE, CLUB or OTHER." }).default("CLUB"),
+  type: z
+    .enum(["NATIONAL", "STATE", "CLUB", "OTHER"], { message: "Type must be NATIONAL, STATE, CLUB or OTHER." })
+    .default("CLUB"),
   addressLine1: optionalText(150, "Address"),
   addressLine2: optionalText(150, "Address"),
   suburb: optionalText(80, "Suburb"),

@@ -1,0 +1,41 @@
+// Debian's Chromium driven by playwright-core (never a downloaded browser). CI installs the package; on a
+// developer machine without it the browser journeys are skipped with a note, unless CI=true, where a missing
+// browser is a failure.
+import fs from "node:fs";
+import path from "node:path";
+import { type Browser, chromium } from "playwright-core";
+
+const CANDIDATES = [
+  process.env.CHROMIUM_PATH,
+  "/usr/bin/chromium",
+  "/usr/bin/chromium-browser",
+  "/usr/bin/google-chrome",
+];
+
+export const chromiumPath = CANDIDATES.find((p): p is string => !!p && fs.existsSync(p)) ?? null;
+
+export function browserAvailable(): boolean {
+  if (chromiumPath) return true;
+  if (process.env.CI === "true") throw new Error("CI=true but no Chromium found: install Debian's chromium package");
+  console.warn("No Chromium found (set CHROMIUM_PATH or apt-get install chromium): browser journeys skipped.");
+  return false;
+}
+
+// playwright gives every launch a fresh, empty profile of its own.
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath!,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
+
+export const ARTIFACTS = path.resolve(__dirname, "..", "..", "test-artifacts");

@@ -1,0 +1,32 @@
+import { ConfigError, loadConfig } from "../../src/config";
+
+describe("configuration", () => {
+  test("defaults", () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ PORT: 3000, TIME_ZONE: "Australia/Sydney", NODE_ENV: "development", DEMO_DATA: true });
+    expect(c.DATABASE_URL).toBeUndefined();
+  });
+
+  test("every problem is named, one per line", () => {
+    let message = "";
+    try {
+      loadConfig({ PORT: "http", TIME_ZONE: "Mars/Olympus", DATABASE_URL: "mysql://x", SESSION_SECRET: "short" });
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      message = (e as Error).message;
+    }
+    expect(message).toContain("PORT must be a whole number");
+    expect(message).toContain("TIME_ZONE is not a known IANA time zone");
+    expect(message).toContain("DATABASE_URL must be a postgresql:// connection URL");
+    expect(message).toContain("SESSION_SECRET must be at least 32 characters");
+  });
+
+  test("production needs its own database and session secret", () => {
+    expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(/SESSION_SECRET is required in production/);
+    expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(/DATABASE_URL is required in production/);
+  });
+
+  test("empty values count as unset", () => {
+    expect(loadConfig({ PORT: "", DATABASE_URL: "" }).PORT).toBe(3000);
+  });
+});
