@@ -1,9 +1,10 @@
 // The database `npm start` uses when DATABASE_URL is unset: a PostgreSQL cluster kept in the checkout's data
 // folder, so balances survive restarts. If the cluster is already running (another `npm start`, or the operators'
 // CLI while the app runs) we connect to it rather than start a second server on the same folder.
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { canAccess, serverIdentity } from "./postgres/binaries";
 import { startPostgres } from "./postgres/server";
 
 export interface LocalDatabase {
@@ -31,14 +32,31 @@ function runningPort(pgDir: string): number | null {
   return pid > 0 && port > 0 && isAlive(pid) ? port : null;
 }
 
+/**
+ * Where the cluster lives: `<data folder>/pg`, unless we run as root in a folder that the unprivileged database
+ * user cannot reach (a checkout under /root, say). Then it lives under /var/lib/bridge-credits instead, in a folder
+ * named after the checkout's data folder, so each checkout keeps its own data across restarts.
+ */
+function clusterDir(dataDir: string, log: (msg: string) => void): string {
+  const wanted = path.resolve(dataDir, "pg");
+  fs.mkdirSync(path.dirname(wanted), { recursive: true });
+  if (canAccess(serverIdentity(), path.dirname(wanted))) return wanted;
+  const id = createHash("sha256").update(wanted).digest("hex").slice(0, 12);
+  const fallback = path.join("/var/lib/bridge-credits", id, "pg");
+  fs.mkdirSync(path.dirname(fallback), { recursive: true, mode: 0o755 });
+  fs.chmodSync(path.dirname(fallback), 0o755);
+  fs.chmodSync(path.dirname(path.dirname(fallback)), 0o755);
+  log(`${wanted} is not reachable by the database user (nobody); keeping the database in ${fallback} instead`);
+  return fallback;
+}
+
 export async function openLocalDatabase(dataDir: string, log: (msg: string) => void): Promise<LocalDatabase> {
-  const pgDir = path.resolve(dataDir, "pg");
+  const pgDir = clusterDir(dataDir, log);
   const port = runningPort(pgDir);
   if (port) {
     log(`using the PostgreSQL already running on ${pgDir} (port ${port})`);
     return { url: `postgresql://postgres@127.0.0.1:${port}/postgres`, stop: async () => {} };
   }
-  fs.mkdirSync(path.resolve(dataDir), { recursive: true });
   const pg = await startPostgres({ dataDir: pgDir, persistent: true, log });
   log(`embedded PostgreSQL started on 127.0.0.1:${pg.port} (data in ${pgDir})`);
   return { url: pg.url, stop: pg.stop };

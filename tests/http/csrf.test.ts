@@ -12,14 +12,11 @@ describe("CSRF protection", () => {
     const user = await makeUser(t.db);
     const { agent } = await signIn(t.app, user.email);
     const before = await t.db.user.findUniqueOrThrow({ where: { id: user.id } });
-    const res = await agent
-      .post("/change-password")
-      .type("form")
-      .send({
-        currentPassword: PASSWORD,
-        newPassword: "a-brand-new-password",
-        confirmPassword: "a-brand-new-password",
-      });
+    const res = await agent.post("/change-password").type("form").send({
+      currentPassword: PASSWORD,
+      newPassword: "a-brand-new-password",
+      confirmPassword: "a-brand-new-password",
+    });
     expect(res.status).toBe(403);
     expect(res.text).toContain("This form has expired");
     const after = await t.db.user.findUniqueOrThrow({ where: { id: user.id } });

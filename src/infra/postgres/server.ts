@@ -71,7 +71,7 @@ export async function startPostgres({ dataDir, persistent = false, log = () => {
   if (!canAccess(ids, dataDir)) {
     throw new Error(
       `PostgreSQL runs as user nobody here and cannot reach ${dataDir} (a parent folder is private). ` +
-        "Set PGDATA_DIR to a folder it can reach, or DATABASE_URL to use your own server.",
+        "Set DATA_DIR to a folder it can reach, or DATABASE_URL to use your own server.",
     );
   }
   if (existing) {
