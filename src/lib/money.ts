@@ -41,3 +41,38 @@ export function formatMoney(cents: bigint | number): string {
   const s = formatAmount(cents);
   return s.startsWith("-") ? `-$${s.slice(1)}` : `$${s}`;
 }
+
+// Rates are parts per million of the amount: 1 % = 10,000 ppm, 1.35 % = 13,500 ppm, so every percentage the
+// settings allow (up to four decimals) is an exact integer.
+export const PPM_PER_PERCENT = 10_000;
+
+/**
+ * `ppm` parts per million of `cents`, rounded half away from zero to the cent: 2.5 cents → 3, −2.5 → −3.
+ * This is the one rounding rule for fees, refunds and settlements.
+ */
+export function percentOf(cents: bigint, ppm: number): bigint {
+  if (!Number.isInteger(ppm)) throw new RangeError("rate must be a whole number of ppm");
+  const q = cents * BigInt(ppm);
+  const half = 500_000n;
+  return q >= 0n ? (q + half) / 1_000_000n : -((-q + half) / 1_000_000n);
+}
+
+/** "1.35" (percent) → 13500 ppm. At most four decimals, 0 to 100. */
+export function parsePercent(raw: unknown, label = "Percentage"): number {
+  const text = typeof raw === "number" ? String(raw) : typeof raw === "string" ? raw.trim().replace(/%$/, "") : "";
+  if (text === "") throw badInput(`${label} is required.`);
+  const m = /^(\d{1,3})(?:\.(\d{1,4}))?$/.exec(text);
+  if (!m) throw badInput(`${label} must be a number from 0 to 100 with at most four decimals.`);
+  const ppm = Number(m[1]) * PPM_PER_PERCENT + Number((m[2] ?? "").padEnd(4, "0") || "0");
+  if (ppm > 100 * PPM_PER_PERCENT) throw badInput(`${label} cannot be more than 100.`);
+  return ppm;
+}
+
+/** 13500 → "1.35"; 30000 → "3.00". */
+export function formatPercent(ppm: number): string {
+  const whole = Math.trunc(ppm / PPM_PER_PERCENT);
+  const frac = String(ppm % PPM_PER_PERCENT)
+    .padStart(4, "0")
+    .replace(/0{1,2}$/, "");
+  return `${whole}.${frac}`;
+}

@@ -1,5 +1,5 @@
 import { AppError } from "../../src/lib/errors";
-import { formatAmount, formatMoney, parseAmount } from "../../src/lib/money";
+import { formatAmount, formatMoney, formatPercent, parseAmount, parsePercent, percentOf } from "../../src/lib/money";
 
 describe("parseAmount", () => {
   test.each([
@@ -43,4 +43,39 @@ describe("formatting", () => {
     expect(formatAmount(cents)).toBe(plain);
     expect(formatMoney(cents)).toBe(money);
   });
+});
+
+describe("percentOf: half away from zero to the cent", () => {
+  test.each([
+    [10000n, 30000, 300n], // 3 % of $100
+    [50n, 30000, 2n], // 1.5 c → 2 c
+    [-50n, 30000, -2n], // −1.5 c → −2 c
+    [49n, 30000, 1n], // 1.47 c → 1 c
+    [15015n, 13500, 203n], // 1.35 % of $150.15 = 202.7025 c
+    [1n, 500000, 1n], // 0.5 c → 1 c
+    [-1n, 500000, -1n],
+    [0n, 30000, 0n],
+  ])("%s × %s ppm = %s", (cents, ppm, expected) => {
+    expect(percentOf(cents, ppm)).toBe(expected);
+  });
+});
+
+describe("parsePercent / formatPercent", () => {
+  test.each([
+    ["3", 30000, "3.00"],
+    ["2.5", 25000, "2.50"],
+    ["1.35", 13500, "1.35"],
+    ["0.0125", 125, "0.0125"],
+    ["100", 1000000, "100.00"],
+    ["3%", 30000, "3.00"],
+  ])("%s → %s ppm → %s", (text, ppm, shown) => {
+    expect(parsePercent(text)).toBe(ppm);
+    expect(formatPercent(ppm)).toBe(shown);
+  });
+  test.each([["", "required"], ["-1", "from 0 to 100"], ["1.23456", "at most four decimals"], ["101", "more than 100"], ["abc", "from 0 to 100"]])(
+    "rejects %j",
+    (text, message) => {
+      expect(() => parsePercent(text)).toThrow(message);
+    },
+  );
 });

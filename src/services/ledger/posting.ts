@@ -1,0 +1,40 @@
+// The shape of a posting as the ledger engine books it, and of its outcome.
+import type { TransactionType } from "./transaction-types";
+
+export interface EntryInput {
+  accountId: number;
+  /** Signed cents: positive = money into this account. */
+  amountCents: bigint;
+  /** Type shown on this side, when it differs from the posting's (an organisation transfer). */
+  type?: TransactionType;
+  /** Index (in this posting's entries) of the entry whose account is shown as this one's counterparty. */
+  counterparty?: number;
+}
+
+export interface PostingInput {
+  idempotencyKey: string;
+  type: TransactionType;
+  description: string;
+  entries: EntryInput[];
+  actorUserId?: number | null;
+  clubSessionId?: number | null;
+  eventId?: number | null;
+  cardPaymentId?: number | null;
+  /** Only for administrators' adjustments: lets a member or club go below zero. */
+  allowOverdraft?: boolean;
+  /** Booking time; the database clock when omitted. */
+  at?: Date;
+}
+
+export type PostingResult =
+  | { status: "POSTED"; postingId: bigint; balances: { accountId: number; balanceAfterCents: bigint }[] }
+  | { status: "DUPLICATE"; postingId: bigint }
+  | { status: "INSUFFICIENT_FUNDS"; accountId: number; balanceCents: bigint; amountCents: bigint }
+  | { status: "KEY_REUSED"; postingId: bigint }
+  | { status: "INVALID"; reason: string };
+
+export type Booked = Extract<PostingResult, { status: "POSTED" | "DUPLICATE" }>;
+
+export function isBooked(r: PostingResult): r is Booked {
+  return r.status === "POSTED" || r.status === "DUPLICATE";
+}

@@ -1,0 +1,29 @@
+// The original's transaction type vocabulary (reference §1.1). The database refuses any other value.
+export const TRANSACTION_TYPES = [
+  "Transfer Out",
+  "Transfer In",
+  "Auto Top Up",
+  "Manual Top Up",
+  "Club Top Up",
+  "Club Top Up Rev",
+  "Entry to an event",
+  "CC Payment",
+  "Club Payment",
+  "Club Membership",
+  "Member Transfer",
+  "Miscellaneous",
+  "Settlement",
+  "Manual Adjustment",
+  "Org Transfer",
+  "Refund",
+  "Card Refund",
+] as const;
+
+export type TransactionType = (typeof TRANSACTION_TYPES)[number];
+
+export function isTransactionType(v: unknown): v is TransactionType {
+  return typeof v === "string" && (TRANSACTION_TYPES as readonly string[]).includes(v);
+}
+
+/** Types that bring card money into a member's balance. */
+export const TOP_UP_TYPES: TransactionType[] = ["Manual Top Up", "Auto Top Up", "CC Payment"];

@@ -1,0 +1,27 @@
+// The payments module's own callbacks: M2M (a member transfer paid by card: tell both members) and UPP (an IOU
+// was paid: remove it).
+import type { Payments } from "./context";
+
+export function registerBuiltInCallbacks(p: Payments) {
+  p.callbacks.register("UPP", async (payload) => {
+    const id = Number(payload);
+    const { count } = Number.isInteger(id) ? await p.db.iou.deleteMany({ where: { id } }) : { count: 0 };
+    if (count === 0) p.logger.error({ iouId: payload }, "UPP callback: IOU not found (already removed?)");
+  });
+
+  p.callbacks.register("M2M", async (_payload, ctx) => {
+    // Paid from balance, the transfer already told both members; only the card path needs this.
+    if (!ctx.cardPaymentId) return;
+    const card = await p.db.cardPayment.findUnique({ where: { id: ctx.cardPaymentId } });
+    if (!card?.userId || !card.linkedUserId || !card.linkedAmountCents) {
+      p.logger.error({ cardPaymentId: ctx.cardPaymentId }, "M2M callback: card payment is not a member transfer");
+      return;
+    }
+    p.events.emit("memberTransfer", {
+      fromUserId: card.userId,
+      toUserId: card.linkedUserId,
+      amountCents: card.linkedAmountCents,
+      description: card.description,
+    });
+  });
+}

@@ -1,0 +1,69 @@
+// Finance staff adjust a member's or an organisation's balance (reference §3.10, type "Manual Adjustment").
+// The other side is the federation's adjustments account; the administrator is recorded on the posting, and
+// it is the one kind of posting allowed to take a balance below zero. Nobody adjusts their own account.
+import { z } from "zod";
+import { badInput, conflict, forbidden } from "../../lib/errors";
+import { parseInput } from "../../lib/validation";
+import type { Booked } from "../ledger/posting";
+import type { Payments } from "./context";
+
+const MAX_ADJUSTMENT_CENTS = 100_000_000n; // $1,000,000: a typo guard, not a business rule
+
+const common = {
+  amountCents: z
+    .bigint()
+    .refine((v) => v !== 0n, "The amount cannot be zero.")
+    .refine((v) => v <= MAX_ADJUSTMENT_CENTS && v >= -MAX_ADJUSTMENT_CENTS, "The amount is too large."),
+  description: z
+    .string({ message: "A reason is required." })
+    .trim()
+    .min(1, "A reason is required.")
+    .max(200, "The reason must be at most 200 characters."),
+  actorUserId: z.number().int().positive(),
+  idempotencyKey: z.string().min(1).max(150),
+};
+
+const memberInput = z.object({ userId: z.number().int().positive(), ...common });
+const orgInput = z.object({ organisationId: z.number().int().positive(), ...common });
+
+export type AdjustMemberInput = z.input<typeof memberInput>;
+export type AdjustOrganisationInput = z.input<typeof orgInput>;
+
+export async function adjustMemberBalance(p: Payments, raw: AdjustMemberInput) {
+  const req = parseInput(memberInput, raw);
+  if (req.userId === req.actorUserId) throw forbidden("You cannot adjust your own balance.");
+  return adjust(p, await p.accounts.forUser(req.userId), req);
+}
+
+export async function adjustOrganisationBalance(p: Payments, raw: AdjustOrganisationInput) {
+  const req = parseInput(orgInput, raw);
+  return adjust(p, await p.accounts.forOrganisation(req.organisationId), req);
+}
+
+async function adjust(
+  p: Payments,
+  accountId: number,
+  req: { amountCents: bigint; description: string; actorUserId: number; idempotencyKey: string },
+): Promise<Booked & { balanceAfterCents: bigint | null }> {
+  const r = await p.ledger.post({
+    idempotencyKey: req.idempotencyKey,
+    type: "Manual Adjustment",
+    description: req.description,
+    actorUserId: req.actorUserId,
+    allowOverdraft: true,
+    entries: [
+      { accountId, amountCents: req.amountCents, counterparty: 1 },
+      { accountId: await p.accounts.forSystem("ADJUSTMENTS"), amountCents: -req.amountCents, counterparty: 0 },
+    ],
+  });
+  if (r.status === "POSTED") {
+    p.logger.info(
+      { postingId: String(r.postingId), accountId, amountCents: String(req.amountCents), actor: req.actorUserId },
+      "manual adjustment",
+    );
+    return { ...r, balanceAfterCents: r.balances[0]?.balanceAfterCents ?? null };
+  }
+  if (r.status === "DUPLICATE") return { ...r, balanceAfterCents: null };
+  if (r.status === "KEY_REUSED") throw conflict("That adjustment was already made with different details.");
+  throw badInput(`The adjustment could not be booked: ${r.status === "INVALID" ? r.reason : r.status}.`);
+}

@@ -1,0 +1,62 @@
+// A club pays a member from its account (reference §3.7): positive amounts only, at most the club's balance
+// (checked under the lock), to an active member; the officer who did it is recorded.
+import { z } from "zod";
+import { badInput, conflict, notFound } from "../../lib/errors";
+import { formatMoney } from "../../lib/money";
+import { parseInput } from "../../lib/validation";
+import type { Payments } from "./context";
+
+const input = z.object({
+  organisationId: z.number().int().positive(),
+  toUserId: z.number({ message: "Choose who to transfer to." }).int().positive("Choose who to transfer to."),
+  amountCents: z.bigint().positive("Must be a positive amount."),
+  description: z
+    .string({ message: "A description is required." })
+    .trim()
+    .min(1, "A description is required.")
+    .max(80, "The description must be at most 80 characters."),
+  actorUserId: z.number().int().positive(),
+  idempotencyKey: z.string().min(1).max(150),
+});
+
+export type OrgToMemberTransferInput = z.input<typeof input>;
+
+export async function orgToMemberTransfer(p: Payments, raw: OrgToMemberTransferInput) {
+  const req = parseInput(input, raw);
+  const recipient = await p.db.user.findUnique({ where: { id: req.toUserId }, select: { isActive: true } });
+  if (!recipient) throw notFound("That member does not exist.");
+  if (!recipient.isActive) throw badInput("That member's account is not active.");
+  const [org, member] = await Promise.all([
+    p.accounts.forOrganisation(req.organisationId),
+    p.accounts.forUser(req.toUserId),
+  ]);
+  const r = await p.ledger.post({
+    idempotencyKey: req.idempotencyKey,
+    type: "Org Transfer",
+    description: req.description,
+    actorUserId: req.actorUserId,
+    entries: [
+      { accountId: org, amountCents: -req.amountCents, type: "Member Transfer", counterparty: 1 },
+      { accountId: member, amountCents: req.amountCents, type: "Org Transfer", counterparty: 0 },
+    ],
+  });
+  switch (r.status) {
+    case "POSTED":
+      p.events.emit("orgTransfer", {
+        organisationId: req.organisationId,
+        toUserId: req.toUserId,
+        amountCents: req.amountCents,
+        description: req.description,
+        actorUserId: req.actorUserId,
+      });
+      return { postingId: r.postingId, replayed: false };
+    case "DUPLICATE":
+      return { postingId: r.postingId, replayed: true };
+    case "INSUFFICIENT_FUNDS":
+      throw badInput(`Insufficient funds: the club's balance is ${formatMoney(r.balanceCents)}.`);
+    case "KEY_REUSED":
+      throw conflict("That transfer reference was already used for a different transfer.");
+    default:
+      throw badInput(`The transfer could not be booked: ${r.reason}.`);
+  }
+}

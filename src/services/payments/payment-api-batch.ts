@@ -1,0 +1,186 @@
+// payment_api_batch (reference §3.1): a member pays an organisation or another member from their balance,
+// without anyone at a browser. Differences from the original, on purpose:
+//  - the funds check happens under the account locks, inside the posting (no race can overspend);
+//  - amounts must be positive; paying both an organisation and a member at once is refused;
+//  - after an auto top-up, a payment that still does not fit is reported as failed (the original said "paid");
+//  - a caller's idempotency key makes a retried call book nothing new.
+import { z } from "zod";
+import { badInput, conflict } from "../../lib/errors";
+import { formatMoney } from "../../lib/money";
+import { parseInput } from "../../lib/validation";
+import type { PostingResult } from "../ledger/posting";
+import { isTransactionType, type TransactionType } from "../ledger/transaction-types";
+import { autoTopUpMember } from "./auto-topup-member";
+import { calculateAutoTopupAmount, LOW_BALANCE_THRESHOLD_CENTS } from "./calculate-auto-topup-amount";
+import type { Payments } from "./context";
+import { federationOrganisationId } from "./federation";
+
+const input = z
+  .object({
+    memberId: z.number().int().positive(),
+    amountCents: z.bigint().positive("The amount must be more than zero."),
+    description: z.string().trim().min(1, "A description is required.").max(200, "The description is too long."),
+    organisationId: z.number().int().positive().nullish(),
+    otherMemberId: z.number().int().positive().nullish(),
+    type: z.custom<TransactionType>(isTransactionType, "Unknown transaction type.").default("Miscellaneous"),
+    bookInternals: z.boolean().default(true),
+    clubSessionId: z.number().int().positive().nullish(),
+    eventId: z.number().int().positive().nullish(),
+    idempotencyKey: z.string().min(1).max(150),
+  })
+  .refine((v) => !(v.organisationId && v.otherMemberId), "A payment goes to an organisation or a member, not both.")
+  .refine((v) => v.otherMemberId !== v.memberId, "You cannot pay yourself.");
+
+export type PaymentApiBatchInput = z.input<typeof input>;
+
+export type PaymentApiResult =
+  | {
+      ok: true;
+      /** Null when bookInternals was false (the caller books its own entries). */
+      postingId: bigint | null;
+      /** True when this key had already been booked: nothing new happened. */
+      replayed: boolean;
+      balanceAfterCents: bigint | null;
+      topUpCents: bigint | null;
+    }
+  | {
+      ok: false;
+      reason: "INSUFFICIENT_FUNDS" | "TOP_UP_FAILED";
+      message: string;
+      balanceCents: bigint;
+    };
+
+export async function paymentApiBatch(p: Payments, raw: PaymentApiBatchInput): Promise<PaymentApiResult> {
+  const req = parseInput(input, raw);
+  const member = await p.accounts.forUser(req.memberId);
+
+  if (!req.bookInternals) return checkOnly(p, req, member);
+
+  const payeeAccount = req.otherMemberId
+    ? await p.accounts.forUser(req.otherMemberId)
+    : await p.accounts.forOrganisation(req.organisationId ?? (await federationOrganisationId(p)));
+  const post = () =>
+    p.ledger.post({
+      idempotencyKey: req.idempotencyKey,
+      type: req.type,
+      description: req.description,
+      clubSessionId: req.clubSessionId,
+      eventId: req.eventId,
+      entries: [
+        { accountId: member, amountCents: -req.amountCents, counterparty: 1 },
+        { accountId: payeeAccount, amountCents: req.amountCents, counterparty: 0 },
+      ],
+    });
+
+  const first = await post();
+  if (first.status !== "INSUFFICIENT_FUNDS") {
+    const done = settled(first, member);
+    if (!done.replayed) await afterPayment(p, req, done.balanceAfterCents);
+    return done;
+  }
+
+  // Not enough money: an auto top-up may rescue the payment (§3.1 step 4).
+  const user = await p.db.user.findUniqueOrThrow({ where: { id: req.memberId } });
+  if (user.autoTopUpStatus !== "ON" || !user.autoTopUpAmountCents) {
+    return insufficient(first.balanceCents, req.amountCents);
+  }
+  const topUpCents = calculateAutoTopupAmount(user.autoTopUpAmountCents, req.amountCents, first.balanceCents);
+  const topUp = await autoTopUpMember(p, {
+    userId: user.id,
+    amountCents: topUpCents,
+    idempotencyKey: `for:${req.idempotencyKey}`,
+  });
+  if (!topUp.ok) {
+    return { ok: false, reason: "TOP_UP_FAILED", message: topUp.message, balanceCents: first.balanceCents };
+  }
+  const second = await post();
+  if (second.status === "INSUFFICIENT_FUNDS") {
+    // Someone spent the top-up first; the member keeps the credit, the payment is not made.
+    return insufficient(second.balanceCents, req.amountCents);
+  }
+  const done = settled(second, member);
+  if (!done.replayed && req.otherMemberId) emitTransfer(p, req);
+  return { ...done, topUpCents };
+}
+
+function insufficient(balanceCents: bigint, amountCents: bigint): PaymentApiResult {
+  return {
+    ok: false,
+    reason: "INSUFFICIENT_FUNDS",
+    message: `Insufficient funds: the balance is ${formatMoney(balanceCents)} and the payment is ${formatMoney(amountCents)}.`,
+    balanceCents,
+  };
+}
+
+/** Turns a booked (or replayed) posting into the caller's result; anything else is a programming error. */
+function settled(r: PostingResult, memberAccount: number): Extract<PaymentApiResult, { ok: true }> {
+  switch (r.status) {
+    case "POSTED":
+      return {
+        ok: true,
+        postingId: r.postingId,
+        replayed: false,
+        balanceAfterCents: r.balances.find((b) => b.accountId === memberAccount)?.balanceAfterCents ?? null,
+        topUpCents: null,
+      };
+    case "DUPLICATE":
+      return { ok: true, postingId: r.postingId, replayed: true, balanceAfterCents: null, topUpCents: null };
+    case "KEY_REUSED":
+      throw conflict("That payment reference was already used for a different payment.");
+    case "INVALID":
+      throw badInput(`The payment could not be booked: ${r.reason}.`);
+    default:
+      throw new Error(`unexpected posting status ${r.status}`);
+  }
+}
+
+type Req = z.output<typeof input>;
+
+/** After a payment from balance: top up automatically, or warn, when the balance is now under $20 (§3.1 3c). */
+async function afterPayment(p: Payments, req: Req, balanceAfter: bigint | null) {
+  if (req.otherMemberId) emitTransfer(p, req);
+  if (balanceAfter === null || balanceAfter >= LOW_BALANCE_THRESHOLD_CENTS) return;
+  const user = await p.db.user.findUniqueOrThrow({
+    where: { id: req.memberId },
+    select: { autoTopUpStatus: true },
+  });
+  if (user.autoTopUpStatus === "ON") {
+    const r = await autoTopUpMember(p, { userId: req.memberId, idempotencyKey: `after:${req.idempotencyKey}` });
+    if (!r.ok) p.logger.info({ userId: req.memberId, message: r.message }, "auto top-up after payment failed");
+  } else {
+    p.events.emit("lowBalance", { userId: req.memberId, balanceCents: balanceAfter });
+  }
+}
+
+function emitTransfer(p: Payments, req: Req) {
+  p.events.emit("memberTransfer", {
+    fromUserId: req.memberId,
+    toUserId: req.otherMemberId!,
+    amountCents: req.amountCents,
+    description: req.description,
+  });
+}
+
+/** book_internals = false: the caller books its own entries; we only say whether the money is there. */
+async function checkOnly(p: Payments, req: Req, memberAccount: number): Promise<PaymentApiResult> {
+  const balance = async () =>
+    (await p.db.account.findUniqueOrThrow({ where: { id: memberAccount }, select: { balanceCents: true } }))
+      .balanceCents;
+  const b = await balance();
+  if (req.amountCents <= b) {
+    return { ok: true, postingId: null, replayed: false, balanceAfterCents: b, topUpCents: null };
+  }
+  const user = await p.db.user.findUniqueOrThrow({ where: { id: req.memberId } });
+  if (user.autoTopUpStatus !== "ON" || !user.autoTopUpAmountCents) return insufficient(b, req.amountCents);
+  const topUpCents = calculateAutoTopupAmount(user.autoTopUpAmountCents, req.amountCents, b);
+  const topUp = await autoTopUpMember(p, {
+    userId: user.id,
+    amountCents: topUpCents,
+    idempotencyKey: `for:${req.idempotencyKey}`,
+  });
+  if (!topUp.ok) return { ok: false, reason: "TOP_UP_FAILED", message: topUp.message, balanceCents: b };
+  const after = await balance();
+  return req.amountCents <= after
+    ? { ok: true, postingId: null, replayed: false, balanceAfterCents: after, topUpCents }
+    : insufficient(after, req.amountCents);
+}
