@@ -87,9 +87,24 @@ describe("posting engine", () => {
     const before = await t.p.db.entry.count();
     const bad = [
       { entries: [{ accountId: a.member, amountCents: 100n }] },
-      { entries: [{ accountId: a.member, amountCents: 100n }, { accountId: a.club, amountCents: -99n }] },
-      { entries: [{ accountId: a.member, amountCents: 0n }, { accountId: a.club, amountCents: 0n }] },
-      { entries: [{ accountId: 999_999, amountCents: 5n }, { accountId: a.club, amountCents: -5n }] },
+      {
+        entries: [
+          { accountId: a.member, amountCents: 100n },
+          { accountId: a.club, amountCents: -99n },
+        ],
+      },
+      {
+        entries: [
+          { accountId: a.member, amountCents: 0n },
+          { accountId: a.club, amountCents: 0n },
+        ],
+      },
+      {
+        entries: [
+          { accountId: 999_999, amountCents: 5n },
+          { accountId: a.club, amountCents: -5n },
+        ],
+      },
     ];
     for (const b of bad) {
       const r = await t.p.ledger.post({ idempotencyKey: key(), type: "Miscellaneous", description: "x", ...b });
@@ -125,9 +140,9 @@ describe("database guards (they hold even against code that bypasses the engine)
   test("entries are append-only", async () => {
     const a = await accounts();
     await fundMember(t.p, a.userId, 1_000n, admin.id);
-    await expect(t.p.db.$executeRaw`UPDATE entries SET amount_cents = 1 WHERE account_id = ${a.member}`).rejects.toThrow(
-      /append-only/,
-    );
+    await expect(
+      t.p.db.$executeRaw`UPDATE entries SET amount_cents = 1 WHERE account_id = ${a.member}`,
+    ).rejects.toThrow(/append-only/);
     await expect(t.p.db.$executeRaw`DELETE FROM postings`).rejects.toThrow(/append-only/);
   });
 
@@ -144,12 +159,12 @@ describe("database guards (they hold even against code that bypasses the engine)
 
   test("a member's balance cannot be pushed below zero without an approved overdraft", async () => {
     const a = await accounts();
-    await expect(
-      t.p.db.$executeRaw`UPDATE accounts SET balance_cents = -1 WHERE id = ${a.member}`,
-    ).rejects.toThrow(/insufficient funds/);
-    await expect(t.p.db.$executeRaw`INSERT INTO accounts (kind, system_code, balance_cents) VALUES ('SYSTEM', 'X', 5)`).rejects.toThrow(
-      /open empty/,
+    await expect(t.p.db.$executeRaw`UPDATE accounts SET balance_cents = -1 WHERE id = ${a.member}`).rejects.toThrow(
+      /insufficient funds/,
     );
+    await expect(
+      t.p.db.$executeRaw`INSERT INTO accounts (kind, system_code, balance_cents) VALUES ('SYSTEM', 'X', 5)`,
+    ).rejects.toThrow(/open empty/);
   });
 
   test("idempotency keys are unique in the database", async () => {
@@ -168,5 +183,34 @@ describe("database guards (they hold even against code that bypasses the engine)
     expect(posting).toMatchObject({ allowOverdraft: true, actorUserId: admin.id, type: "Manual Adjustment" });
     // …but an ordinary payment still cannot take it further down.
     expect((await pay(a.member, a.club, 1n)).status).toBe("INSUFFICIENT_FUNDS");
+  });
+});
+
+describe("the invariant check itself", () => {
+  test("reports a forged running balance, an unbalanced posting and a wrong account balance", async () => {
+    const a = await accounts();
+    await fundMember(t.p, a.userId, 1_000n, admin.id);
+    const c = await t.database.pool.connect();
+    try {
+      await c.query("BEGIN");
+      await c.query("SET LOCAL session_replication_role = replica"); // switch the guards off, inside this transaction only
+      await c.query("UPDATE entries SET balance_after_cents = balance_after_cents + 1 WHERE account_id = $1", [
+        a.member,
+      ]);
+      await c.query("UPDATE entries SET amount_cents = amount_cents + 5 WHERE account_id = $1", [a.member]);
+      await c.query("UPDATE accounts SET balance_cents = balance_cents + 7 WHERE id = $1", [a.member]);
+      const { rows } = await c.query("SELECT rule FROM ledger_violations()");
+      expect(rows.map((r) => r.rule).sort()).toEqual(
+        [
+          "balance is not the sum of entries",
+          "balances do not sum to zero",
+          "posting does not sum to zero",
+          "running balance breaks",
+        ].sort(),
+      );
+    } finally {
+      await c.query("ROLLBACK");
+      c.release();
+    }
   });
 });

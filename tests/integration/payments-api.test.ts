@@ -27,7 +27,9 @@ beforeAll(async () => {
   t = await startPayments();
   admin = await makeUser(t.p.db, { level: "EDIT" });
   club = await makeClub(t.p.db);
-  await t.p.db.organisation.create({ data: { clubNumber: "ABF", name: "Australian Bridge Federation", type: "NATIONAL" } });
+  await t.p.db.organisation.create({
+    data: { clubNumber: "ABF", name: "Australian Bridge Federation", type: "NATIONAL" },
+  });
 });
 afterAll(() => t.close());
 afterEach(async () => expect(await violations(t.p)).toEqual([]));
@@ -171,7 +173,12 @@ describe("paymentApiBatch", () => {
 
   test("with no payee named, the federation is paid", async () => {
     const m = await member("10");
-    const r = await paymentApiBatch(t.p, { memberId: m.id, amountCents: 500n, description: "Levy", idempotencyKey: key() });
+    const r = await paymentApiBatch(t.p, {
+      memberId: m.id,
+      amountCents: 500n,
+      description: "Levy",
+      idempotencyKey: key(),
+    });
     expect(r.ok).toBe(true);
     const abf = await t.p.db.organisation.findUniqueOrThrow({ where: { clubNumber: "ABF" } });
     expect(await orgBalance(t.p, abf.id)).toBeGreaterThanOrEqual(500n);
@@ -354,7 +361,9 @@ describe("statistics and status", () => {
     expect(stats.totalCardPaymentCents).toBeGreaterThan(0n);
     expect(await paymentsStatusSummary(t.p)).toMatchObject({ status: "Good" });
     const m = await member("0");
-    await t.p.db.cardPayment.create({ data: { userId: m.id, description: "stuck", amountCents: 100n, status: "PENDING" } });
+    await t.p.db.cardPayment.create({
+      data: { userId: m.id, description: "stuck", amountCents: 100n, status: "PENDING" },
+    });
     const s = await paymentsStatusSummary(t.p);
     expect(s.status).toBe("Bad");
     expect(s.pendingCardPayments).toHaveLength(1);

@@ -45,8 +45,13 @@ describe("§6.4 member actions", () => {
       { fromUserId: alan.id, toUserId: betty.id, amountCents: $("54.45"), description: "Al to Betty, test transfer" },
     ]);
     const [alanAcct, bettyAcct] = [await t.p.accounts.forUser(alan.id), await t.p.accounts.forUser(betty.id)];
-    const last = (a: number) => t.p.db.entry.findFirstOrThrow({ where: { accountId: a }, orderBy: { entryNo: "desc" } });
-    expect(await last(bettyAcct)).toMatchObject({ amountCents: $("54.45"), counterpartyAccountId: alanAcct, type: "Member Transfer" });
+    const last = (a: number) =>
+      t.p.db.entry.findFirstOrThrow({ where: { accountId: a }, orderBy: { entryNo: "desc" } });
+    expect(await last(bettyAcct)).toMatchObject({
+      amountCents: $("54.45"),
+      counterpartyAccountId: alanAcct,
+      type: "Member Transfer",
+    });
     expect(await last(alanAcct)).toMatchObject({ amountCents: -$("54.45"), counterpartyAccountId: bettyAcct });
   });
 

@@ -72,10 +72,13 @@ describe("parsePercent / formatPercent", () => {
     expect(parsePercent(text)).toBe(ppm);
     expect(formatPercent(ppm)).toBe(shown);
   });
-  test.each([["", "required"], ["-1", "from 0 to 100"], ["1.23456", "at most four decimals"], ["101", "more than 100"], ["abc", "from 0 to 100"]])(
-    "rejects %j",
-    (text, message) => {
-      expect(() => parsePercent(text)).toThrow(message);
-    },
-  );
+  test.each([
+    ["", "required"],
+    ["-1", "from 0 to 100"],
+    ["1.23456", "at most four decimals"],
+    ["101", "more than 100"],
+    ["abc", "from 0 to 100"],
+  ])("rejects %j", (text, message) => {
+    expect(() => parsePercent(text)).toThrow(message);
+  });
 });

@@ -81,7 +81,7 @@ export class LedgerWriter {
   private async flush(batch: Pending[]) {
     try {
       const results = await this.withRetry(batch.map((p) => p.sql));
-      batch.forEach((p, i) => p.resolve(results[i]!));
+      for (const [i, p] of batch.entries()) p.resolve(results[i]!);
     } catch (err) {
       if (batch.length === 1) {
         batch[0]!.reject(err);

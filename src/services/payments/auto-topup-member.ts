@@ -21,7 +21,7 @@ export type AutoTopUpResult =
 
 export async function autoTopUpMember(p: Payments, req: AutoTopUpRequest): Promise<AutoTopUpResult> {
   const user = await p.db.user.findUnique({ where: { id: req.userId } });
-  if (!user || user.autoTopUpStatus !== "ON") return { ok: false, message: "Member not set up for Auto Top Up" };
+  if (user?.autoTopUpStatus !== "ON") return { ok: false, message: "Member not set up for Auto Top Up" };
   if (!user.stripeCustomerId) return { ok: false, message: "No Stripe customer id found" };
   const amountCents = req.amountCents ?? user.autoTopUpAmountCents;
   if (!amountCents || amountCents <= 0n) return { ok: false, message: "No auto top-up amount is set" };

@@ -14,6 +14,7 @@ export function calculateAutoTopupAmount(autoAmountCents: bigint, amountCents: b
   const U = autoAmountCents;
   const A = amountCents;
   const B = balanceCents;
+  // biome-ignore lint/complexity/useMathMinMax: Math.max does not take bigints
   let T = U >= A ? U : A;
   if (B < L && B + T - A < L) {
     const needed = A - B + L; // positive: A > B here

@@ -5,7 +5,13 @@ import { EventEmitter } from "node:events";
 export interface PaymentEventMap {
   lowBalance: { userId: number; balanceCents: bigint };
   memberTransfer: { fromUserId: number; toUserId: number; amountCents: bigint; description: string };
-  orgTransfer: { organisationId: number; toUserId: number; amountCents: bigint; description: string; actorUserId: number };
+  orgTransfer: {
+    organisationId: number;
+    toUserId: number;
+    amountCents: bigint;
+    description: string;
+    actorUserId: number;
+  };
   autoTopUpSucceeded: { userId: number; amountCents: bigint; cardLabel: string };
   autoTopUpFailed: { userId: number; amountCents: bigint; message: string };
   autoTopUpNeedsAuthentication: { userId: number; amountCents: bigint; message: string };
