@@ -52,7 +52,13 @@ describe("posting engine", () => {
     const a = await accounts();
     await fundMember(t.p, a.userId, 1_000n, admin.id);
     const r = await pay(a.member, a.club, 1_001n);
-    expect(r).toEqual({ status: "INSUFFICIENT_FUNDS", accountId: a.member, balanceCents: 1_000n, amountCents: 1_001n });
+    expect(r).toEqual({
+      status: "INSUFFICIENT_FUNDS",
+      entryIndex: 0,
+      accountId: a.member,
+      balanceCents: 1_000n,
+      amountCents: 1_001n,
+    });
     expect(await t.p.db.entry.count({ where: { accountId: a.club } })).toBe(0);
     expect((await pay(a.member, a.club, 1_000n)).status).toBe("POSTED"); // exactly the balance is fine
   });
@@ -179,7 +185,8 @@ describe("database guards (they hold even against code that bypasses the engine)
     await fundMember(t.p, a.userId, -500n, admin.id);
     const acct = await t.p.db.account.findUniqueOrThrow({ where: { id: a.member } });
     expect(acct.balanceCents).toBe(-500n);
-    const posting = await t.p.db.posting.findFirstOrThrow({ where: { entries: { some: { accountId: a.member } } } });
+    const entry = await t.p.db.entry.findFirstOrThrow({ where: { accountId: a.member } });
+    const posting = await t.p.db.posting.findUniqueOrThrow({ where: { id: entry.postingId } });
     expect(posting).toMatchObject({ allowOverdraft: true, actorUserId: admin.id, type: "Manual Adjustment" });
     // …but an ordinary payment still cannot take it further down.
     expect((await pay(a.member, a.club, 1n)).status).toBe("INSUFFICIENT_FUNDS");

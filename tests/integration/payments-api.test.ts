@@ -68,12 +68,10 @@ describe("paymentApiBatch", () => {
     const m = await member("100");
     const r = await pay(m.id, "10", { clubSessionId: 77, eventId: 88 });
     expect(r.ok).toBe(true);
-    const posting = await t.p.db.posting.findUniqueOrThrow({
-      where: { id: (r as { postingId: bigint }).postingId },
-      include: { entries: true },
-    });
+    const postingId = (r as { postingId: bigint }).postingId;
+    const posting = await t.p.db.posting.findUniqueOrThrow({ where: { id: postingId } });
     expect(posting).toMatchObject({ clubSessionId: 77, eventId: 88, type: "Club Payment" });
-    expect(posting.entries).toHaveLength(2);
+    expect(await t.p.db.entry.count({ where: { postingId } })).toBe(2);
   });
 
   test("a balance falling under $20 without auto top-up raises the low-balance event", async () => {
@@ -226,9 +224,10 @@ describe("transfers", () => {
     await expect(go("100.01")).rejects.toThrow("Insufficient funds: the club's balance is $100.00.");
     await expect(go(-100n)).rejects.toThrow("positive");
     const r = await go("60");
-    const posting = await t.p.db.posting.findUniqueOrThrow({ where: { id: r.postingId }, include: { entries: true } });
+    const posting = await t.p.db.posting.findUniqueOrThrow({ where: { id: r.postingId } });
     expect(posting.actorUserId).toBe(admin.id);
-    expect(posting.entries.map((e) => [e.amountCents, e.type]).sort()).toEqual(
+    const entries = await t.p.db.entry.findMany({ where: { postingId: r.postingId } });
+    expect(entries.map((e) => [e.amountCents, e.type]).sort()).toEqual(
       [
         [-$("60"), "Member Transfer"],
         [$("60"), "Org Transfer"],
@@ -334,8 +333,8 @@ describe("balances", () => {
         allowOverdraft: true,
         at: new Date(at),
         entries: [
-          { accountId: acct, amountCents: cents },
-          { accountId: adj, amountCents: -cents },
+          { accountId: acct, amountCents: cents, counterparty: 1 },
+          { accountId: adj, amountCents: -cents, counterparty: 0 },
         ],
       });
     // 2026-03-10 00:30 in Sydney (UTC+11) is 2026-03-09 13:30 UTC.
@@ -349,7 +348,11 @@ describe("balances", () => {
     await expect(orgBalanceAt(t.p, c.id, "10/03/2026")).rejects.toThrow("YYYY-MM-DD");
     const recent = await orgBalanceWithRecent(t.p, c.id);
     expect(recent.balanceCents).toBe(1_750n);
-    expect(recent.entries.map((e) => e.amountCents)).toEqual([250n, 500n, 1_000n]);
+    expect(recent.entries.map((e) => [e.amountCents, e.balanceAfterCents, e.counterparty])).toEqual([
+      [250n, 1_750n, "Federation adjustment"],
+      [500n, 1_500n, "Federation adjustment"],
+      [1_000n, 1_000n, "Federation adjustment"],
+    ]);
   });
 });
 

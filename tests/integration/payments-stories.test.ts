@@ -89,10 +89,10 @@ describe("§6.4 member actions", () => {
     const fionaLast = await t.p.db.entry.findFirstOrThrow({
       where: { accountId: await t.p.accounts.forUser(fiona.id) },
       orderBy: { entryNo: "desc" },
-      include: { posting: true },
     });
     expect(fionaLast.amountCents).toBe($("1000"));
-    expect(fionaLast.posting.description).toBe("Trigger Auto");
+    const posting = await t.p.db.posting.findUniqueOrThrow({ where: { id: fionaLast.postingId } });
+    expect(posting.description).toBe("Trigger Auto");
     const alanTypes = await t.p.db.entry.findMany({
       where: { accountId: await t.p.accounts.forUser(alan.id) },
       orderBy: { entryNo: "asc" },

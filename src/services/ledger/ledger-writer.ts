@@ -1,10 +1,10 @@
-// The posting engine. Every posting goes through the `ledger_post` SQL function, which locks the touched
-// accounts in id order, checks funds under the lock, and writes entries, running balances and balances in one
-// statement. On top of that, concurrent postings are grouped: while a batch is in flight, new postings queue,
-// and the next batch books them all in one transaction (group commit). A lone posting never waits; under load
-// many postings share one commit, which is what keeps a hot club account fast (see docs/ledger.md).
+// The posting engine's front door. Concurrent postings are grouped: while a batch is being booked, new
+// postings queue, and the next batch books them all in one transaction (group commit). A lone posting never
+// waits; under load many postings share one commit and one lock acquisition, which is what keeps a hot club
+// account fast (docs/ledger.md). Deadlocks cannot happen (locks are taken in id order), but a serialization
+// failure or a key race is retried; one bad posting never fails its neighbours.
 import type pg from "pg";
-import { fromSqlResult, type SqlResultRow, toSqlPosting } from "./ledger-sql";
+import { bookPostings } from "./book-postings";
 import type { PostingInput, PostingResult } from "./posting";
 
 export interface LedgerWriterOptions {
@@ -15,26 +15,31 @@ export interface LedgerWriterOptions {
 }
 
 interface Pending {
-  sql: Record<string, unknown>;
-  alone: boolean;
+  input: PostingInput;
   resolve: (r: PostingResult) => void;
   reject: (e: unknown) => void;
 }
 
-/** Anything that can run a query: a pool, a client inside a transaction. */
-export interface Queryable {
-  query: pg.Pool["query"];
-}
+const RETRYABLE = new Set(["40001", "40P01"]); // serialization failure / key race, deadlock
 
-const RETRYABLE = new Set(["40001", "40P01"]); // serialization failure, deadlock
-
-export async function runLedgerPost(q: Queryable, batch: Record<string, unknown>[]): Promise<PostingResult[]> {
-  const res = await q.query<SqlResultRow>("SELECT idx, status, posting_id, detail FROM ledger_post($1::jsonb)", [
-    JSON.stringify(batch),
-  ]);
-  const out: PostingResult[] = new Array(batch.length);
-  for (const row of res.rows) out[row.idx] = fromSqlResult(row);
-  return out;
+/** Books postings in a transaction of their own, retrying what may be retried. */
+export async function bookInOwnTransaction(
+  pool: pg.Pool,
+  postings: PostingInput[],
+  accountCache?: Map<string, number>,
+): Promise<PostingResult[]> {
+  for (let attempt = 1; ; attempt++) {
+    const client = await pool.connect();
+    try {
+      return await bookPostings(client, postings, { ownTransaction: true, accountCache });
+    } catch (e) {
+      await client.query("ROLLBACK").catch(() => {});
+      const code = (e as { code?: string }).code;
+      if (!code || !RETRYABLE.has(code) || attempt >= 5) throw e;
+    } finally {
+      client.release();
+    }
+  }
 }
 
 export class LedgerWriter {
@@ -42,6 +47,8 @@ export class LedgerWriter {
   private inFlight = 0;
   private readonly connections: number;
   private readonly maxBatch: number;
+  /** "u<user id>" / "o<organisation id>" / "s<code>" → account id, learnt from bookings. */
+  private readonly accountCache = new Map<string, number>();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -51,12 +58,10 @@ export class LedgerWriter {
     this.maxBatch = opts.maxBatch ?? 64;
   }
 
-  /** Books one posting (its own transaction, possibly shared with concurrent postings). */
+  /** Books one posting (in a transaction possibly shared with concurrent postings). */
   post(input: PostingInput): Promise<PostingResult> {
-    const sql = toSqlPosting(input);
     return new Promise((resolve, reject) => {
-      // An approved overdraft switches off a database guard for its transaction, so it never shares one.
-      this.queue.push({ sql, alone: !!input.allowOverdraft, resolve, reject });
+      this.queue.push({ input, resolve, reject });
       this.pump();
     });
   }
@@ -66,9 +71,10 @@ export class LedgerWriter {
       const batch: Pending[] = [];
       while (batch.length < this.maxBatch && this.queue.length > 0) {
         const next = this.queue[0]!;
-        if (next.alone && batch.length > 0) break;
+        // An approved overdraft switches off a database guard for its transaction, so it never shares one.
+        if (next.input.allowOverdraft && batch.length > 0) break;
         batch.push(this.queue.shift()!);
-        if (next.alone) break;
+        if (next.input.allowOverdraft) break;
       }
       this.inFlight++;
       void this.flush(batch).finally(() => {
@@ -80,33 +86,26 @@ export class LedgerWriter {
 
   private async flush(batch: Pending[]) {
     try {
-      const results = await this.withRetry(batch.map((p) => p.sql));
+      const results = await bookInOwnTransaction(
+        this.pool,
+        batch.map((p) => p.input),
+        this.accountCache,
+      );
       for (const [i, p] of batch.entries()) p.resolve(results[i]!);
     } catch (err) {
       if (batch.length === 1) {
         batch[0]!.reject(err);
         return;
       }
-      // One bad posting must not fail its neighbours: book each on its own.
+      // Book each on its own, so only the posting at fault fails.
       await Promise.all(
         batch.map((p) =>
-          this.withRetry([p.sql]).then(
+          bookInOwnTransaction(this.pool, [p.input], this.accountCache).then(
             (r) => p.resolve(r[0]!),
             (e) => p.reject(e),
           ),
         ),
       );
-    }
-  }
-
-  private async withRetry(sql: Record<string, unknown>[]): Promise<PostingResult[]> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await runLedgerPost(this.pool, sql);
-      } catch (e) {
-        const code = (e as { code?: string }).code;
-        if (!code || !RETRYABLE.has(code) || attempt >= 5) throw e;
-      }
     }
   }
 }

@@ -1,8 +1,18 @@
 // The shape of a posting as the ledger engine books it, and of its outcome.
 import type { TransactionType } from "./transaction-types";
 
+export type SystemAccountCode = "CARD_FUNDS" | "FEE_INCOME" | "SETTLEMENTS_PAYABLE" | "ADJUSTMENTS";
+
+/**
+ * One line of a posting. Name its account by exactly one of: account id, member (user id), organisation id, or
+ * system account. Members and organisations are resolved inside the booking itself, so a payment needs no
+ * look-up of its own.
+ */
 export interface EntryInput {
-  accountId: number;
+  accountId?: number;
+  userId?: number;
+  organisationId?: number;
+  system?: SystemAccountCode;
   /** Signed cents: positive = money into this account. */
   amountCents: bigint;
   /** Type shown on this side, when it differs from the posting's (an organisation transfer). */
@@ -27,9 +37,10 @@ export interface PostingInput {
 }
 
 export type PostingResult =
+  /** `balances` has one element per entry, in the order the entries were given. */
   | { status: "POSTED"; postingId: bigint; balances: { accountId: number; balanceAfterCents: bigint }[] }
   | { status: "DUPLICATE"; postingId: bigint }
-  | { status: "INSUFFICIENT_FUNDS"; accountId: number; balanceCents: bigint; amountCents: bigint }
+  | { status: "INSUFFICIENT_FUNDS"; entryIndex: number; accountId: number; balanceCents: bigint; amountCents: bigint }
   | { status: "KEY_REUSED"; postingId: bigint }
   | { status: "INVALID"; reason: string };
 

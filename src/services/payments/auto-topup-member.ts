@@ -35,15 +35,14 @@ export async function autoTopUpMember(p: Payments, req: AutoTopUpRequest): Promi
   });
 
   if (charge.status === "succeeded") {
-    const [cardFunds, member] = await Promise.all([p.accounts.forSystem("CARD_FUNDS"), p.accounts.forUser(user.id)]);
     const booked = await p.ledger.post({
       idempotencyKey: `topup:${req.idempotencyKey}`,
       type,
       description: `Payment from ${charge.cardLabel}`,
       cardPaymentId: charge.cardPaymentId,
       entries: [
-        { accountId: member, amountCents, counterparty: 1 },
-        { accountId: cardFunds, amountCents: -amountCents, counterparty: 0 },
+        { userId: user.id, amountCents, counterparty: 1 },
+        { system: "CARD_FUNDS", amountCents: -amountCents, counterparty: 0 },
       ],
     });
     if (booked.status !== "POSTED" && booked.status !== "DUPLICATE") {
@@ -51,10 +50,7 @@ export async function autoTopUpMember(p: Payments, req: AutoTopUpRequest): Promi
       p.logger.error({ userId: user.id, booked, cardPaymentId: charge.cardPaymentId }, "top-up charged but not booked");
       return { ok: false, message: "Your card was charged but the credit could not be recorded; finance will fix it." };
     }
-    const balanceAfterCents =
-      booked.status === "POSTED"
-        ? (booked.balances.find((b) => b.accountId === member)?.balanceAfterCents ?? null)
-        : null;
+    const balanceAfterCents = booked.status === "POSTED" ? (booked.balances[0]?.balanceAfterCents ?? null) : null;
     if (booked.status === "POSTED") {
       p.events.emit("autoTopUpSucceeded", { userId: user.id, amountCents, cardLabel: charge.cardLabel });
     }

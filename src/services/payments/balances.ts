@@ -1,5 +1,6 @@
 // Balance look-ups other modules and pages use. Each is one indexed query.
 import { notFound } from "../../lib/errors";
+import { statementRows } from "../ledger/statement-rows";
 import { TOP_UP_TYPES } from "../ledger/transaction-types";
 import type { Payments } from "./context";
 
@@ -67,12 +68,7 @@ export async function orgBalanceWithRecent(p: Payments, organisationId: number, 
   const accountId = await p.accounts.forOrganisation(organisationId);
   const [balanceCents, entries] = await Promise.all([
     orgBalance(p, organisationId),
-    p.db.entry.findMany({
-      where: { accountId },
-      orderBy: { entryNo: "desc" },
-      take: limit,
-      include: { posting: true, counterparty: { include: { user: true, organisation: true } } },
-    }),
+    statementRows(p.db, accountId, { limit }),
   ]);
   return { balanceCents, entries };
 }

@@ -32,17 +32,17 @@ export type AdjustOrganisationInput = z.input<typeof orgInput>;
 export async function adjustMemberBalance(p: Payments, raw: AdjustMemberInput) {
   const req = parseInput(memberInput, raw);
   if (req.userId === req.actorUserId) throw forbidden("You cannot adjust your own balance.");
-  return adjust(p, await p.accounts.forUser(req.userId), req);
+  return adjust(p, { userId: req.userId }, req);
 }
 
 export async function adjustOrganisationBalance(p: Payments, raw: AdjustOrganisationInput) {
   const req = parseInput(orgInput, raw);
-  return adjust(p, await p.accounts.forOrganisation(req.organisationId), req);
+  return adjust(p, { organisationId: req.organisationId }, req);
 }
 
 async function adjust(
   p: Payments,
-  accountId: number,
+  account: { userId: number } | { organisationId: number },
   req: { amountCents: bigint; description: string; actorUserId: number; idempotencyKey: string },
 ): Promise<Booked & { balanceAfterCents: bigint | null }> {
   const r = await p.ledger.post({
@@ -52,13 +52,13 @@ async function adjust(
     actorUserId: req.actorUserId,
     allowOverdraft: true,
     entries: [
-      { accountId, amountCents: req.amountCents, counterparty: 1 },
-      { accountId: await p.accounts.forSystem("ADJUSTMENTS"), amountCents: -req.amountCents, counterparty: 0 },
+      { ...account, amountCents: req.amountCents, counterparty: 1 },
+      { system: "ADJUSTMENTS", amountCents: -req.amountCents, counterparty: 0 },
     ],
   });
   if (r.status === "POSTED") {
     p.logger.info(
-      { postingId: String(r.postingId), accountId, amountCents: String(req.amountCents), actor: req.actorUserId },
+      { postingId: String(r.postingId), account, amountCents: String(req.amountCents), actor: req.actorUserId },
       "manual adjustment",
     );
     return { ...r, balanceAfterCents: r.balances[0]?.balanceAfterCents ?? null };

@@ -26,18 +26,14 @@ export async function orgToMemberTransfer(p: Payments, raw: OrgToMemberTransferI
   const recipient = await p.db.user.findUnique({ where: { id: req.toUserId }, select: { isActive: true } });
   if (!recipient) throw notFound("That member does not exist.");
   if (!recipient.isActive) throw badInput("That member's account is not active.");
-  const [org, member] = await Promise.all([
-    p.accounts.forOrganisation(req.organisationId),
-    p.accounts.forUser(req.toUserId),
-  ]);
   const r = await p.ledger.post({
     idempotencyKey: req.idempotencyKey,
     type: "Org Transfer",
     description: req.description,
     actorUserId: req.actorUserId,
     entries: [
-      { accountId: org, amountCents: -req.amountCents, type: "Member Transfer", counterparty: 1 },
-      { accountId: member, amountCents: req.amountCents, type: "Org Transfer", counterparty: 0 },
+      { organisationId: req.organisationId, amountCents: -req.amountCents, type: "Member Transfer", counterparty: 1 },
+      { userId: req.toUserId, amountCents: req.amountCents, type: "Org Transfer", counterparty: 0 },
     ],
   });
   switch (r.status) {

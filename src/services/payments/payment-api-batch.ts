@@ -52,13 +52,11 @@ export type PaymentApiResult =
 
 export async function paymentApiBatch(p: Payments, raw: PaymentApiBatchInput): Promise<PaymentApiResult> {
   const req = parseInput(input, raw);
-  const member = await p.accounts.forUser(req.memberId);
+  if (!req.bookInternals) return checkOnly(p, req, await p.accounts.forUser(req.memberId));
 
-  if (!req.bookInternals) return checkOnly(p, req, member);
-
-  const payeeAccount = req.otherMemberId
-    ? await p.accounts.forUser(req.otherMemberId)
-    : await p.accounts.forOrganisation(req.organisationId ?? (await federationOrganisationId(p)));
+  const payee = req.otherMemberId
+    ? { userId: req.otherMemberId }
+    : { organisationId: req.organisationId ?? (await federationOrganisationId(p)) };
   const post = () =>
     p.ledger.post({
       idempotencyKey: req.idempotencyKey,
@@ -67,14 +65,14 @@ export async function paymentApiBatch(p: Payments, raw: PaymentApiBatchInput): P
       clubSessionId: req.clubSessionId,
       eventId: req.eventId,
       entries: [
-        { accountId: member, amountCents: -req.amountCents, counterparty: 1 },
-        { accountId: payeeAccount, amountCents: req.amountCents, counterparty: 0 },
+        { userId: req.memberId, amountCents: -req.amountCents, counterparty: 1 },
+        { ...payee, amountCents: req.amountCents, counterparty: 0 },
       ],
     });
 
   const first = await post();
   if (first.status !== "INSUFFICIENT_FUNDS") {
-    const done = settled(first, member);
+    const done = settled(first);
     if (!done.replayed) await afterPayment(p, req, done.balanceAfterCents);
     return done;
   }
@@ -98,7 +96,7 @@ export async function paymentApiBatch(p: Payments, raw: PaymentApiBatchInput): P
     // Someone spent the top-up first; the member keeps the credit, the payment is not made.
     return insufficient(second.balanceCents, req.amountCents);
   }
-  const done = settled(second, member);
+  const done = settled(second);
   if (!done.replayed && req.otherMemberId) emitTransfer(p, req);
   return { ...done, topUpCents };
 }
@@ -113,14 +111,14 @@ function insufficient(balanceCents: bigint, amountCents: bigint): PaymentApiResu
 }
 
 /** Turns a booked (or replayed) posting into the caller's result; anything else is a programming error. */
-function settled(r: PostingResult, memberAccount: number): Extract<PaymentApiResult, { ok: true }> {
+function settled(r: PostingResult): Extract<PaymentApiResult, { ok: true }> {
   switch (r.status) {
     case "POSTED":
       return {
         ok: true,
         postingId: r.postingId,
         replayed: false,
-        balanceAfterCents: r.balances.find((b) => b.accountId === memberAccount)?.balanceAfterCents ?? null,
+        balanceAfterCents: r.balances[0]?.balanceAfterCents ?? null, // the payer's entry comes first
         topUpCents: null,
       };
     case "DUPLICATE":

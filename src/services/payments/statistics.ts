@@ -44,8 +44,8 @@ export async function paymentsStatusSummary(p: Payments) {
   const [latestCardPayment, latestMemberEntry, latestOrgEntry, pendingCardPayments, pendingAutoTopUps] =
     await Promise.all([
       p.db.cardPayment.findFirst({ where: { status: "SUCCEEDED" }, orderBy: { createdAt: "desc" } }),
-      p.db.entry.findFirst({ where: { account: { kind: "MEMBER" } }, orderBy: { id: "desc" } }),
-      p.db.entry.findFirst({ where: { account: { kind: "ORGANISATION" } }, orderBy: { id: "desc" } }),
+      latestEntry(p, "MEMBER"),
+      latestEntry(p, "ORGANISATION"),
       p.db.cardPayment.findMany({ where: { status: "PENDING" }, orderBy: { createdAt: "asc" } }),
       p.db.user.findMany({
         where: { autoTopUpStatus: "PENDING" },
@@ -54,4 +54,14 @@ export async function paymentsStatusSummary(p: Payments) {
     ]);
   const status: "Good" | "Bad" = pendingCardPayments.length || pendingAutoTopUps.length ? "Bad" : "Good";
   return { status, latestCardPayment, latestMemberEntry, latestOrgEntry, pendingCardPayments, pendingAutoTopUps };
+}
+
+async function latestEntry(p: Payments, kind: "MEMBER" | "ORGANISATION") {
+  const rows = await p.db.$queryRaw<{ accountId: number; entryNo: number; amountCents: bigint; createdAt: Date }[]>`
+    SELECT e.account_id AS "accountId", e.entry_no AS "entryNo", e.amount_cents AS "amountCents",
+           e.created_at AS "createdAt"
+      FROM entries e JOIN accounts a ON a.id = e.account_id
+     WHERE a.kind = ${kind}::"AccountKind"
+     ORDER BY e.created_at DESC LIMIT 1`;
+  return rows[0] ?? null;
 }

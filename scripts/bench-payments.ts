@@ -1,0 +1,202 @@
+// npm run bench:payments — payments per second through the service layer (paymentApiBatch → posting engine →
+// PostgreSQL), side by side with two pgbench baselines on the same database in the same run, in two modes:
+// payments spread over many clubs, and every payment to one hot club. Ledger invariants are checked after each
+// run. Settings (environment): BENCH_MEMBERS (10000), BENCH_CLUBS (200), BENCH_WORKERS (16),
+// BENCH_SECONDS (15), BENCH_WARMUP (3), BENCH_CONNECTIONS (posting engine connections, 2), DATABASE_URL (else a
+// fresh PostgreSQL with durable settings — fsync on — in a temp folder).
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { connectDatabase, type Database } from "../src/db/client";
+import { migrateDeploy } from "../src/db/migrate";
+import { type RunningPostgres, startPostgres } from "../src/infra/postgres/server";
+import { createLogger } from "../src/lib/logger";
+import { UnconfiguredCardGateway } from "../src/services/payments/card-gateway";
+import { createPayments, type Payments } from "../src/services/payments/context";
+import { paymentApiBatch } from "../src/services/payments/payment-api-batch";
+import { findPgbench, runPgbench, setupBaselineTables, verifyBaselineTables } from "./bench/pgbench-baselines";
+
+const env = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);
+const MEMBERS = env("BENCH_MEMBERS", 10_000);
+const CLUBS = env("BENCH_CLUBS", 200);
+const WORKERS = env("BENCH_WORKERS", 16);
+const SECONDS = env("BENCH_SECONDS", 15);
+const WARMUP = env("BENCH_WARMUP", 3);
+const CONNECTIONS = env("BENCH_CONNECTIONS", 2);
+
+type Mode = "spread" | "hot";
+
+async function seed(db: Database, p: Payments) {
+  await db.pool.query(
+    `INSERT INTO users (system_number, first_name, last_name, email, password_hash, updated_at)
+     SELECT 900000000 + g, 'Bench', 'Member ' || g, 'bench' || g || '@example.test', 'x', now()
+       FROM generate_series(1, $1::int) g`,
+    [MEMBERS],
+  );
+  await db.pool.query(
+    `INSERT INTO organisations (club_number, name, updated_at)
+     SELECT 'BENCH' || g, 'Bench Club ' || g, now() FROM generate_series(1, $1::int) g`,
+    [CLUBS],
+  );
+  const users = await db.prisma.user.findMany({ select: { id: true }, orderBy: { id: "asc" } });
+  const adjustments = await p.accounts.forSystem("ADJUSTMENTS");
+  const accounts = await db.prisma.account.findMany({ where: { kind: "MEMBER" }, select: { id: true } });
+  for (let i = 0; i < accounts.length; i += 200) {
+    await Promise.all(
+      accounts.slice(i, i + 200).map((a) =>
+        p.ledger.post({
+          idempotencyKey: `bench-fund-${a.id}`,
+          type: "Transfer In",
+          description: "Benchmark funds",
+          entries: [
+            { accountId: a.id, amountCents: 100_000_000n },
+            { accountId: adjustments, amountCents: -100_000_000n },
+          ],
+        }),
+      ),
+    );
+  }
+  const orgs = await db.prisma.organisation.findMany({ select: { id: true }, orderBy: { id: "asc" } });
+  await db.pool.query("VACUUM ANALYZE");
+  return { userIds: users.map((u) => u.id), orgIds: orgs.map((o) => o.id) };
+}
+
+function pct(sorted: number[], q: number) {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : Number.NaN;
+}
+
+async function runService(p: Payments, mode: Mode, ids: { userIds: number[]; orgIds: number[] }) {
+  let phase: "warm" | "measure" | "done" = "warm";
+  let measured = 0;
+  let refused = 0;
+  let n = 0;
+  const lat: number[] = [];
+  const worker = async () => {
+    while (phase !== "done") {
+      const member = ids.userIds[Math.floor(Math.random() * ids.userIds.length)]!;
+      const club = mode === "hot" ? ids.orgIds[0]! : ids.orgIds[Math.floor(Math.random() * ids.orgIds.length)]!;
+      const start = process.hrtime.bigint();
+      const r = await paymentApiBatch(p, {
+        memberId: member,
+        organisationId: club,
+        amountCents: BigInt(1 + Math.floor(Math.random() * 1000)),
+        description: "Benchmark session",
+        type: "Club Payment",
+        idempotencyKey: `bench-${mode}-${process.pid}-${++n}`,
+      });
+      if (!r.ok) refused++;
+      if (phase === "measure") {
+        measured++;
+        lat.push(Number(process.hrtime.bigint() - start) / 1e6);
+      }
+    }
+  };
+  const workers = Array.from({ length: WORKERS }, worker);
+  await new Promise((r) => setTimeout(r, WARMUP * 1000));
+  phase = "measure";
+  const t0 = process.hrtime.bigint();
+  await new Promise((r) => setTimeout(r, SECONDS * 1000));
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  phase = "done";
+  await Promise.all(workers);
+  lat.sort((a, b) => a - b);
+  return { tps: measured / secs, p50: pct(lat, 0.5), p99: pct(lat, 0.99), refused };
+}
+
+async function main() {
+  let server: RunningPostgres | null = null;
+  let dir: string | null = null;
+  let url = process.env.DATABASE_URL;
+  if (!url) {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "bc-bench-"));
+    fs.chmodSync(dir, 0o755);
+    server = await startPostgres({ dataDir: path.join(dir, "data"), persistent: true });
+    url = server.url;
+  }
+  const log = (s: string) => console.log(s);
+  try {
+    log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
+    const db = connectDatabase(url, { max: CONNECTIONS + 4 });
+    const { rows } = await db.pool.query(
+      "SELECT version(), current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS sc",
+    );
+    log(`${String(rows[0].version).split(",")[0]}; fsync=${rows[0].fsync}, synchronous_commit=${rows[0].sc}`);
+    log(
+      `members ${MEMBERS}, clubs ${CLUBS}, ${WORKERS} concurrent workers, ${SECONDS} s measured after ${WARMUP} s warm-up`,
+    );
+    await migrateDeploy(url);
+    const p = createPayments({
+      db: db.prisma,
+      pool: db.pool,
+      gateway: new UnconfiguredCardGateway(),
+      logger: createLogger("silent"),
+      timeZone: "Australia/Sydney",
+      ledger: { connections: CONNECTIONS },
+    });
+    const ids = await seed(db, p);
+    const pgbench = findPgbench();
+    if (pgbench) await setupBaselineTables(db.pool, MEMBERS, CLUBS);
+    else log("pgbench not found (it comes with a PostgreSQL server install): baselines skipped");
+
+    const table: string[][] = [];
+    let failed = false;
+    for (const mode of ["spread", "hot"] as Mode[]) {
+      const ours = await runService(p, mode, ids);
+      await db.pool.query("CHECKPOINT");
+      const bad = await db.pool.query("SELECT rule, subject FROM ledger_violations() LIMIT 5");
+      const neg = await db.pool.query(
+        "SELECT count(*)::int AS n FROM accounts WHERE kind <> 'SYSTEM' AND balance_cents < 0",
+      );
+      const problems = [
+        ...bad.rows.map((r) => `${r.rule} (${r.subject})`),
+        ...(neg.rows[0].n ? ["negative balances"] : []),
+      ];
+      let five: { tps: number; latencyMs: number } | null = null;
+      let one: { tps: number; latencyMs: number } | null = null;
+      if (pgbench) {
+        const o = { mode, clients: WORKERS, seconds: SECONDS, members: MEMBERS, clubs: CLUBS };
+        five = runPgbench(pgbench, url, { ...o, kind: "five" });
+        one = runPgbench(pgbench, url, { ...o, kind: "one" });
+        problems.push(...(await verifyBaselineTables(db.pool, MEMBERS)));
+      }
+      failed ||= problems.length > 0;
+      const ratio = (b: { tps: number } | null) => (b ? `${(ours.tps / b.tps).toFixed(2)}×` : "n/a");
+      table.push([
+        mode,
+        `${ours.tps.toFixed(0)}/s`,
+        `${ours.p50.toFixed(1)} / ${ours.p99.toFixed(1)} ms`,
+        five ? `${five.tps.toFixed(0)}/s` : "n/a",
+        one ? `${one.tps.toFixed(0)}/s` : "n/a",
+        ratio(five),
+        ratio(one),
+        problems.length ? `BROKEN: ${problems.join("; ")}` : `ok (${ours.refused} refused)`,
+      ]);
+    }
+    const head = [
+      "mode",
+      "service layer",
+      "p50 / p99",
+      "pgbench 5-stmt",
+      "pgbench 1-stmt",
+      "vs 5-stmt",
+      "vs 1-stmt",
+      "invariants",
+    ];
+    const widths = head.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
+    const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ");
+    log("");
+    log(line(head));
+    for (const r of table) log(line(r));
+    log("\ngoals: ≥ 1.0× the 5-statement baseline and ≥ 0.5× the single-statement baseline in both modes");
+    await db.close();
+    if (failed) process.exitCode = 1;
+  } finally {
+    await server?.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,345 @@
+// Books a batch of postings inside a transaction the caller has opened, in two statements:
+//  1. lock every account the batch touches, in id order (so concurrent batches never deadlock), and look up
+//     the batch's idempotency keys;
+//  2. with the balances read under those locks, decide each posting in order — replay, refuse, or accept —
+//     and write all accepted postings, their entries (running balances, per-account entry numbers) and the
+//     new balances in one statement.
+// The database checks the result again (entries sum to zero, no overdraft, unique keys, append-only).
+import { createHash } from "node:crypto";
+import type pg from "pg";
+import type { EntryInput, PostingInput, PostingResult } from "./posting";
+import { newReferenceNo } from "./reference-no";
+import { isTransactionType } from "./transaction-types";
+
+/** A client with an open transaction. */
+export type TxClient = Pick<pg.PoolClient, "query">;
+
+const MAX_CENTS = 10n ** 13n; // $100 billion: far beyond any real posting
+
+// Both statements are named prepared statements: parsed and planned once per connection.
+const LOCK_SQL = {
+  name: "ledger_lock_v4",
+  text: `
+    WITH wanted AS (
+      SELECT unnest($1::int[]) AS id
+      UNION SELECT id FROM accounts WHERE user_id = ANY($2::int[])
+      UNION SELECT id FROM accounts WHERE organisation_id = ANY($3::int[])
+      UNION SELECT id FROM accounts WHERE system_code = ANY($4::text[])),
+    locked AS (
+      SELECT id, balance_cents, entry_count, kind, user_id, organisation_id, system_code FROM accounts
+       WHERE id IN (SELECT id FROM wanted)
+       ORDER BY id FOR UPDATE)
+    SELECT 'a' AS t, id::text AS k, balance_cents::text AS b, entry_count AS c, kind::text AS x,
+           coalesce('u' || user_id, 'o' || organisation_id, 's' || system_code) AS owner
+      FROM locked
+    UNION ALL
+    SELECT 'p', idempotency_key, id::text, NULL, request_hash, NULL
+      FROM postings WHERE idempotency_key = ANY($5::text[])`,
+};
+
+const WRITE_SQL = {
+  name: "ledger_write_v3",
+  text: `
+    WITH p AS (
+      INSERT INTO postings (idempotency_key, request_hash, type, description, reference_no, actor_user_id,
+                            club_session_id, event_id, card_payment_id, allow_overdraft, created_at)
+      SELECT k, h, t, d, r, a, s, e, c, o, coalesce(at, clock_timestamp())
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $8::int[],
+                    $9::int[], $10::boolean[], $11::timestamptz[]) AS x(k, h, t, d, r, a, s, e, c, o, at)
+      ON CONFLICT (idempotency_key) DO NOTHING
+      RETURNING id, idempotency_key, created_at),
+    e AS (
+      INSERT INTO entries (posting_id, account_id, entry_no, amount_cents, balance_after_cents, type,
+                           counterparty_account_id, created_at)
+      SELECT p.id, x.acct, x.no, x.amt, x.bal, x.typ, x.cp, p.created_at
+        FROM unnest($12::text[], $13::int[], $14::int[], $15::bigint[], $16::bigint[], $17::text[], $18::int[])
+             WITH ORDINALITY AS x(k, acct, no, amt, bal, typ, cp, ord)
+        JOIN p ON p.idempotency_key = x.k
+       ORDER BY x.ord),
+    u AS (
+      UPDATE accounts SET balance_cents = x.bal, entry_count = x.cnt
+        FROM unnest($19::int[], $20::bigint[], $21::int[]) AS x(id, bal, cnt)
+       WHERE accounts.id = x.id),
+    chk AS (SELECT ledger_expect_booked((SELECT count(*) FROM p), $22::int) AS ok)
+    SELECT p.idempotency_key AS k, p.id::text AS id FROM chk LEFT JOIN p ON true WHERE chk.ok`,
+};
+
+interface WriteArrays {
+  k: string[];
+  h: string[];
+  t: string[];
+  d: string[];
+  r: string[];
+  a: (number | null)[];
+  s: (number | null)[];
+  e: (number | null)[];
+  c: (number | null)[];
+  o: boolean[];
+  at: (string | null)[];
+  ek: string[];
+  eacct: number[];
+  eno: number[];
+  eamt: string[];
+  ebal: string[];
+  etype: string[];
+  ecp: (number | null)[];
+}
+
+/** The key an entry's account is known by in the lock results, or null when the entry names none or several. */
+function refKey(e: EntryInput): string | null {
+  const refs = [
+    e.accountId !== undefined ? `a${e.accountId}` : null,
+    e.userId !== undefined ? `u${e.userId}` : null,
+    e.organisationId !== undefined ? `o${e.organisationId}` : null,
+    e.system !== undefined ? `s${e.system}` : null,
+  ].filter((r): r is string => r !== null);
+  return refs.length === 1 ? refs[0]! : null;
+}
+
+const ids = (xs: (number | undefined)[]) => [
+  ...new Set(xs.filter((x): x is number => Number.isInteger(x) && x! > 0 && x! < 2 ** 31)),
+];
+
+/** Fingerprint of what a posting asks for, so a key reused for a different request is caught. */
+export function requestHash(p: PostingInput): string {
+  const canonical = JSON.stringify([
+    p.type,
+    p.description,
+    p.actorUserId ?? null,
+    p.clubSessionId ?? null,
+    p.eventId ?? null,
+    p.cardPaymentId ?? null,
+    !!p.allowOverdraft,
+    p.entries.map((e) => [refKey(e), e.amountCents.toString(), e.type ?? null, e.counterparty ?? null]),
+  ]);
+  return createHash("sha256").update(canonical).digest("hex").slice(0, 32);
+}
+
+function invalidReason(p: PostingInput): string | null {
+  if (!p.idempotencyKey || p.idempotencyKey.length > 200) return "idempotency key missing or too long";
+  if (!isTransactionType(p.type)) return `unknown transaction type ${p.type}`;
+  if (!p.description?.trim()) return "description missing";
+  if (p.entries.length < 2) return "a posting needs at least two entries";
+  let total = 0n;
+  for (const [i, e] of p.entries.entries()) {
+    if (typeof e.amountCents !== "bigint" || e.amountCents === 0n) return "each entry needs a non-zero amount";
+    if (e.amountCents > MAX_CENTS || e.amountCents < -MAX_CENTS) return "amount out of range";
+    if (e.type !== undefined && !isTransactionType(e.type)) return `unknown transaction type ${e.type}`;
+    if (e.counterparty !== undefined && (e.counterparty === i || !p.entries[e.counterparty])) {
+      return "counterparty must name another entry of the posting";
+    }
+    total += e.amountCents;
+  }
+  return total === 0n ? null : `entries sum to ${total}, not zero`;
+}
+
+interface AccountState {
+  balance: bigint;
+  count: number;
+  system: boolean;
+  touched: boolean;
+}
+
+/**
+ * Books `postings`. `ownTransaction`: begin and commit here (the engine's own batches); otherwise the caller
+ * has a transaction open on `client` and commits it.
+ */
+export async function bookPostings(
+  client: TxClient,
+  postings: PostingInput[],
+  opts: { ownTransaction?: boolean; accountCache?: Map<string, number> } = {},
+): Promise<PostingResult[]> {
+  const own = !!opts.ownTransaction;
+  const cache = opts.accountCache ?? new Map<string, number>();
+  // Members and organisations already seen are passed by account id (account ids never change).
+  const cached = (e: EntryInput): EntryInput => {
+    const ref = refKey(e);
+    const id = ref && ref[0] !== "a" ? cache.get(ref) : undefined;
+    return id === undefined
+      ? e
+      : { accountId: id, amountCents: e.amountCents, type: e.type, counterparty: e.counterparty };
+  };
+  const entries = postings.flatMap((p) => p.entries.map(cached));
+  const keys = postings.map((p) => p.idempotencyKey);
+  // Every ledger statement is a key look-up. Right after bulk loads, before statistics catch up, the planner
+  // could cache a sequential scan for the connection's life; this keeps the plans on the indexes.
+  await client.query(`${own ? "BEGIN; " : ""}SET LOCAL enable_seqscan = off`);
+  const found = await client.query<{ t: string; k: string; b: string; c: number; x: string; owner: string }>({
+    ...LOCK_SQL,
+    values: [
+      ids(entries.map((e) => e.accountId)),
+      ids(entries.map((e) => e.userId)),
+      ids(entries.map((e) => e.organisationId)),
+      [...new Set(entries.map((e) => e.system).filter((s) => s !== undefined))],
+      keys,
+    ],
+  });
+
+  const accounts = new Map<number, AccountState>();
+  const byRef = new Map<string, number>();
+  const known = new Map<string, { id: bigint; hash: string }>();
+  for (const r of found.rows) {
+    if (r.t === "a") {
+      const id = Number(r.k);
+      accounts.set(id, { balance: BigInt(r.b), count: r.c, system: r.x === "SYSTEM", touched: false });
+      byRef.set(`a${id}`, id);
+      byRef.set(r.owner, id);
+      if (cache.size < 1_000_000) cache.set(r.owner, id);
+    } else {
+      known.set(r.k, { id: BigInt(r.b), hash: r.x });
+    }
+  }
+  const accountOf = (e: EntryInput) => {
+    const ref = refKey(cached(e));
+    return ref === null ? undefined : byRef.get(ref);
+  };
+
+  const results: PostingResult[] = new Array(postings.length);
+  const accepted: number[] = [];
+  const hashes: string[] = [];
+  const w: WriteArrays = {
+    k: [],
+    h: [],
+    t: [],
+    d: [],
+    r: [],
+    a: [],
+    s: [],
+    e: [],
+    c: [],
+    o: [],
+    at: [],
+    ek: [],
+    eacct: [],
+    eno: [],
+    eamt: [],
+    ebal: [],
+    etype: [],
+    ecp: [],
+  };
+  const batchKeys = new Map<string, { index: number; hash: string }>();
+
+  for (const [i, p] of postings.entries()) {
+    const hash = requestHash(p);
+    hashes.push(hash);
+    const prior = known.get(p.idempotencyKey);
+    const inBatch = batchKeys.get(p.idempotencyKey);
+    if (prior || inBatch) {
+      const same = (prior?.hash ?? inBatch?.hash) === hash;
+      // A key repeated inside one batch refers to a posting whose id is known only after the write.
+      results[i] = { status: same ? "DUPLICATE" : "KEY_REUSED", postingId: prior?.id ?? -1n };
+      continue;
+    }
+    const resolved = p.entries.map(accountOf);
+    const bad =
+      invalidReason(p) ??
+      (resolved.some((a) => a === undefined) ? "an entry names no account, several, or one that does not exist" : null);
+    if (bad) {
+      results[i] = { status: "INVALID", reason: bad };
+      continue;
+    }
+    const acctIds = resolved as number[];
+    // Funds check, on the balances as they stand after the batch's earlier postings.
+    const next = new Map<number, bigint>();
+    let short: PostingResult | null = null;
+    for (const [j, e] of p.entries.entries()) {
+      const id = acctIds[j]!;
+      const acct = accounts.get(id)!;
+      const before = next.get(id) ?? acct.balance;
+      const after = before + e.amountCents;
+      if (!short && e.amountCents < 0n && !acct.system && after < 0n && !p.allowOverdraft) {
+        short = {
+          status: "INSUFFICIENT_FUNDS",
+          entryIndex: j,
+          accountId: id,
+          balanceCents: before,
+          amountCents: -e.amountCents,
+        };
+      }
+      next.set(id, after);
+    }
+    if (short) {
+      results[i] = short;
+      continue;
+    }
+    batchKeys.set(p.idempotencyKey, { index: i, hash });
+    accepted.push(i);
+    w.k.push(p.idempotencyKey);
+    w.h.push(hash);
+    w.t.push(p.type);
+    w.d.push(p.description);
+    w.r.push(newReferenceNo());
+    w.a.push(p.actorUserId ?? null);
+    w.s.push(p.clubSessionId ?? null);
+    w.e.push(p.eventId ?? null);
+    w.c.push(p.cardPaymentId ?? null);
+    w.o.push(!!p.allowOverdraft);
+    w.at.push(p.at ? p.at.toISOString() : null);
+    const balances: { accountId: number; balanceAfterCents: bigint }[] = [];
+    for (const [j, e] of p.entries.entries()) {
+      const id = acctIds[j]!;
+      const acct = accounts.get(id)!;
+      acct.balance += e.amountCents;
+      acct.count += 1;
+      acct.touched = true;
+      w.ek.push(p.idempotencyKey);
+      w.eacct.push(id);
+      w.eno.push(acct.count);
+      w.eamt.push(e.amountCents.toString());
+      w.ebal.push(acct.balance.toString());
+      w.etype.push(e.type ?? p.type);
+      w.ecp.push(e.counterparty === undefined ? null : acctIds[e.counterparty]!);
+      balances.push({ accountId: id, balanceAfterCents: acct.balance });
+    }
+    results[i] = { status: "POSTED", postingId: -1n, balances };
+  }
+
+  // Inside a caller's transaction, hand the planner setting back as it was.
+  const finish = own ? "COMMIT" : "SET LOCAL enable_seqscan TO DEFAULT";
+  if (accepted.length === 0) {
+    await client.query(finish);
+    return results;
+  }
+  const overdraft = accepted.some((i) => postings[i]!.allowOverdraft);
+  const touched = [...accounts.entries()].filter(([, a]) => a.touched);
+  // An approved overdraft lifts the database's overdraft guard for this transaction's write only.
+  if (overdraft) await client.query("SELECT set_config('ledger.allow_overdraft', 'on', true)");
+  const written = (
+    await client.query<{ k: string; id: string }>({
+      ...WRITE_SQL,
+      values: [
+        w.k,
+        w.h,
+        w.t,
+        w.d,
+        w.r,
+        w.a,
+        w.s,
+        w.e,
+        w.c,
+        w.o,
+        w.at,
+        w.ek,
+        w.eacct,
+        w.eno,
+        w.eamt,
+        w.ebal,
+        w.etype,
+        w.ecp,
+        touched.map(([id]) => id),
+        touched.map(([, a]) => a.balance.toString()),
+        touched.map(([, a]) => a.count),
+        w.k.length,
+      ],
+    })
+  ).rows;
+  await client.query(overdraft ? `SELECT set_config('ledger.allow_overdraft', 'off', true); ${finish}` : finish);
+  const idsByKey = new Map(written.map((r) => [r.k!, BigInt(r.id!)]));
+  for (const [i, p] of postings.entries()) {
+    const r = results[i]!;
+    if ((r.status === "POSTED" || r.status === "DUPLICATE" || r.status === "KEY_REUSED") && r.postingId === -1n) {
+      r.postingId = idsByKey.get(p.idempotencyKey)!;
+    }
+  }
+  return results;
+}
