@@ -12,6 +12,8 @@ import type { Config } from "./config";
 import type { Database } from "./db/client";
 import { projectRoot } from "./db/migrate";
 import type { Logger } from "./lib/logger";
+import { UnconfiguredCardGateway } from "./services/payments/card-gateway";
+import { createPayments, type Payments } from "./services/payments/context";
 import { adminSummaryRoutes } from "./routes/admin/summary";
 import { authRoutes } from "./routes/core/auth";
 import { healthRoutes } from "./routes/core/health";
@@ -28,6 +30,8 @@ export interface AppDeps {
   database: Database;
   logger: Logger;
   sessionSecret: string;
+  /** The payments core; built on `database` with no card processor when not given. */
+  payments?: Payments;
 }
 
 /** Paths that authenticate themselves another way (a signature) and so skip CSRF. */
@@ -39,8 +43,11 @@ function staticFrom(dir: string) {
   return express.static(dir, { maxAge: "7d", index: false, fallthrough: true });
 }
 
-export function createApp({ config, database, logger, sessionSecret }: AppDeps) {
+export function createApp({ config, database, logger, sessionSecret, ...deps }: AppDeps) {
   const { prisma: db, pool } = database;
+  const payments =
+    deps.payments ??
+    createPayments({ db, pool, gateway: new UnconfiguredCardGateway(), logger, timeZone: config.TIME_ZONE });
   const app = express();
   app.disable("x-powered-by");
   if (config.TRUST_PROXY) app.set("trust proxy", 1);
@@ -101,7 +108,7 @@ export function createApp({ config, database, logger, sessionSecret }: AppDeps) 
   app.use(templateLocals);
 
   app.use(authRoutes({ db, passport, config }));
-  app.use(dashboardRoutes({ db }));
+  app.use(dashboardRoutes({ db, payments }));
   app.use(clubRoutes({ db }));
   app.use(adminSummaryRoutes({ db }));
 

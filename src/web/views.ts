@@ -3,6 +3,7 @@ import path from "node:path";
 import type { Express } from "express";
 import nunjucks from "nunjucks";
 import { projectRoot } from "../db/migrate";
+import { formatMoney } from "../lib/money";
 
 export function setupViews(app: Express, opts: { watch: boolean; timeZone: string }) {
   const env = nunjucks.configure(path.join(projectRoot, "views"), {
@@ -20,6 +21,7 @@ export function setupViews(app: Express, opts: { watch: boolean; timeZone: strin
       timeStyle: "short",
     }).format(new Date(d));
   });
+  env.addFilter("money", (cents: bigint | number | null | undefined) => (cents == null ? "" : formatMoney(cents)));
   // Banks print BSBs as 062-000; we store the six digits.
   env.addFilter("bsb", (v: string | null | undefined) => (v ? `${v.slice(0, 3)}-${v.slice(3)}` : "NOT SET"));
   app.set("view engine", "njk");

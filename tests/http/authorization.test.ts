@@ -1,6 +1,10 @@
 // Every page answers each role correctly: anonymous, member, club officer of this and of another club,
 // finance viewer, finance editor.
 import request from "supertest";
+import { createLogger } from "../../src/lib/logger";
+import { UnconfiguredCardGateway } from "../../src/services/payments/card-gateway";
+import { createPayments } from "../../src/services/payments/context";
+import { fundMember } from "../helpers/payments";
 import { makeClub, makeUser, signIn, startTestApp, type TestApp } from "../helpers/app";
 
 let t: TestApp;
@@ -91,5 +95,23 @@ describe("who may see what", () => {
     expect((await agent.get("/payments/statement-admin-summary")).status).toBe(200);
     await t.db.roleGrant.deleteMany({ where: { userId: user.id } });
     expect((await agent.get("/payments/statement-admin-summary")).status).toBe(403);
+  });
+});
+
+describe("dashboard", () => {
+  test("shows the member's own balance", async () => {
+    const p = createPayments({
+      db: t.db,
+      pool: t.database.pool,
+      gateway: new UnconfiguredCardGateway(),
+      logger: createLogger("silent"),
+      timeZone: "Australia/Sydney",
+    });
+    const admin = await makeUser(t.db, { level: "EDIT" });
+    const m = await makeUser(t.db);
+    await fundMember(p, m.id, 123_456n, admin.id);
+    const { agent } = await signIn(t.app, m.email);
+    const page = await agent.get("/dashboard");
+    expect(page.text).toContain('id="balance">$1,234.56<');
   });
 });
