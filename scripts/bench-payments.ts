@@ -2,7 +2,8 @@
 // PostgreSQL), side by side with two pgbench baselines on the same database in the same run, in two modes:
 // payments spread over many clubs, and every payment to one hot club. Ledger invariants are checked after each
 // run. Settings (environment): BENCH_MEMBERS (10000), BENCH_CLUBS (200), BENCH_WORKERS (16),
-// BENCH_SECONDS (15), BENCH_WARMUP (3), BENCH_CONNECTIONS (posting engine connections, 2), DATABASE_URL (else a
+// BENCH_SECONDS (15), BENCH_WARMUP (3), BENCH_CONNECTIONS (posting engine connections, 2), BENCH_LINGER_BELOW (8)
+// and BENCH_LINGER_MS (1) (the engine's batching), DATABASE_URL (else a
 // fresh PostgreSQL with durable settings — fsync on — in a temp folder).
 import fs from "node:fs";
 import os from "node:os";
@@ -23,6 +24,8 @@ const WORKERS = env("BENCH_WORKERS", 16);
 const SECONDS = env("BENCH_SECONDS", 15);
 const WARMUP = env("BENCH_WARMUP", 3);
 const CONNECTIONS = env("BENCH_CONNECTIONS", 2);
+const LINGER_BELOW = env("BENCH_LINGER_BELOW", 8);
+const LINGER_MS = env("BENCH_LINGER_MS", 1);
 
 type Mode = "spread" | "hot";
 
@@ -131,7 +134,7 @@ async function main() {
       gateway: new UnconfiguredCardGateway(),
       logger: createLogger("silent"),
       timeZone: "Australia/Sydney",
-      ledger: { connections: CONNECTIONS },
+      ledger: { connections: CONNECTIONS, lingerBelow: LINGER_BELOW, lingerMs: LINGER_MS },
     });
     const ids = await seed(db, p);
     const pgbench = findPgbench();

@@ -1,7 +1,9 @@
 // The payments core on a private database, with a card gateway whose answers each test chooses. The gateway
 // is a stand-in only until the Stripe emulator exists; it implements the same CardGateway interface and
 // records a real card payment row for each success, as the Stripe gateway does.
+import type { Database } from "../../src/db/client";
 import { createLogger } from "../../src/lib/logger";
+import type { LedgerWriterOptions } from "../../src/services/ledger/ledger-writer";
 import type { CardChargeOutcome, CardGateway, ChargeSavedCardRequest } from "../../src/services/payments/card-gateway";
 import { createPayments, type Payments } from "../../src/services/payments/context";
 import { adjustMemberBalance, adjustOrganisationBalance } from "../../src/services/payments/manual-adjustment";
@@ -56,8 +58,8 @@ export interface TestPayments {
   close: () => Promise<void>;
 }
 
-export async function startPayments(opts: { max?: number; connections?: number } = {}): Promise<TestPayments> {
-  const database = await createTestDatabase({ max: opts.max ?? 10 });
+/** A payments core on an open database, with its own scripted card gateway. */
+export function paymentsOn(database: Database, ledger: LedgerWriterOptions = {}) {
   let p: Payments;
   const gateway = new ScriptedCardGateway(() => p);
   p = createPayments({
@@ -66,8 +68,14 @@ export async function startPayments(opts: { max?: number; connections?: number }
     gateway,
     logger: createLogger("silent"),
     timeZone: "Australia/Sydney",
-    ledger: { connections: opts.connections ?? 2 },
+    ledger,
   });
+  return { p, gateway };
+}
+
+export async function startPayments(opts: { max?: number; connections?: number } = {}): Promise<TestPayments> {
+  const database = await createTestDatabase({ max: opts.max ?? 10 });
+  const { p, gateway } = paymentsOn(database, { connections: opts.connections ?? 2 });
   return { p, gateway, database, close: database.drop };
 }
 

@@ -2,13 +2,12 @@
 // accounts, including one hot club. The final state must equal the sum of what each caller was told succeeded;
 // no balance may go negative; no caller may see a deadlock or any other error.
 import { autoTopUpMember } from "../../src/services/payments/auto-topup-member";
-import { createLogger } from "../../src/lib/logger";
-import { createPayments, type Payments } from "../../src/services/payments/context";
+import type { Payments } from "../../src/services/payments/context";
 import { memberTransfer } from "../../src/services/payments/member-transfer";
 import { paymentApiBatch } from "../../src/services/payments/payment-api-batch";
 import { connectDatabase } from "../../src/db/client";
 import { quickClub, quickMember } from "../helpers/fast-people";
-import { fundMember, ScriptedCardGateway, startPayments, type TestPayments, violations } from "../helpers/payments";
+import { fundMember, paymentsOn, startPayments, type TestPayments, violations } from "../helpers/payments";
 
 let t: TestPayments;
 beforeAll(async () => {
@@ -32,16 +31,7 @@ test("parallel payments, transfers and top-ups end exactly where the serial sum 
   const processes: { p: Payments; close: () => Promise<void> }[] = [];
   for (let i = 0; i < PROCESSES; i++) {
     const database = connectDatabase(t.database.url, { max: 4 });
-    let p: Payments;
-    const gateway = new ScriptedCardGateway(() => p);
-    p = createPayments({
-      db: database.prisma,
-      pool: database.pool,
-      gateway,
-      logger: createLogger("silent"),
-      timeZone: "Australia/Sydney",
-    });
-    processes.push({ p, close: database.close });
+    processes.push({ p: paymentsOn(database).p, close: database.close });
   }
 
   // What callers were told: member and club deltas from successful payments and transfers.
@@ -90,22 +80,17 @@ test("parallel payments, transfers and top-ups end exactly where the serial sum 
         }
         // Every fourth operation is also retried at once, as a client whose response was lost would.
         if (i % 4 === 0) {
-          const again = await paymentApiBatch(p, {
-            memberId: m.id,
-            organisationId: hot.id,
-            amountCents: amount,
-            description: "Session",
-            type: "Club Payment",
-            idempotencyKey: `${k}-retry`,
-          });
-          const replay = await paymentApiBatch(p, {
-            memberId: m.id,
-            organisationId: hot.id,
-            amountCents: amount,
-            description: "Session",
-            type: "Club Payment",
-            idempotencyKey: `${k}-retry`,
-          });
+          const retry = () =>
+            paymentApiBatch(p, {
+              memberId: m.id,
+              organisationId: hot.id,
+              amountCents: amount,
+              description: "Session",
+              type: "Club Payment",
+              idempotencyKey: `${k}-retry`,
+            });
+          const again = await retry();
+          const replay = await retry();
           if (again.ok) expect(replay).toMatchObject({ ok: true, replayed: true, postingId: again.postingId });
           // A refused first try books nothing, so the retry may succeed on its own (money may have arrived).
           if (again.ok || replay.ok) {

@@ -6,35 +6,32 @@ import { notFound } from "../../lib/errors";
 export type SystemAccount = "CARD_FUNDS" | "FEE_INCOME" | "SETTLEMENTS_PAYABLE" | "ADJUSTMENTS";
 
 export class AccountDirectory {
-  private readonly users = new Map<number, number>();
-  private readonly orgs = new Map<number, number>();
-  private readonly system = new Map<string, number>();
+  private readonly ids = new Map<string, number>();
 
   constructor(private readonly db: Db) {}
 
-  async forUser(userId: number): Promise<number> {
-    const hit = this.users.get(userId);
-    if (hit) return hit;
-    const a = await this.db.account.findUnique({ where: { userId }, select: { id: true } });
-    if (!a) throw notFound("That member does not exist.");
-    this.users.set(userId, a.id);
-    return a.id;
+  forUser(userId: number): Promise<number> {
+    return this.lookup(`u${userId}`, { userId }, "That member does not exist.");
   }
 
-  async forOrganisation(organisationId: number): Promise<number> {
-    const hit = this.orgs.get(organisationId);
-    if (hit) return hit;
-    const a = await this.db.account.findUnique({ where: { organisationId }, select: { id: true } });
-    if (!a) throw notFound("That organisation does not exist.");
-    this.orgs.set(organisationId, a.id);
-    return a.id;
+  forOrganisation(organisationId: number): Promise<number> {
+    return this.lookup(`o${organisationId}`, { organisationId }, "That organisation does not exist.");
   }
 
-  async forSystem(code: SystemAccount): Promise<number> {
-    const hit = this.system.get(code);
+  forSystem(code: SystemAccount): Promise<number> {
+    return this.lookup(`s${code}`, { systemCode: code }, `System account ${code} is missing.`);
+  }
+
+  private async lookup(
+    key: string,
+    where: { userId: number } | { organisationId: number } | { systemCode: string },
+    missing: string,
+  ): Promise<number> {
+    const hit = this.ids.get(key);
     if (hit) return hit;
-    const a = await this.db.account.findUniqueOrThrow({ where: { systemCode: code }, select: { id: true } });
-    this.system.set(code, a.id);
+    const a = await this.db.account.findUnique({ where, select: { id: true } });
+    if (!a) throw notFound(missing);
+    this.ids.set(key, a.id);
     return a.id;
   }
 }

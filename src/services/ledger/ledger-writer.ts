@@ -61,8 +61,8 @@ export class LedgerWriter {
   ) {
     this.connections = opts.connections ?? 2;
     this.maxBatch = opts.maxBatch ?? 64;
-    this.lingerBelow = opts.lingerBelow ?? Number(process.env.LEDGER_LINGER_BELOW ?? 8);
-    this.lingerMs = opts.lingerMs ?? Number(process.env.LEDGER_LINGER_MS ?? 1);
+    this.lingerBelow = opts.lingerBelow ?? 8;
+    this.lingerMs = opts.lingerMs ?? 1;
   }
 
   /** Books one posting (in a transaction possibly shared with concurrent postings). */

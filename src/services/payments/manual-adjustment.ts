@@ -6,6 +6,7 @@ import { badInput, conflict, forbidden } from "../../lib/errors";
 import { parseInput } from "../../lib/validation";
 import type { Booked } from "../ledger/posting";
 import type { Payments } from "./context";
+import { descriptionField, idempotencyKeyField } from "./fields";
 
 const MAX_ADJUSTMENT_CENTS = 100_000_000n; // $1,000,000: a typo guard, not a business rule
 
@@ -14,13 +15,9 @@ const common = {
     .bigint()
     .refine((v) => v !== 0n, "The amount cannot be zero.")
     .refine((v) => v <= MAX_ADJUSTMENT_CENTS && v >= -MAX_ADJUSTMENT_CENTS, "The amount is too large."),
-  description: z
-    .string({ message: "A reason is required." })
-    .trim()
-    .min(1, "A reason is required.")
-    .max(200, "The reason must be at most 200 characters."),
+  description: descriptionField(200, "A reason"),
   actorUserId: z.number().int().positive(),
-  idempotencyKey: z.string().min(1).max(150),
+  idempotencyKey: idempotencyKeyField,
 };
 
 const memberInput = z.object({ userId: z.number().int().positive(), ...common });

@@ -4,23 +4,20 @@ import { z } from "zod";
 import { badInput, notFound } from "../../lib/errors";
 import { parseInput } from "../../lib/validation";
 import type { Payments } from "./context";
+import { descriptionField, idempotencyKeyField, recipientField } from "./fields";
 import { type PaymentApiResult, paymentApiBatch } from "./payment-api-batch";
 
 export const MAX_TRANSFER_CENTS = 200_000n;
 
 const input = z.object({
   fromUserId: z.number().int().positive(),
-  toUserId: z.number({ message: "Choose who to transfer to." }).int().positive("Choose who to transfer to."),
+  toUserId: recipientField,
   amountCents: z
     .bigint()
     .positive("Must be a positive amount.")
     .max(MAX_TRANSFER_CENTS, "Too large. Maximum transfer amount is 2,000 credits."),
-  description: z
-    .string({ message: "A description is required." })
-    .trim()
-    .min(1, "A description is required.")
-    .max(80, "The description must be at most 80 characters."),
-  idempotencyKey: z.string().min(1).max(150),
+  description: descriptionField(),
+  idempotencyKey: idempotencyKeyField,
 });
 
 export type MemberTransferInput = z.input<typeof input>;

@@ -5,18 +5,15 @@ import { badInput, conflict, notFound } from "../../lib/errors";
 import { formatMoney } from "../../lib/money";
 import { parseInput } from "../../lib/validation";
 import type { Payments } from "./context";
+import { descriptionField, idempotencyKeyField, recipientField } from "./fields";
 
 const input = z.object({
   organisationId: z.number().int().positive(),
-  toUserId: z.number({ message: "Choose who to transfer to." }).int().positive("Choose who to transfer to."),
+  toUserId: recipientField,
   amountCents: z.bigint().positive("Must be a positive amount."),
-  description: z
-    .string({ message: "A description is required." })
-    .trim()
-    .min(1, "A description is required.")
-    .max(80, "The description must be at most 80 characters."),
+  description: descriptionField(),
   actorUserId: z.number().int().positive(),
-  idempotencyKey: z.string().min(1).max(150),
+  idempotencyKey: idempotencyKeyField,
 });
 
 export type OrgToMemberTransferInput = z.input<typeof input>;

@@ -13,20 +13,21 @@ import { isTransactionType, type TransactionType } from "../ledger/transaction-t
 import { autoTopUpMember } from "./auto-topup-member";
 import { calculateAutoTopupAmount, LOW_BALANCE_THRESHOLD_CENTS } from "./calculate-auto-topup-amount";
 import type { Payments } from "./context";
+import { descriptionField, idempotencyKeyField } from "./fields";
 import { federationOrganisationId } from "./federation";
 
 const input = z
   .object({
     memberId: z.number().int().positive(),
     amountCents: z.bigint().positive("The amount must be more than zero."),
-    description: z.string().trim().min(1, "A description is required.").max(200, "The description is too long."),
+    description: descriptionField(200),
     organisationId: z.number().int().positive().nullish(),
     otherMemberId: z.number().int().positive().nullish(),
     type: z.custom<TransactionType>(isTransactionType, "Unknown transaction type.").default("Miscellaneous"),
     bookInternals: z.boolean().default(true),
     clubSessionId: z.number().int().positive().nullish(),
     eventId: z.number().int().positive().nullish(),
-    idempotencyKey: z.string().min(1).max(150),
+    idempotencyKey: idempotencyKeyField,
   })
   .refine((v) => !(v.organisationId && v.otherMemberId), "A payment goes to an organisation or a member, not both.")
   .refine((v) => v.otherMemberId !== v.memberId, "You cannot pay yourself.");
