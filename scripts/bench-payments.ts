@@ -64,6 +64,18 @@ async function seed(db: Database, p: Payments) {
   return { userIds: users.map((u) => u.id), orgIds: orgs.map((o) => o.id) };
 }
 
+/** Busy and total CPU time of the whole machine so far, in clock ticks (Linux); null elsewhere. */
+function cpuTicks(): { busy: number; total: number } | null {
+  try {
+    const f = fs.readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const idle = (f[3] ?? 0) + (f[4] ?? 0);
+    const total = f.reduce((a, b) => a + b, 0);
+    return { busy: total - idle, total };
+  } catch {
+    return null;
+  }
+}
+
 function pct(sorted: number[], q: number) {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : Number.NaN;
 }
@@ -98,12 +110,20 @@ async function runService(p: Payments, mode: Mode, ids: { userIds: number[]; org
   await new Promise((r) => setTimeout(r, WARMUP * 1000));
   phase = "measure";
   const t0 = process.hrtime.bigint();
+  const c0 = cpuTicks();
+  const n0 = process.cpuUsage();
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c1 = cpuTicks();
+  const n1 = process.cpuUsage(n0);
+  const nodeShare = (100 * (n1.user + n1.system)) / 1e6 / secs; // % of one core used by this process
+  // Machine-wide CPU (app, database, kernel) per payment: steadier than throughput on a noisy shared machine.
+  const cpuMs = c0 && c1 ? ((c1.busy - c0.busy) * 10) / Math.max(measured, 1) : Number.NaN;
+  const busy = c0 && c1 ? (100 * (c1.busy - c0.busy)) / Math.max(c1.total - c0.total, 1) : Number.NaN;
   phase = "done";
   await Promise.all(workers);
   lat.sort((a, b) => a - b);
-  return { tps: measured / secs, p50: pct(lat, 0.5), p99: pct(lat, 0.99), refused };
+  return { tps: measured / secs, p50: pct(lat, 0.5), p99: pct(lat, 0.99), refused, cpuMs, busy, nodeShare };
 }
 
 async function main() {
@@ -168,6 +188,7 @@ async function main() {
         mode,
         `${ours.tps.toFixed(0)}/s`,
         `${ours.p50.toFixed(1)} / ${ours.p99.toFixed(1)} ms`,
+        `${ours.cpuMs.toFixed(2)} ms (${ours.busy.toFixed(0)} %, app ${ours.nodeShare.toFixed(0)} %)`,
         five ? `${five.tps.toFixed(0)}/s` : "n/a",
         one ? `${one.tps.toFixed(0)}/s` : "n/a",
         ratio(five),
@@ -179,6 +200,7 @@ async function main() {
       "mode",
       "service layer",
       "p50 / p99",
+      "CPU/payment (machine busy, app of a core)",
       "pgbench 5-stmt",
       "pgbench 1-stmt",
       "vs 5-stmt",
