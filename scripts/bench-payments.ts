@@ -133,8 +133,16 @@ async function main() {
   if (!url) {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "bc-bench-"));
     fs.chmodSync(dir, 0o755);
-    server = await startPostgres({ dataDir: path.join(dir, "data"), persistent: true });
-    url = server.url;
+    // BENCH_SOCKET=1: connect (app and pgbench alike) over a Unix-domain socket instead of TCP.
+    const socketDir = process.env.BENCH_SOCKET === "1" ? path.join(dir, "sock") : undefined;
+    if (socketDir) {
+      fs.mkdirSync(socketDir, { mode: 0o777 });
+      fs.chmodSync(socketDir, 0o777); // the server may run as another user (nobody, when we are root)
+    }
+    server = await startPostgres({ dataDir: path.join(dir, "data"), persistent: true, socketDir });
+    url = socketDir
+      ? `postgresql://postgres@localhost:${server.port}/postgres?host=${encodeURIComponent(socketDir)}`
+      : server.url;
   }
   const log = (s: string) => console.log(s);
   try {

@@ -84,7 +84,8 @@ export function runPgbench(
   fs.writeFileSync(file, script(opts.kind, opts.mode, opts.members, opts.clubs));
   const u = new URL(url);
   const args = ["-n", "-M", "prepared", "-c", String(opts.clients), "-j", "2", "-T", String(opts.seconds), "-f", file];
-  args.push("-h", u.hostname, "-p", u.port || "5432", "-U", decodeURIComponent(u.username || "postgres"));
+  const host = u.searchParams.get("host") ?? u.hostname; // a socket folder when the URL names one
+  args.push("-h", host, "-p", u.port || "5432", "-U", decodeURIComponent(u.username || "postgres"));
   args.push(u.pathname.slice(1) || "postgres");
   const env = { ...process.env, PGPASSWORD: decodeURIComponent(u.password) };
   const r = spawnSync(bin, args, { encoding: "utf8", env });

@@ -18,6 +18,8 @@ export interface StartOptions {
   dataDir: string;
   /** Persistent clusters keep PostgreSQL's durability defaults; throwaway ones trade them for speed. */
   persistent?: boolean;
+  /** Also listen on a Unix-domain socket in this folder (it must be reachable by the server's user). */
+  socketDir?: string;
   log?: (msg: string) => void;
 }
 
@@ -60,7 +62,7 @@ function waitUntilReady(proc: ChildProcess): Promise<void> {
   });
 }
 
-export async function startPostgres({ dataDir, persistent = false, log = () => {} }: StartOptions) {
+export async function startPostgres({ dataDir, persistent = false, socketDir, log = () => {} }: StartOptions) {
   const ids = serverIdentity();
   const versionFile = path.join(dataDir, "PG_VERSION");
   const existing = fs.existsSync(versionFile) ? fs.readFileSync(versionFile, "utf8").trim() : null;
@@ -84,7 +86,7 @@ export async function startPostgres({ dataDir, persistent = false, log = () => {
   }
 
   const port = await freePort();
-  const settings = ["listen_addresses=127.0.0.1", "unix_socket_directories=", "max_connections=200"];
+  const settings = ["listen_addresses=127.0.0.1", `unix_socket_directories=${socketDir ?? ""}`, "max_connections=200"];
   if (!persistent) settings.push("fsync=off", "synchronous_commit=off", "full_page_writes=off");
   const args = ["-D", dataDir, "-p", String(port), ...settings.flatMap((s) => ["-c", s])];
   const proc = spawn(path.join(bin, "postgres"), args, { ...ids, stdio: ["ignore", "ignore", "pipe"] });
