@@ -142,6 +142,20 @@ describe("posting engine", () => {
   });
 });
 
+test("after a burst, no connection is left with a transaction open", async () => {
+  const a = await accounts();
+  await fundMember(t.p, a.userId, 100_000n, admin.id);
+  // Bursts of different sizes end in different orders of the engine's two connections.
+  for (const size of [3, 9, 17, 40, 64, 65, 100]) {
+    await Promise.all(Array.from({ length: size }, () => pay(a.member, a.club, 1n)));
+    await new Promise((r) => setTimeout(r, 20));
+    const rows = await t.p.db.$queryRaw<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM pg_stat_activity
+       WHERE datname = current_database() AND state LIKE 'idle in transaction%'`;
+    expect({ size, open: rows[0]!.n }).toEqual({ size, open: 0 });
+  }
+});
+
 describe("database guards (they hold even against code that bypasses the engine)", () => {
   test("entries are append-only", async () => {
     const a = await accounts();

@@ -140,14 +140,24 @@ interface AccountState {
   touched: boolean;
 }
 
+/** SQL that opens a ledger transaction (see `bookPostings`). */
+export const BEGIN_LEDGER = "BEGIN; SET LOCAL enable_seqscan = off";
+
 /**
- * Books `postings`. `ownTransaction`: begin and commit here (the engine's own batches); otherwise the caller
- * has a transaction open on `client` and commits it.
+ * Books `postings`. `ownTransaction`: this call opens the transaction (unless `alreadyBegun`: the engine opened it
+ * with BEGIN_LEDGER when it committed its previous batch) and ends it with `end()` — "COMMIT", or "COMMIT; BEGIN…"
+ * to open the next batch's transaction in the same round trip. Otherwise the caller has a transaction open on
+ * `client` and commits it.
  */
 export async function bookPostings(
   client: TxClient,
   postings: PostingInput[],
-  opts: { ownTransaction?: boolean; accountCache?: Map<string, number> } = {},
+  opts: {
+    ownTransaction?: boolean;
+    alreadyBegun?: boolean;
+    end?: () => string;
+    accountCache?: Map<string, number>;
+  } = {},
 ): Promise<PostingResult[]> {
   const own = !!opts.ownTransaction;
   const cache = opts.accountCache ?? new Map<string, number>();
@@ -163,7 +173,7 @@ export async function bookPostings(
   const keys = postings.map((p) => p.idempotencyKey);
   // Every ledger statement is a key look-up. Right after bulk loads, before statistics catch up, the planner
   // could cache a sequential scan for the connection's life; this keeps the plans on the indexes.
-  await client.query(`${own ? "BEGIN; " : ""}SET LOCAL enable_seqscan = off`);
+  if (!(own && opts.alreadyBegun)) await client.query(own ? BEGIN_LEDGER : "SET LOCAL enable_seqscan = off");
   const found = await client.query<{ t: string; k: string; b: string; c: number; x: string; owner: string }>({
     ...LOCK_SQL,
     values: [
@@ -295,9 +305,9 @@ export async function bookPostings(
   }
 
   // Inside a caller's transaction, hand the planner setting back as it was.
-  const finish = own ? "COMMIT" : "SET LOCAL enable_seqscan TO DEFAULT";
+  const finishSql = () => (own ? (opts.end?.() ?? "COMMIT") : "SET LOCAL enable_seqscan TO DEFAULT");
   if (accepted.length === 0) {
-    await client.query(finish);
+    await client.query(finishSql());
     return results;
   }
   const overdraft = accepted.some((i) => postings[i]!.allowOverdraft);
@@ -333,6 +343,7 @@ export async function bookPostings(
       ],
     })
   ).rows;
+  const finish = finishSql();
   await client.query(overdraft ? `SELECT set_config('ledger.allow_overdraft', 'off', true); ${finish}` : finish);
   const idsByKey = new Map(written.map((r) => [r.k!, BigInt(r.id!)]));
   for (const [i, p] of postings.entries()) {

@@ -4,7 +4,7 @@
 // account fast (docs/ledger.md). Deadlocks cannot happen (locks are taken in id order), but a serialization
 // failure or a key race is retried; one bad posting never fails its neighbours.
 import type pg from "pg";
-import { bookPostings } from "./book-postings";
+import { BEGIN_LEDGER, bookPostings } from "./book-postings";
 import type { PostingInput, PostingResult } from "./posting";
 
 export interface LedgerWriterOptions {
@@ -74,8 +74,11 @@ export class LedgerWriter {
   }
 
   private lingering: NodeJS.Timeout | null = null;
+  /** Connections whose next transaction is already open (committed their batch with "COMMIT; BEGIN"). */
+  private readonly open: pg.PoolClient[] = [];
 
   private pump() {
+    if (this.queue.length === 0 && this.inFlight === 0) this.closeOpen();
     while (this.inFlight < this.connections && this.queue.length > 0) {
       // With a batch already in flight, a few queued postings wait a moment for company: fuller batches mean
       // fewer transactions per posting. A lone posting on an idle engine never waits.
@@ -93,6 +96,46 @@ export class LedgerWriter {
   /** Starts batches without lingering (the linger timer has run out). */
   private pumpNow() {
     while (this.inFlight < this.connections && this.queue.length > 0) this.startBatch();
+    if (this.queue.length === 0 && this.inFlight === 0) this.closeOpen();
+  }
+
+  /** No more work: end the transactions opened in advance and give their connections back. */
+  private closeOpen() {
+    for (const client of this.open.splice(0)) {
+      client.query("COMMIT").then(
+        () => client.release(),
+        (e) => client.release(e),
+      );
+    }
+  }
+
+  /**
+   * Books a batch on a connection of its own. When more postings are waiting as it commits, the next
+   * transaction is opened in the same round trip ("COMMIT; BEGIN") and the connection kept for them.
+   */
+  private async bookBatch(inputs: PostingInput[]): Promise<PostingResult[]> {
+    const reused = this.open.pop();
+    const client = reused ?? (await this.pool.connect());
+    let keep = false;
+    try {
+      const results = await bookPostings(client, inputs, {
+        ownTransaction: true,
+        alreadyBegun: !!reused,
+        accountCache: this.accountCache,
+        end: () => {
+          keep = this.queue.length > 0 && this.open.length < this.connections;
+          return keep ? `COMMIT; ${BEGIN_LEDGER}` : "COMMIT";
+        },
+      });
+      return results;
+    } catch (e) {
+      keep = false;
+      await client.query("ROLLBACK").catch(() => {});
+      throw e;
+    } finally {
+      if (keep) this.open.push(client);
+      else client.release();
+    }
   }
 
   private startBatch() {
@@ -113,18 +156,11 @@ export class LedgerWriter {
 
   private async flush(batch: Pending[]) {
     try {
-      const results = await bookInOwnTransaction(
-        this.pool,
-        batch.map((p) => p.input),
-        this.accountCache,
-      );
+      const results = await this.bookBatch(batch.map((p) => p.input));
       for (const [i, p] of batch.entries()) p.resolve(results[i]!);
-    } catch (err) {
-      if (batch.length === 1) {
-        batch[0]!.reject(err);
-        return;
-      }
-      // Book each on its own, so only the posting at fault fails.
+    } catch {
+      // Book each on its own, retrying serialization failures (a key booked concurrently answers as a replay),
+      // so only a posting at fault fails.
       await Promise.all(
         batch.map((p) =>
           bookInOwnTransaction(this.pool, [p.input], this.accountCache).then(
