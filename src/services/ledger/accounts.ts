@@ -2,8 +2,7 @@
 // from a database trigger when it is created, and ids never change, so they are cached for the process's life.
 import type { Db } from "../../db/client";
 import { notFound } from "../../lib/errors";
-
-export type SystemAccount = "CARD_FUNDS" | "FEE_INCOME" | "SETTLEMENTS_PAYABLE" | "ADJUSTMENTS";
+import type { SystemAccountCode } from "./posting";
 
 export class AccountDirectory {
   private readonly ids = new Map<string, number>();
@@ -18,7 +17,7 @@ export class AccountDirectory {
     return this.lookup(`o${organisationId}`, { organisationId }, "That organisation does not exist.");
   }
 
-  forSystem(code: SystemAccount): Promise<number> {
+  forSystem(code: SystemAccountCode): Promise<number> {
     return this.lookup(`s${code}`, { systemCode: code }, `System account ${code} is missing.`);
   }
 

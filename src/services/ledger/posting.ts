@@ -45,7 +45,3 @@ export type PostingResult =
   | { status: "INVALID"; reason: string };
 
 export type Booked = Extract<PostingResult, { status: "POSTED" | "DUPLICATE" }>;
-
-export function isBooked(r: PostingResult): r is Booked {
-  return r.status === "POSTED" || r.status === "DUPLICATE";
-}

@@ -9,8 +9,6 @@ export interface Permissions {
   orgs: ReadonlyMap<number, Level>;
 }
 
-export const NO_PERMISSIONS: Permissions = { global: null, orgs: new Map() };
-
 const satisfies = (held: Level | null | undefined, wanted: Level) =>
   held === "EDIT" || (held === "VIEW" && wanted === "VIEW");
 
