@@ -10,7 +10,7 @@ import { csrfProtection } from "./auth/csrf";
 import { createPassport } from "./auth/passport";
 import type { Config } from "./config";
 import type { Database } from "./db/client";
-import { projectRoot } from "./db/migrate";
+import { projectRoot } from "./lib/paths";
 import type { Logger } from "./lib/logger";
 import { UnconfiguredCardGateway } from "./services/payments/card-gateway";
 import { createPayments, type Payments } from "./services/payments/context";

@@ -2,7 +2,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 
-export const projectRoot = path.resolve(__dirname, "..", "..");
+import { projectRoot } from "../lib/paths";
 
 export function migrateDeploy(databaseUrl: string): Promise<void> {
   const bin = path.join(projectRoot, "node_modules", ".bin", "prisma");

@@ -2,7 +2,7 @@
 import path from "node:path";
 import type { Express } from "express";
 import nunjucks from "nunjucks";
-import { projectRoot } from "../db/migrate";
+import { projectRoot } from "../lib/paths";
 import { formatMoney } from "../lib/money";
 
 export function setupViews(app: Express, opts: { watch: boolean; timeZone: string }) {

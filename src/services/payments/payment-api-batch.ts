@@ -79,19 +79,9 @@ export async function paymentApiBatch(p: Payments, raw: PaymentApiBatchInput): P
   }
 
   // Not enough money: an auto top-up may rescue the payment (§3.1 step 4).
-  const user = await p.db.user.findUniqueOrThrow({ where: { id: req.memberId } });
-  if (user.autoTopUpStatus !== "ON" || !user.autoTopUpAmountCents) {
-    return insufficient(first.balanceCents, req.amountCents);
-  }
-  const topUpCents = calculateAutoTopupAmount(user.autoTopUpAmountCents, req.amountCents, first.balanceCents);
-  const topUp = await autoTopUpMember(p, {
-    userId: user.id,
-    amountCents: topUpCents,
-    idempotencyKey: `for:${req.idempotencyKey}`,
-  });
-  if (!topUp.ok) {
-    return { ok: false, reason: "TOP_UP_FAILED", message: topUp.message, balanceCents: first.balanceCents };
-  }
+  const rescue = await rescueWithAutoTopUp(p, req, first.balanceCents);
+  if ("ok" in rescue) return rescue;
+  const { topUpCents } = rescue;
   const second = await post();
   if (second.status === "INSUFFICIENT_FUNDS") {
     // Someone spent the top-up first; the member keeps the credit, the payment is not made.
@@ -102,7 +92,9 @@ export async function paymentApiBatch(p: Payments, raw: PaymentApiBatchInput): P
   return { ...done, topUpCents };
 }
 
-function insufficient(balanceCents: bigint, amountCents: bigint): PaymentApiResult {
+type Failed = Extract<PaymentApiResult, { ok: false }>;
+
+function insufficient(balanceCents: bigint, amountCents: bigint): Failed {
   return {
     ok: false,
     reason: "INSUFFICIENT_FUNDS",
@@ -160,6 +152,29 @@ function emitTransfer(p: Payments, req: Req) {
   });
 }
 
+/**
+ * A payment of A found a balance B < A: with auto top-up on, take the §3.3.3 amount from the saved card (keyed by
+ * the payment's own key, so a retried payment never charges twice). Answers the amount taken, or the failure.
+ */
+async function rescueWithAutoTopUp(
+  p: Payments,
+  req: Req,
+  balanceCents: bigint,
+): Promise<{ topUpCents: bigint } | Failed> {
+  const user = await p.db.user.findUniqueOrThrow({ where: { id: req.memberId } });
+  if (user.autoTopUpStatus !== "ON" || !user.autoTopUpAmountCents) {
+    return insufficient(balanceCents, req.amountCents);
+  }
+  const topUpCents = calculateAutoTopupAmount(user.autoTopUpAmountCents, req.amountCents, balanceCents);
+  const topUp = await autoTopUpMember(p, {
+    userId: user.id,
+    amountCents: topUpCents,
+    idempotencyKey: `for:${req.idempotencyKey}`,
+  });
+  if (!topUp.ok) return { ok: false, reason: "TOP_UP_FAILED", message: topUp.message, balanceCents };
+  return { topUpCents };
+}
+
 /** book_internals = false: the caller books its own entries; we only say whether the money is there. */
 async function checkOnly(p: Payments, req: Req, memberAccount: number): Promise<PaymentApiResult> {
   const balance = async () =>
@@ -169,15 +184,9 @@ async function checkOnly(p: Payments, req: Req, memberAccount: number): Promise<
   if (req.amountCents <= b) {
     return { ok: true, postingId: null, replayed: false, balanceAfterCents: b, topUpCents: null };
   }
-  const user = await p.db.user.findUniqueOrThrow({ where: { id: req.memberId } });
-  if (user.autoTopUpStatus !== "ON" || !user.autoTopUpAmountCents) return insufficient(b, req.amountCents);
-  const topUpCents = calculateAutoTopupAmount(user.autoTopUpAmountCents, req.amountCents, b);
-  const topUp = await autoTopUpMember(p, {
-    userId: user.id,
-    amountCents: topUpCents,
-    idempotencyKey: `for:${req.idempotencyKey}`,
-  });
-  if (!topUp.ok) return { ok: false, reason: "TOP_UP_FAILED", message: topUp.message, balanceCents: b };
+  const rescue = await rescueWithAutoTopUp(p, req, b);
+  if ("ok" in rescue) return rescue;
+  const { topUpCents } = rescue;
   const after = await balance();
   return req.amountCents <= after
     ? { ok: true, postingId: null, replayed: false, balanceAfterCents: after, topUpCents }
