@@ -1,31 +1,144 @@
-// What the payments core needs from a card processor. The Stripe gateway implements it; so does the
-// "not configured" gateway used when no card processor is set up.
+// What the payments core needs from a card processor. The Stripe gateway (src/services/stripe) implements it,
+// against real Stripe or the local emulator; so does the "not configured" gateway. Amounts are cents.
 
-export type CardChargeOutcome =
-  /** Money taken; a card payment record exists with status SUCCEEDED. */
-  | { status: "succeeded"; cardPaymentId: number; cardLabel: string }
-  /** The bank refused. `hard`: give up (auto top-up is switched off); `authentication_required`: ask the member. */
-  | { status: "declined"; kind: "hard" | "authentication_required"; message: string }
-  /** We do not know whether money was taken (timeout, processor error): the webhook will tell. */
-  | { status: "unknown"; message: string }
-  /** Card payments are not available at all. */
-  | { status: "unavailable"; message: string };
-
-export interface ChargeSavedCardRequest {
-  userId: number;
+/** What we keep about a card charge (the original's StripeTransaction card fields). */
+export interface CardCharge {
+  paymentIntentId: string;
+  chargeId: string | null;
+  paymentMethodId: string | null;
   amountCents: bigint;
-  description: string;
-  /** Stable for retries of the same charge, so the processor never charges twice. */
-  idempotencyKey: string;
+  currency: string;
+  receiptUrl: string | null;
+  balanceTransactionId: string | null;
+  brand: string | null;
+  country: string | null;
+  expMonth: number | null;
+  expYear: number | null;
+  last4: string | null;
+}
+
+export interface SavedCard {
+  paymentMethodId: string;
+  brand: string;
+  last4: string;
+  expMonth: number;
+  expYear: number;
+}
+
+/**
+ * Every processor failure is one of these, decided in one place (the gateway):
+ *  - hard_decline: the bank refused; retrying will not help;
+ *  - authentication_required: the bank wants the cardholder to confirm on-session;
+ *  - retryable: nothing happened (rate limit, processor busy); the same request may be sent again;
+ *  - unknown: it may or may not have happened (timeout, processor error): wait for the webhook, or retry with
+ *    the same idempotency key;
+ *  - invalid: our request was refused as it stands (already refunded, amount too large…): nothing happened;
+ *  - unavailable: no card processor is configured.
+ */
+export type CardFailureKind =
+  | "hard_decline"
+  | "authentication_required"
+  | "retryable"
+  | "unknown"
+  | "invalid"
+  | "unavailable";
+
+export class CardGatewayError extends Error {
+  constructor(
+    readonly kind: CardFailureKind,
+    message: string,
+    readonly details: { code?: string; paymentIntentId?: string } = {},
+  ) {
+    super(message);
+  }
+}
+
+export class WebhookSignatureError extends Error {}
+
+/** A verified webhook event, as much of it as the handlers read. */
+export interface CardWebhookEvent {
+  id: string;
+  type: string;
+  created: number;
+  object: Record<string, unknown>;
 }
 
 export interface CardGateway {
-  /** Charges the member's saved card without them present (auto top-up, "use my registered card"). */
-  chargeSavedCard(req: ChargeSavedCardRequest): Promise<CardChargeOutcome>;
+  /** What the browser needs to load Stripe.js (or the emulator's stand-in); null when not configured. */
+  readonly browser: { publishableKey: string; scriptUrl: string; origin: string } | null;
+  createCustomer(req: { name: string; email: string; userId: number; idempotencyKey: string }): Promise<string>;
+  customerExists(customerId: string): Promise<boolean>;
+  /** A PaymentIntent the member confirms at the browser (the checkout). */
+  createPaymentIntent(req: {
+    customerId: string;
+    amountCents: bigint;
+    description: string;
+    metadata: Record<string, string>;
+    idempotencyKey: string;
+  }): Promise<{ id: string; clientSecret: string }>;
+  retrievePaymentIntent(id: string): Promise<{
+    id: string;
+    status: string;
+    clientSecret: string;
+    amountCents: bigint;
+    currency: string;
+    metadata: Record<string, string>;
+    charge: CardCharge | null;
+  }>;
+  /** A SetupIntent that saves a card for off-session charges. */
+  createSetupIntent(req: {
+    customerId: string;
+    description: string;
+    metadata: Record<string, string>;
+    idempotencyKey: string;
+  }): Promise<{ id: string; clientSecret: string }>;
+  /** The card auto top-up charges: the customer's default card, else the newest saved one. */
+  defaultCard(customerId: string): Promise<SavedCard | null>;
+  setDefaultCard(customerId: string, paymentMethodId: string, idempotencyKey: string): Promise<void>;
+  /** Charges the saved default card without the member present. Throws CardGatewayError. */
+  chargeSavedCard(req: {
+    customerId: string;
+    amountCents: bigint;
+    description: string;
+    metadata: Record<string, string>;
+    idempotencyKey: string;
+  }): Promise<CardCharge>;
+  refund(req: {
+    chargeId: string;
+    amountCents: bigint;
+    metadata: Record<string, string>;
+    idempotencyKey: string;
+  }): Promise<{ id: string; status: string }>;
+  balanceTransaction(id: string): Promise<{ amountCents: bigint; feeCents: bigint; netCents: bigint }>;
+  availableBalanceCents(): Promise<bigint>;
+  /** Checks the Stripe-Signature of a raw webhook body; throws WebhookSignatureError. */
+  verifyWebhook(rawBody: Buffer, signature: string | undefined): CardWebhookEvent;
 }
 
+const unavailable = () =>
+  Promise.reject(new CardGatewayError("unavailable", "Card payments are not set up on this system."));
+
+/** Used when no card processor is configured: every call fails as "unavailable". */
 export class UnconfiguredCardGateway implements CardGateway {
-  async chargeSavedCard(): Promise<CardChargeOutcome> {
-    return { status: "unavailable", message: "Card payments are not set up on this system." };
+  readonly browser = null;
+  createCustomer = unavailable;
+  customerExists = unavailable;
+  createPaymentIntent = unavailable;
+  retrievePaymentIntent = unavailable;
+  createSetupIntent = unavailable;
+  defaultCard = unavailable;
+  setDefaultCard = unavailable;
+  chargeSavedCard = unavailable;
+  refund = unavailable;
+  balanceTransaction = unavailable;
+  availableBalanceCents = unavailable;
+  verifyWebhook(): CardWebhookEvent {
+    throw new WebhookSignatureError("Webhooks are not configured.");
   }
+}
+
+/** "visa card **** **** **** 4242 Exp 12/30", as statements show a card. */
+export function cardLabel(c: { brand: string | null; last4: string | null; expMonth: number | null; expYear: number | null }) {
+  const exp = c.expMonth && c.expYear ? ` Exp ${c.expMonth}/${String(c.expYear).slice(-2)}` : "";
+  return `${c.brand ?? "card"} card **** **** **** ${c.last4 ?? "????"}${exp}`;
 }

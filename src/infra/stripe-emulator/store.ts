@@ -1,0 +1,506 @@
+// The emulator's state: Stripe objects kept in memory, and the operations on them that the gateway and the
+// browser script use. Every operation is synchronous, so two requests never interleave inside one.
+// Objects are shaped like Stripe's own (../shared/fixtures/stripe/fixtures3.json), trimmed to the fields we use
+// plus the usual envelope (id, object, created, livemode, metadata).
+import { randomBytes } from "node:crypto";
+import { type TestCard, testCard } from "./test-cards";
+
+type Obj = Record<string, unknown> & { id: string };
+
+export class StripeApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: Record<string, unknown> & { type: string; message: string },
+  ) {
+    super(body.message);
+  }
+}
+
+const invalid = (message: string, param?: string, code?: string) =>
+  new StripeApiError(code === "resource_missing" ? 404 : 400, {
+    type: "invalid_request_error",
+    message,
+    ...(param ? { param } : {}),
+    ...(code ? { code } : {}),
+  });
+
+const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+export function stripeId(prefix: string) {
+  const bytes = randomBytes(24);
+  let s = "";
+  for (const b of bytes) s += ALPHABET[b % ALPHABET.length];
+  return `${prefix}_${s}`;
+}
+
+const now = () => Math.floor(Date.now() / 1000);
+
+/** Stripe's Australian domestic card price, used for balance transactions: 1.75 % + 30c, rounded half up. */
+export function emulatedFee(amount: number) {
+  return Math.floor((amount * 175 + 5000) / 10000) + 30;
+}
+
+export type EventSink = (type: string, object: Obj) => void;
+
+function intParam(v: unknown, param: string): number {
+  const s = String(v ?? "");
+  if (!/^\d+$/.test(s)) throw invalid(`Invalid integer: ${s}`, param);
+  return Number(s);
+}
+
+function metadataOf(v: unknown): Record<string, string> {
+  if (v === undefined || v === "") return {};
+  if (typeof v !== "object" || v === null) throw invalid("Invalid metadata", "metadata");
+  return Object.fromEntries(Object.entries(v).map(([k, val]) => [k, String(val)]));
+}
+
+export class EmulatorStore {
+  readonly objects = new Map<string, Obj>();
+  /** Which test card each payment method is. */
+  private readonly cards = new Map<string, TestCard>();
+  /** Test switch: when set, this is the available balance reported, whatever the charges. */
+  availableOverride: number | null = null;
+  /** Test switch: refunds created while this is above zero end as "failed" later, on `failPendingRefunds()`. */
+  refundsToFailLater = 0;
+
+  constructor(private readonly emit: EventSink) {}
+
+  get(id: string, kind: string): Obj {
+    const o = this.objects.get(id);
+    if (!o || o.object !== kind) throw invalid(`No such ${kind}: '${id}'`, "id", "resource_missing");
+    return o;
+  }
+
+  private put<T extends Obj>(o: T): T {
+    this.objects.set(o.id, o);
+    return o;
+  }
+
+  private base(prefix: string, object: string) {
+    return { id: stripeId(prefix), object, created: now(), livemode: false };
+  }
+
+  // --- customers ---------------------------------------------------------------------------------------------
+
+  createCustomer(p: Record<string, unknown>) {
+    const c = this.put({
+      ...this.base("cus", "customer"),
+      name: p.name ?? null,
+      email: p.email ?? null,
+      description: p.description ?? null,
+      metadata: metadataOf(p.metadata),
+      balance: 0,
+      currency: null,
+      invoice_settings: { default_payment_method: null as string | null },
+    });
+    this.emit("customer.created", c);
+    return c;
+  }
+
+  updateCustomer(id: string, p: Record<string, unknown>) {
+    const c = this.get(id, "customer");
+    const settings = p.invoice_settings as Record<string, unknown> | undefined;
+    if (settings && "default_payment_method" in settings) {
+      const pm = String(settings.default_payment_method);
+      const method = this.get(pm, "payment_method");
+      if (method.customer !== id) throw invalid(`The payment method ${pm} is not attached to this customer`, "pm");
+      (c.invoice_settings as Record<string, unknown>).default_payment_method = pm;
+    }
+    if (p.metadata) c.metadata = { ...(c.metadata as object), ...metadataOf(p.metadata) };
+    if (p.name !== undefined) c.name = p.name;
+    if (p.email !== undefined) c.email = p.email;
+    this.emit("customer.updated", c);
+    return c;
+  }
+
+  listPaymentMethods(customer: string) {
+    this.get(customer, "customer");
+    const data = [...this.objects.values()]
+      .filter((o) => o.object === "payment_method" && o.customer === customer)
+      .reverse(); // newest first, as Stripe lists them
+    return { object: "list", data, has_more: false, url: "/v1/payment_methods" };
+  }
+
+  // --- payment methods ---------------------------------------------------------------------------------------
+
+  private createPaymentMethod(data: Record<string, unknown>, billing: unknown): Obj {
+    const card = (data.card ?? {}) as Record<string, unknown>;
+    const tc = testCard(String(card.number ?? ""));
+    if (!tc) {
+      throw new StripeApiError(402, {
+        type: "card_error",
+        code: "incorrect_number",
+        message: "Your card number is incorrect.",
+        param: "number",
+      });
+    }
+    const expMonth = Number(card.exp_month);
+    const expYear = Number(card.exp_year) < 100 ? 2000 + Number(card.exp_year) : Number(card.exp_year);
+    const d = new Date();
+    if (!(expMonth >= 1 && expMonth <= 12) || expYear * 12 + expMonth < d.getFullYear() * 12 + d.getMonth() + 1) {
+      throw new StripeApiError(402, {
+        type: "card_error",
+        code: "invalid_expiry_year",
+        message: "Your card's expiration date is invalid or in the past.",
+        param: "exp_year",
+      });
+    }
+    const pm = this.put({
+      ...this.base("pm", "payment_method"),
+      type: "card",
+      customer: null as string | null,
+      metadata: {},
+      allow_redisplay: "unspecified",
+      billing_details: { address: null, email: null, name: null, phone: null, ...(billing as object) },
+      card: {
+        brand: tc.brand,
+        display_brand: tc.brand,
+        country: "AU",
+        exp_month: expMonth,
+        exp_year: expYear,
+        last4: tc.last4,
+        funding: "credit",
+        fingerprint: `fp${tc.number.slice(-8)}`,
+        checks: { address_line1_check: null, address_postal_code_check: null, cvc_check: "pass" },
+        three_d_secure_usage: { supported: true },
+        wallet: null,
+      },
+    });
+    this.cards.set(pm.id, tc);
+    return pm;
+  }
+
+  private attach(pm: Obj, customer: string) {
+    if (pm.customer === customer) return;
+    pm.customer = customer;
+    this.emit("payment_method.attached", pm);
+  }
+
+  // --- payment intents ---------------------------------------------------------------------------------------
+
+  createPaymentIntent(p: Record<string, unknown>) {
+    const amount = intParam(p.amount, "amount");
+    if (amount < 50) throw invalid("Amount must be at least 50 cents", "amount", "amount_too_small");
+    if (!p.currency) throw invalid("Missing required param: currency.", "currency", "parameter_missing");
+    if (p.customer) this.get(String(p.customer), "customer");
+    const pi = this.put({
+      ...this.base("pi", "payment_intent"),
+      amount,
+      amount_received: 0,
+      amount_capturable: 0,
+      currency: String(p.currency).toLowerCase(),
+      customer: (p.customer as string) ?? null,
+      description: (p.description as string) ?? null,
+      metadata: metadataOf(p.metadata),
+      status: "requires_payment_method",
+      capture_method: "automatic",
+      confirmation_method: "automatic",
+      payment_method_types: ["card"],
+      payment_method: null as string | null,
+      latest_charge: null as string | null,
+      last_payment_error: null as unknown,
+      next_action: null as unknown,
+      setup_future_usage: (p.setup_future_usage as string) ?? null,
+      receipt_email: null,
+      client_secret: "",
+      canceled_at: null,
+      cancellation_reason: null,
+    });
+    pi.client_secret = `${pi.id}_secret_${stripeId("s").slice(2)}`;
+    this.emit("payment_intent.created", pi);
+    if (p.payment_method) pi.payment_method = String(p.payment_method);
+    if (String(p.confirm) === "true") {
+      return this.confirmPaymentIntent(pi.id, { payment_method: p.payment_method, off_session: p.off_session });
+    }
+    return pi;
+  }
+
+  /** Confirms with a saved payment method (server or browser) or with card details typed in the browser. */
+  confirmPaymentIntent(id: string, p: Record<string, unknown>) {
+    const pi = this.get(id, "payment_intent");
+    if (pi.status === "succeeded") {
+      throw invalid("This PaymentIntent has already succeeded.", undefined, "payment_intent_unexpected_state");
+    }
+    let pm: Obj;
+    if (p.payment_method_data) {
+      const data = p.payment_method_data as Record<string, unknown>;
+      pm = this.createPaymentMethod(data, data.billing_details);
+    } else {
+      const pmId = String(p.payment_method ?? pi.payment_method ?? "");
+      if (!pmId) throw invalid("You must provide a payment method.", "payment_method", "parameter_missing");
+      pm = this.get(pmId, "payment_method");
+      if (pi.customer && pm.customer && pm.customer !== pi.customer) {
+        throw invalid("The payment method does not belong to this PaymentIntent's customer.", "payment_method");
+      }
+    }
+    pi.payment_method = pm.id;
+    if (pi.setup_future_usage && pi.customer) this.attach(pm, String(pi.customer));
+    const card = this.cards.get(pm.id)!;
+    const offSession = String(p.off_session) === "true";
+    if (card.behaviour === "authenticate_always") {
+      if (offSession) return this.fail(pi, pm, "authentication_required", "authentication_required");
+      return this.requireAction(pi, "payment_intent");
+    }
+    return this.charge(pi, pm, card);
+  }
+
+  /** The emulator's stand-in for the 3-D Secure pop-up: the cardholder approves or rejects. */
+  authenticate(id: string, approve: boolean) {
+    const o = this.objects.get(id);
+    if (!o || o.status !== "requires_action") throw invalid("Nothing is waiting for authentication here.");
+    const pm = this.get(String(o.payment_method), "payment_method");
+    o.next_action = null;
+    if (o.object === "setup_intent") {
+      if (!approve) return this.setupFailed(o, "payment_intent_authentication_failure", undefined);
+      return this.setupSucceeded(o, pm);
+    }
+    if (!approve) return this.fail(o, pm, "payment_intent_authentication_failure", undefined);
+    return this.charge(o, pm, this.cards.get(pm.id)!);
+  }
+
+  private requireAction(o: Obj, kind: "payment_intent" | "setup_intent") {
+    o.status = "requires_action";
+    o.next_action = { type: "use_stripe_sdk", use_stripe_sdk: { type: "three_d_secure_redirect" } };
+    this.emit(`${kind}.requires_action`, o);
+    return o;
+  }
+
+  private charge(pi: Obj, pm: Obj, card: TestCard) {
+    if (card.behaviour === "decline_insufficient_funds") return this.fail(pi, pm, "card_declined", "insufficient_funds");
+    if (card.behaviour === "attach_then_decline") return this.fail(pi, pm, "card_declined", "generic_decline");
+    const amount = pi.amount as number;
+    const fee = emulatedFee(amount);
+    const ch = this.newCharge(pi, pm, "succeeded");
+    const txn = this.put({
+      ...this.base("txn", "balance_transaction"),
+      amount,
+      currency: pi.currency,
+      description: pi.description,
+      fee,
+      fee_details: [{ amount: fee, currency: pi.currency, description: "Stripe processing fees", type: "stripe_fee" }],
+      net: amount - fee,
+      reporting_category: "charge",
+      source: ch.id,
+      status: "available",
+      type: "charge",
+      available_on: now(),
+      exchange_rate: null,
+    });
+    ch.balance_transaction = txn.id;
+    pi.status = "succeeded";
+    pi.amount_received = amount;
+    pi.latest_charge = ch.id;
+    pi.last_payment_error = null;
+    this.emit("charge.succeeded", ch);
+    this.emit("payment_intent.succeeded", pi);
+    return pi;
+  }
+
+  private newCharge(pi: Obj, pm: Obj, status: string) {
+    const card = pm.card as Record<string, unknown>;
+    const ch = this.put({
+      ...this.base("ch", "charge"),
+      amount: pi.amount,
+      amount_captured: status === "succeeded" ? pi.amount : 0,
+      amount_refunded: 0,
+      balance_transaction: null as string | null,
+      billing_details: pm.billing_details,
+      captured: status === "succeeded",
+      currency: pi.currency,
+      customer: pi.customer,
+      description: pi.description,
+      disputed: false,
+      failure_code: null as string | null,
+      failure_message: null as string | null,
+      metadata: { ...(pi.metadata as object) },
+      outcome: { network_status: "approved_by_network", reason: null as string | null, type: "authorized" },
+      paid: status === "succeeded",
+      payment_intent: pi.id,
+      payment_method: pm.id,
+      payment_method_details: { type: "card", card: { ...card, checks: undefined } },
+      receipt_url: `https://pay.stripe.com/receipts/emulator/${pi.id}`,
+      refunded: false,
+      status,
+    });
+    return ch;
+  }
+
+  private fail(pi: Obj, pm: Obj, code: string, declineCode: string | undefined): never {
+    const message =
+      code === "authentication_required"
+        ? "Your card was declined. This transaction requires authentication."
+        : code === "payment_intent_authentication_failure"
+          ? "We are unable to authenticate your payment method. Please choose a different payment method and try again."
+          : declineCode === "insufficient_funds"
+            ? "Your card has insufficient funds."
+            : "Your card was declined.";
+    const ch = this.newCharge(pi, pm, "failed");
+    ch.failure_code = code;
+    ch.failure_message = message;
+    ch.outcome = { network_status: "declined_by_network", reason: declineCode ?? null, type: "issuer_declined" };
+    pi.status = "requires_payment_method";
+    pi.latest_charge = ch.id;
+    const error = {
+      type: "card_error",
+      code,
+      ...(declineCode ? { decline_code: declineCode } : {}),
+      message,
+      charge: ch.id,
+      payment_method: pm,
+    };
+    pi.last_payment_error = error;
+    this.emit("charge.failed", ch);
+    this.emit("payment_intent.payment_failed", pi);
+    throw new StripeApiError(402, { ...error, payment_intent: pi });
+  }
+
+  // --- setup intents -----------------------------------------------------------------------------------------
+
+  createSetupIntent(p: Record<string, unknown>) {
+    if (p.customer) this.get(String(p.customer), "customer");
+    const si = this.put({
+      ...this.base("seti", "setup_intent"),
+      customer: (p.customer as string) ?? null,
+      description: (p.description as string) ?? null,
+      metadata: metadataOf(p.metadata),
+      status: "requires_payment_method",
+      usage: (p.usage as string) ?? "off_session",
+      payment_method: null as string | null,
+      payment_method_types: ["card"],
+      last_setup_error: null as unknown,
+      next_action: null as unknown,
+      latest_attempt: null,
+      client_secret: "",
+    });
+    si.client_secret = `${si.id}_secret_${stripeId("s").slice(2)}`;
+    this.emit("setup_intent.created", si);
+    return si;
+  }
+
+  confirmSetupIntent(id: string, p: Record<string, unknown>) {
+    const si = this.get(id, "setup_intent");
+    if (si.status === "succeeded") {
+      throw invalid("This SetupIntent has already succeeded.", undefined, "setup_intent_unexpected_state");
+    }
+    const data = (p.payment_method_data ?? {}) as Record<string, unknown>;
+    const pm = this.createPaymentMethod(data, data.billing_details);
+    si.payment_method = pm.id;
+    const card = this.cards.get(pm.id)!;
+    if (card.behaviour === "decline_insufficient_funds") {
+      return this.setupFailed(si, "card_declined", "insufficient_funds");
+    }
+    if (card.behaviour === "authenticate_always" || card.behaviour === "authenticate_setup") {
+      return this.requireAction(si, "setup_intent");
+    }
+    return this.setupSucceeded(si, pm);
+  }
+
+  private setupSucceeded(si: Obj, pm: Obj) {
+    if (si.customer) this.attach(pm, String(si.customer));
+    si.status = "succeeded";
+    si.last_setup_error = null;
+    this.emit("setup_intent.succeeded", si);
+    return si;
+  }
+
+  private setupFailed(si: Obj, code: string, declineCode: string | undefined): never {
+    const message =
+      declineCode === "insufficient_funds"
+        ? "Your card has insufficient funds."
+        : "We are unable to authenticate your payment method.";
+    si.status = "requires_payment_method";
+    si.last_setup_error = { type: "card_error", code, decline_code: declineCode, message };
+    this.emit("setup_intent.setup_failed", si);
+    throw new StripeApiError(402, { type: "card_error", code, decline_code: declineCode, message, setup_intent: si });
+  }
+
+  // --- refunds and balance -----------------------------------------------------------------------------------
+
+  createRefund(p: Record<string, unknown>) {
+    let chargeId = p.charge ? String(p.charge) : null;
+    if (!chargeId && p.payment_intent) {
+      chargeId = String(this.get(String(p.payment_intent), "payment_intent").latest_charge ?? "");
+    }
+    if (!chargeId) throw invalid("One of charge or payment_intent is required.", "charge", "parameter_missing");
+    const ch = this.get(chargeId, "charge");
+    if (ch.status !== "succeeded") throw invalid(`Charge ${ch.id} has not succeeded.`, "charge");
+    const left = (ch.amount as number) - (ch.amount_refunded as number);
+    if (left <= 0) throw invalid(`Charge ${ch.id} has already been refunded.`, "charge", "charge_already_refunded");
+    const amount = p.amount === undefined ? left : intParam(p.amount, "amount");
+    if (amount < 1) throw invalid("Refund amount must be positive.", "amount");
+    if (amount > left) {
+      throw invalid(
+        `Refund amount ($${(amount / 100).toFixed(2)}) is greater than unrefunded amount on charge ($${(left / 100).toFixed(2)})`,
+        "amount",
+      );
+    }
+    if (this.available() < amount) {
+      throw invalid("Insufficient funds in Stripe account.", "amount", "balance_insufficient");
+    }
+    const failLater = this.refundsToFailLater > 0;
+    if (failLater) this.refundsToFailLater -= 1;
+    const re = this.put({
+      ...this.base("re", "refund"),
+      amount,
+      balance_transaction: null,
+      charge: ch.id,
+      currency: ch.currency,
+      metadata: metadataOf(p.metadata),
+      payment_intent: ch.payment_intent,
+      reason: (p.reason as string) ?? null,
+      receipt_number: null,
+      status: failLater ? "pending" : "succeeded",
+      failure_reason: null as string | null,
+      destination_details: { type: "card", card: { type: "reversal" } },
+    });
+    ch.amount_refunded = (ch.amount_refunded as number) + amount;
+    ch.refunded = ch.amount_refunded === ch.amount;
+    this.emit("refund.created", re);
+    this.emit("charge.refunded", ch);
+    return re;
+  }
+
+  /** Test switch: pending refunds made while `refundsToFailLater` was set now fail, as a bank can days later. */
+  failPendingRefunds() {
+    for (const re of this.objects.values()) {
+      if (re.object !== "refund" || re.status !== "pending") continue;
+      re.status = "failed";
+      re.failure_reason = "expired_or_canceled_card";
+      const ch = this.get(String(re.charge), "charge");
+      ch.amount_refunded = (ch.amount_refunded as number) - (re.amount as number);
+      ch.refunded = false;
+      this.emit("refund.failed", re);
+      this.emit("refund.updated", re);
+    }
+  }
+
+  private available() {
+    if (this.availableOverride !== null) return this.availableOverride;
+    let total = 0;
+    for (const o of this.objects.values()) {
+      if (o.object === "balance_transaction") total += o.net as number;
+      if (o.object === "refund" && o.status !== "failed") total -= o.amount as number;
+    }
+    return total;
+  }
+
+  balance() {
+    return {
+      object: "balance",
+      livemode: false,
+      available: [{ amount: this.available(), currency: "aud", source_types: { card: this.available() } }],
+      pending: [{ amount: 0, currency: "aud", source_types: { card: 0 } }],
+      connect_reserved: [{ amount: 0, currency: "aud" }],
+    };
+  }
+
+  /** A copy of an object with the listed fields (latest_charge, payment_method…) expanded. */
+  expand(o: Obj, fields: unknown): Obj {
+    const list = Array.isArray(fields) ? fields.map(String) : fields ? [String(fields)] : [];
+    const out: Obj = { ...o };
+    for (const f of list) {
+      const id = out[f];
+      if (typeof id === "string" && this.objects.has(id)) out[f] = { ...this.objects.get(id)! };
+    }
+    return out;
+  }
+}
