@@ -10,15 +10,18 @@ import { csrfProtection } from "./auth/csrf";
 import { createPassport } from "./auth/passport";
 import type { Config } from "./config";
 import type { Database } from "./db/client";
-import { projectRoot } from "./lib/paths";
 import type { Logger } from "./lib/logger";
-import { UnconfiguredCardGateway } from "./services/payments/card-gateway";
-import { createPayments, type Payments } from "./services/payments/context";
+import { projectRoot } from "./lib/paths";
 import { adminSummaryRoutes } from "./routes/admin/summary";
 import { authRoutes } from "./routes/core/auth";
 import { healthRoutes } from "./routes/core/health";
+import { stripeWebhookRoutes } from "./routes/core/stripe-webhook";
 import { clubRoutes } from "./routes/orgs/club";
+import { cardPaymentRoutes } from "./routes/players/card-payments";
 import { dashboardRoutes } from "./routes/players/dashboard";
+import { statementRoutes } from "./routes/players/statement";
+import { UnconfiguredCardGateway } from "./services/payments/card-gateway";
+import { createPayments, type Payments } from "./services/payments/context";
 import { errorHandler, notFoundHandler } from "./web/error-handler";
 import { flashMiddleware } from "./web/flash";
 import { templateLocals } from "./web/locals";
@@ -65,7 +68,9 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
       autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/readyz" },
     }),
   );
-  app.use(securityHeaders());
+  // With the local emulator, Stripe.js and the Stripe API are served from its address.
+  const stripeOrigin = payments.gateway.browser?.origin;
+  app.use(securityHeaders(stripeOrigin && stripeOrigin !== "https://api.stripe.com" ? [stripeOrigin] : []));
 
   const nm = path.join(projectRoot, "node_modules");
   app.use("/static/bootstrap", staticFrom(path.join(nm, "bootstrap", "dist")));
@@ -74,6 +79,8 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
   app.use("/static", staticFrom(path.join(projectRoot, "public")));
   app.use(healthRoutes({ pool }));
 
+  // Before the body parsers: the webhook's signature is over the raw bytes.
+  app.use(stripeWebhookRoutes({ payments }));
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 200 }));
   app.use(express.json({ limit: BODY_LIMIT }));
 
@@ -109,6 +116,8 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
 
   app.use(authRoutes({ db, passport, config }));
   app.use(dashboardRoutes({ db, payments }));
+  app.use(statementRoutes({ payments }));
+  app.use(cardPaymentRoutes({ payments }));
   app.use(clubRoutes({ db }));
   app.use(adminSummaryRoutes({ db }));
 

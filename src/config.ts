@@ -35,6 +35,20 @@ const schema = z
     TRUST_PROXY: bool.default(false),
     DATA_DIR: z.string().min(1).default(".data"),
     DEMO_DATA: bool.default(true),
+    STRIPE_SECRET_KEY: z
+      .string()
+      .regex(/^(sk|rk)_(test|live)_\w+$/, "must be a Stripe secret key (sk_test_…)")
+      .optional(),
+    STRIPE_PUBLISHABLE_KEY: z
+      .string()
+      .regex(/^pk_(test|live)_\w+$/, "must be a Stripe publishable key (pk_…)")
+      .optional(),
+    STRIPE_WEBHOOK_SECRET: z
+      .string()
+      .regex(/^whsec_\w+$/, "must be a webhook signing secret (whsec_…)")
+      .optional(),
+    /** Port of the local Stripe emulator, started when no Stripe keys are configured. */
+    STRIPE_EMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(12111),
     LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
     LOGIN_WINDOW_MINUTES: z.coerce
       .number()
@@ -46,6 +60,15 @@ const schema = z
   .superRefine((c, ctx) => {
     if (c.NODE_ENV === "production" && !c.SESSION_SECRET) {
       ctx.addIssue({ code: "custom", path: ["SESSION_SECRET"], message: "is required in production" });
+    }
+    const stripe = [c.STRIPE_SECRET_KEY, c.STRIPE_PUBLISHABLE_KEY, c.STRIPE_WEBHOOK_SECRET];
+    if (stripe.some(Boolean) && !stripe.every(Boolean)) {
+      for (const name of ["STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET"] as const) {
+        if (!c[name]) ctx.addIssue({ code: "custom", path: [name], message: "is required when any Stripe key is set" });
+      }
+    }
+    if (c.NODE_ENV === "production" && !c.STRIPE_SECRET_KEY) {
+      ctx.addIssue({ code: "custom", path: ["STRIPE_SECRET_KEY"], message: "is required in production" });
     }
     if (c.NODE_ENV === "production" && !c.DATABASE_URL) {
       ctx.addIssue({ code: "custom", path: ["DATABASE_URL"], message: "is required in production" });

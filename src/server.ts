@@ -10,10 +10,13 @@ import { migrateDeploy } from "./db/migrate";
 import { type LocalDatabase, localSessionSecret, openLocalDatabase } from "./infra/local-database";
 import { createLogger } from "./lib/logger";
 import { DEMO_LOGINS, seedDemoData } from "./services/demo/seed-demo";
+import { createPayments } from "./services/payments/context";
+import { type CardProcessor, startCardProcessor } from "./services/stripe/card-processor";
 
 dotenv.config({ quiet: true });
 
 let local: LocalDatabase | null = null;
+let cards: CardProcessor | null = null;
 
 async function main() {
   let config: ReturnType<typeof loadConfig>;
@@ -38,6 +41,7 @@ async function main() {
     say(`${signal} received: shutting down`);
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     server?.closeAllConnections();
+    await cards?.close().catch(() => {});
     await database?.close().catch(() => {});
     await local?.stop();
     process.exit();
@@ -57,7 +61,17 @@ async function main() {
     }
   }
   const sessionSecret = config.SESSION_SECRET ?? localSessionSecret(config.DATA_DIR);
-  const app = createApp({ config, database, logger, sessionSecret });
+  const appHost = config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST;
+  cards = await startCardProcessor(config, `http://${appHost}:${config.PORT}`);
+  if (cards.emulator) say(`No Stripe keys configured: using the local Stripe emulator on ${cards.emulator.url}`);
+  const payments = createPayments({
+    db: database.prisma,
+    pool: database.pool,
+    gateway: cards.gateway,
+    logger,
+    timeZone: config.TIME_ZONE,
+  });
+  const app = createApp({ config, database, logger, sessionSecret, payments });
   server = app.listen(config.PORT, config.HOST, () => {
     say(`Bridge Credits is serving on http://${config.HOST === "0.0.0.0" ? "localhost" : config.HOST}:${config.PORT}`);
   });

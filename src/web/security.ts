@@ -2,17 +2,18 @@
 // what Stripe.js needs (its script, its iframes, its API), so an injected script cannot run or phone home.
 import helmet from "helmet";
 
-export function securityHeaders() {
+/** `extraOrigins`: the local Stripe emulator's address, when it stands in for Stripe. */
+export function securityHeaders(extraOrigins: string[] = []) {
   return helmet({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
         defaultSrc: ["'self'"],
-        scriptSrc: ["'self'", "https://js.stripe.com"],
+        scriptSrc: ["'self'", "https://js.stripe.com", ...extraOrigins],
         styleSrc: ["'self'"],
         imgSrc: ["'self'", "data:", "https://*.stripe.com"],
         fontSrc: ["'self'"],
-        connectSrc: ["'self'", "https://api.stripe.com"],
+        connectSrc: ["'self'", "https://api.stripe.com", ...extraOrigins],
         frameSrc: ["https://js.stripe.com", "https://hooks.stripe.com"],
         formAction: ["'self'"],
         frameAncestors: ["'none'"],

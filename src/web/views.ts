@@ -2,8 +2,8 @@
 import path from "node:path";
 import type { Express } from "express";
 import nunjucks from "nunjucks";
-import { projectRoot } from "../lib/paths";
 import { formatMoney } from "../lib/money";
+import { projectRoot } from "../lib/paths";
 
 export function setupViews(app: Express, opts: { watch: boolean; timeZone: string }) {
   const env = nunjucks.configure(path.join(projectRoot, "views"), {

@@ -2,7 +2,7 @@
 import type { Db } from "../../src/db/client";
 
 let n = 0;
-export async function quickMember(db: Db, data: { autoTopUpAmountCents?: bigint } = {}) {
+export async function quickMember(db: Db) {
   n += 1;
   const sys = 800_000_000 + (process.pid % 10_000) * 10_000 + n;
   return db.user.create({
@@ -12,9 +12,6 @@ export async function quickMember(db: Db, data: { autoTopUpAmountCents?: bigint 
       lastName: `Member${n}`,
       email: `quick${sys}@example.test`,
       passwordHash: "not-a-login",
-      ...(data.autoTopUpAmountCents
-        ? { autoTopUpStatus: "ON", autoTopUpAmountCents: data.autoTopUpAmountCents, stripeCustomerId: `cus_${sys}` }
-        : {}),
     },
   });
 }

@@ -1,82 +1,107 @@
-// The payments core on a private database, with a card gateway whose answers each test chooses. The gateway
-// is a stand-in only until the Stripe emulator exists; it implements the same CardGateway interface and
-// records a real card payment row for each success, as the Stripe gateway does.
+// The payments core on a private database, talking through the real Stripe gateway (the official SDK, over
+// HTTP) to a private Stripe emulator. Helpers save test cards for members and count what was charged.
 import type { Database } from "../../src/db/client";
+import { type StripeEmulator, startStripeEmulator } from "../../src/infra/stripe-emulator";
 import { createLogger } from "../../src/lib/logger";
 import type { LedgerWriterOptions } from "../../src/services/ledger/ledger-writer";
-import type { CardChargeOutcome, CardGateway, ChargeSavedCardRequest } from "../../src/services/payments/card-gateway";
 import { createPayments, type Payments } from "../../src/services/payments/context";
 import { adjustMemberBalance, adjustOrganisationBalance } from "../../src/services/payments/manual-adjustment";
+import { StripeGateway } from "../../src/services/stripe/stripe-gateway";
 import { createTestDatabase, type TestDatabase } from "./db";
 
-type Answer = "succeed" | "hard" | "soft" | "unknown";
-
-export class ScriptedCardGateway implements CardGateway {
-  readonly calls: ChargeSavedCardRequest[] = [];
-  /** Answer per user; "succeed" when not set. */
-  readonly answers = new Map<number, Answer>();
-  private readonly charged = new Map<string, CardChargeOutcome>();
-
-  constructor(private readonly payments: () => Payments) {}
-
-  async chargeSavedCard(req: ChargeSavedCardRequest): Promise<CardChargeOutcome> {
-    this.calls.push(req);
-    const seen = this.charged.get(req.idempotencyKey);
-    if (seen) return seen; // like Stripe: the same idempotency key returns the first outcome
-    const answer = this.answers.get(req.userId) ?? "succeed";
-    let out: CardChargeOutcome;
-    if (answer === "succeed") {
-      const card = await this.payments().db.cardPayment.create({
-        data: {
-          userId: req.userId,
-          description: req.description,
-          amountCents: req.amountCents,
-          status: "SUCCEEDED",
-          cardBrand: "visa",
-          cardLast4: "4242",
-          cardExpMonth: 12,
-          cardExpYear: 2030,
-        },
-      });
-      out = { status: "succeeded", cardPaymentId: card.id, cardLabel: "visa card **** **** **** 4242 Exp 12/30" };
-    } else if (answer === "hard") {
-      out = { status: "declined", kind: "hard", message: "Your card has insufficient funds." };
-    } else if (answer === "soft") {
-      out = { status: "declined", kind: "authentication_required", message: "Your bank needs you to confirm." };
-    } else {
-      out = { status: "unknown", message: "The card processor did not answer." };
-    }
-    this.charged.set(req.idempotencyKey, out);
-    return out;
-  }
-}
+export const CARDS = {
+  ok: "4242424242424242",
+  insufficientFunds: "4000000000009995",
+  authentication: "4000002760003184",
+  declinesWhenCharged: "4000000000000341",
+} as const;
 
 export interface TestPayments {
   p: Payments;
-  gateway: ScriptedCardGateway;
+  emulator: StripeEmulator;
   database: TestDatabase;
   close: () => Promise<void>;
 }
 
-/** A payments core on an open database, with its own scripted card gateway. */
-export function paymentsOn(database: Database, ledger: LedgerWriterOptions = {}) {
-  let p: Payments;
-  const gateway = new ScriptedCardGateway(() => p);
-  p = createPayments({
+export function gatewayFor(emulator: StripeEmulator) {
+  return new StripeGateway({
+    secretKey: emulator.secretKey,
+    publishableKey: emulator.publishableKey,
+    webhookSecret: emulator.webhookSecret,
+    apiBase: emulator.url,
+    scriptUrl: emulator.scriptUrl,
+  });
+}
+
+/** A payments core on an open database, charging cards through `emulator`. */
+export function paymentsOn(database: Database, emulator: StripeEmulator, ledger: LedgerWriterOptions = {}) {
+  const p = createPayments({
     db: database.prisma,
     pool: database.pool,
-    gateway,
+    gateway: gatewayFor(emulator),
     logger: createLogger("silent"),
     timeZone: "Australia/Sydney",
     ledger,
   });
-  return { p, gateway };
+  return { p };
 }
 
 export async function startPayments(opts: { max?: number; connections?: number } = {}): Promise<TestPayments> {
   const database = await createTestDatabase({ max: opts.max ?? 10 });
-  const { p, gateway } = paymentsOn(database, { connections: opts.connections ?? 2 });
-  return { p, gateway, database, close: database.drop };
+  const emulator = await startStripeEmulator();
+  const { p } = paymentsOn(database, emulator, { connections: opts.connections ?? 2 });
+  return {
+    p,
+    emulator,
+    database,
+    close: async () => {
+      await emulator.close();
+      await database.drop();
+    },
+  };
+}
+
+/**
+ * Saves `number` as the member's card at the emulator (as the set-up page would) and makes it the default; with
+ * `autoTopUpCents`, switches auto top-up on with that amount (as the webhook would).
+ */
+export async function saveCard(
+  t: { p: Payments; emulator: StripeEmulator },
+  userId: number,
+  number: string = CARDS.ok,
+  autoTopUpCents: bigint | null = 10_000n,
+) {
+  const store = t.emulator.store;
+  const user = await t.p.db.user.findUniqueOrThrow({ where: { id: userId } });
+  const customerId =
+    user.stripeCustomerId && store.objects.has(user.stripeCustomerId)
+      ? user.stripeCustomerId
+      : store.createCustomer({ name: `${user.firstName} ${user.lastName}`, email: user.email }).id;
+  const si = store.createSetupIntent({ customer: customerId });
+  const confirmed = store.confirmSetupIntent(si.id, {
+    payment_method_data: { type: "card", card: { number, exp_month: "12", exp_year: "2030" } },
+  });
+  // The cardholder passes the bank's check when saving (the 3-D Secure test cards ask for it).
+  if (confirmed.status === "requires_action") store.authenticate(si.id, true);
+  store.updateCustomer(customerId, { invoice_settings: { default_payment_method: String(si.payment_method) } });
+  await t.p.db.user.update({
+    where: { id: userId },
+    data: {
+      stripeCustomerId: customerId,
+      ...(autoTopUpCents ? { autoTopUpStatus: "ON", autoTopUpAmountCents: autoTopUpCents } : {}),
+    },
+  });
+  return customerId;
+}
+
+/** PaymentIntents made at the emulator for a member's saved card (each is one attempt to charge it). */
+export function savedCardCharges(emulator: StripeEmulator, userId: number) {
+  return [...emulator.store.objects.values()].filter(
+    (o) =>
+      o.object === "payment_intent" &&
+      (o.metadata as Record<string, string>).bc_user_id === String(userId) &&
+      (o.metadata as Record<string, string>).bc_kind === "saved_card",
+  );
 }
 
 let keySeq = 0;

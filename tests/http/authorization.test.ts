@@ -4,8 +4,8 @@ import request from "supertest";
 import { createLogger } from "../../src/lib/logger";
 import { UnconfiguredCardGateway } from "../../src/services/payments/card-gateway";
 import { createPayments } from "../../src/services/payments/context";
-import { fundMember } from "../helpers/payments";
 import { makeClub, makeUser, signIn, startTestApp, type TestApp } from "../helpers/app";
+import { fundMember } from "../helpers/payments";
 
 let t: TestApp;
 let clubA: { id: number };

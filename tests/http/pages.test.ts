@@ -1,10 +1,10 @@
 // Cross-cutting behaviour of every page: error pages, body limits, security headers, health probes.
 import request from "supertest";
-import { startTempPostgres } from "../../src/infra/postgres/server";
-import { migrateDeploy } from "../../src/db/migrate";
 import { createApp } from "../../src/app";
 import { loadConfig } from "../../src/config";
 import { connectDatabase } from "../../src/db/client";
+import { migrateDeploy } from "../../src/db/migrate";
+import { startTempPostgres } from "../../src/infra/postgres/server";
 import { createLogger } from "../../src/lib/logger";
 import { csrfFrom, makeUser, signIn, startTestApp, type TestApp } from "../helpers/app";
 

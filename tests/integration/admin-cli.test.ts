@@ -1,7 +1,8 @@
 // The operators' CLI, driven through the same function `npm run admin` calls, on a real database.
+
+import { verifyPassword } from "../../src/auth/password";
 import { runAdmin } from "../../src/cli/admin";
 import { AppError } from "../../src/lib/errors";
-import { verifyPassword } from "../../src/auth/password";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 
 let d: TestDatabase;

@@ -1,13 +1,22 @@
 // Many app processes' worth of database connections paying, transferring and topping up on a few shared
 // accounts, including one hot club. The final state must equal the sum of what each caller was told succeeded;
 // no balance may go negative; no caller may see a deadlock or any other error.
+
+import { connectDatabase } from "../../src/db/client";
 import { autoTopUpMember } from "../../src/services/payments/auto-topup-member";
 import type { Payments } from "../../src/services/payments/context";
 import { memberTransfer } from "../../src/services/payments/member-transfer";
 import { paymentApiBatch } from "../../src/services/payments/payment-api-batch";
-import { connectDatabase } from "../../src/db/client";
 import { quickClub, quickMember } from "../helpers/fast-people";
-import { fundMember, paymentsOn, startPayments, type TestPayments, violations } from "../helpers/payments";
+import {
+  CARDS,
+  fundMember,
+  paymentsOn,
+  saveCard,
+  startPayments,
+  type TestPayments,
+  violations,
+} from "../helpers/payments";
 
 let t: TestPayments;
 beforeAll(async () => {
@@ -21,9 +30,8 @@ const WORKERS_PER_PROCESS = 4;
 
 test("parallel payments, transfers and top-ups end exactly where the serial sum says", async () => {
   const admin = await quickMember(t.p.db);
-  const members = await Promise.all(
-    Array.from({ length: 6 }, (_, i) => quickMember(t.p.db, i < 3 ? { autoTopUpAmountCents: 5_000n } : {})),
-  );
+  const members = await Promise.all(Array.from({ length: 6 }, () => quickMember(t.p.db)));
+  for (const m of members.slice(0, 3)) await saveCard(t, m.id, CARDS.ok, 5_000n);
   const hot = await quickClub(t.p.db);
   const other = await quickClub(t.p.db);
   for (const m of members) await fundMember(t.p, m.id, 20_000n, admin.id);
@@ -31,7 +39,7 @@ test("parallel payments, transfers and top-ups end exactly where the serial sum 
   const processes: { p: Payments; close: () => Promise<void> }[] = [];
   for (let i = 0; i < PROCESSES; i++) {
     const database = connectDatabase(t.database.url, { max: 4 });
-    processes.push({ p: paymentsOn(database).p, close: database.close });
+    processes.push({ p: paymentsOn(database, t.emulator).p, close: database.close });
   }
 
   // What callers were told: member and club deltas from successful payments and transfers.

@@ -10,7 +10,7 @@ import { memberTransfer } from "../../src/services/payments/member-transfer";
 import { orgToMemberTransfer } from "../../src/services/payments/org-to-member-transfer";
 import { paymentApiBatch } from "../../src/services/payments/payment-api-batch";
 import { quickClub, quickMember } from "../helpers/fast-people";
-import { startPayments, type TestPayments, violations } from "../helpers/payments";
+import { CARDS, saveCard, startPayments, type TestPayments, violations } from "../helpers/payments";
 
 let t: TestPayments;
 beforeAll(async () => {
@@ -48,11 +48,8 @@ test("ledger invariants hold after every step of random operation sequences", as
   await fc.assert(
     fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 20 }), async (ops) => {
       run += 1;
-      const members = [
-        await quickMember(t.p.db, { autoTopUpAmountCents: 5_000n }),
-        await quickMember(t.p.db),
-        await quickMember(t.p.db),
-      ];
+      const members = [await quickMember(t.p.db), await quickMember(t.p.db), await quickMember(t.p.db)];
+      await saveCard(t, members[0]!.id, CARDS.ok, 5_000n);
       const clubs = [await quickClub(t.p.db), await quickClub(t.p.db)];
       const done: (() => Promise<unknown>)[] = [];
       for (const [i, o] of ops.entries()) {
@@ -142,8 +139,9 @@ function build(
       };
     }
     case "topup":
-      return () => {
-        t.gateway.answers.set(members[o.m]!.id, o.decline ? "hard" : "succeed");
+      return async () => {
+        // Only member 0 has auto top-up; a declining card is saved as their default before the charge.
+        if (o.m === 0) await saveCard(t, members[0]!.id, o.decline ? CARDS.declinesWhenCharged : CARDS.ok, null);
         return autoTopUpMember(p, { userId: members[o.m]!.id, amountCents: o.amount, idempotencyKey: k }).finally(() =>
           p.db.user.update({ where: { id: members[0]!.id }, data: { autoTopUpStatus: "ON" } }),
         );

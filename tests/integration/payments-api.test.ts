@@ -12,11 +12,21 @@ import { createIou, listIousForMember, payIou } from "../../src/services/payment
 import { adjustMemberBalance } from "../../src/services/payments/manual-adjustment";
 import { memberTransfer } from "../../src/services/payments/member-transfer";
 import { orgToMemberTransfer } from "../../src/services/payments/org-to-member-transfer";
-import type { PaymentEventMap } from "../../src/services/payments/payment-events";
 import { paymentApiBatch } from "../../src/services/payments/payment-api-batch";
+import type { PaymentEventMap } from "../../src/services/payments/payment-events";
 import { getPaymentsStatistics, paymentsStatusSummary } from "../../src/services/payments/statistics";
 import { makeClub, makeUser } from "../helpers/app";
-import { fundMember, fundOrganisation, key, startPayments, type TestPayments, violations } from "../helpers/payments";
+import {
+  CARDS,
+  fundMember,
+  fundOrganisation,
+  key,
+  saveCard,
+  savedCardCharges,
+  startPayments,
+  type TestPayments,
+  violations,
+} from "../helpers/payments";
 
 const $ = (s: string) => parseAmount(s);
 
@@ -34,15 +44,10 @@ beforeAll(async () => {
 afterAll(() => t.close());
 afterEach(async () => expect(await violations(t.p)).toEqual([]));
 
-async function member(balance: string, auto?: { amount: string }) {
+async function member(balance: string, auto?: { amount: string; card?: string }) {
   const u = await makeUser(t.p.db);
   if (balance !== "0") await fundMember(t.p, u.id, $(balance), admin.id);
-  if (auto) {
-    await t.p.db.user.update({
-      where: { id: u.id },
-      data: { autoTopUpStatus: "ON", autoTopUpAmountCents: $(auto.amount), stripeCustomerId: `cus_${u.id}` },
-    });
-  }
+  if (auto) await saveCard(t, u.id, auto.card ?? CARDS.ok, $(auto.amount));
   return u;
 }
 
@@ -91,7 +96,7 @@ describe("paymentApiBatch", () => {
     const m = await member("30", { amount: "50" });
     await pay(m.id, "25");
     expect(await getBalance(t.p, m.id)).toBe($("55"));
-    expect(t.gateway.calls.at(-1)).toMatchObject({ userId: m.id, amountCents: $("50") });
+    expect(savedCardCharges(t.emulator, m.id).map((pi) => pi.amount)).toEqual([5000]);
   });
 
   test("insufficient with auto top-up: tops up by the §3.3.3 amount, then pays", async () => {
@@ -102,8 +107,7 @@ describe("paymentApiBatch", () => {
   });
 
   test("a hard decline switches auto top-up off and refuses the payment", async () => {
-    const m = await member("5", { amount: "50" });
-    t.gateway.answers.set(m.id, "hard");
+    const m = await member("5", { amount: "50", card: CARDS.declinesWhenCharged });
     const failed = collect("autoTopUpFailed");
     const r = await pay(m.id, "40");
     failed.off();
@@ -115,8 +119,7 @@ describe("paymentApiBatch", () => {
   });
 
   test("a soft decline (authentication needed) keeps auto top-up on and asks the member", async () => {
-    const m = await member("5", { amount: "50" });
-    t.gateway.answers.set(m.id, "soft");
+    const m = await member("5", { amount: "50", card: CARDS.authentication });
     const asked = collect("autoTopUpNeedsAuthentication");
     const r = await pay(m.id, "40");
     asked.off();
@@ -129,11 +132,11 @@ describe("paymentApiBatch", () => {
     const m = await member("10", { amount: "100" });
     const k = key();
     const first = await pay(m.id, "95", { idempotencyKey: k });
-    const calls = t.gateway.calls.length;
+    const calls = savedCardCharges(t.emulator, m.id).length;
     const again = await pay(m.id, "95", { idempotencyKey: k });
     expect(first.ok && again.ok).toBe(true);
     expect(again).toMatchObject({ replayed: true });
-    expect(t.gateway.calls.length).toBe(calls);
+    expect(savedCardCharges(t.emulator, m.id)).toHaveLength(calls);
     expect(await getBalance(t.p, m.id)).toBe($("115"));
   });
 

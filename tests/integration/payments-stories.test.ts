@@ -2,10 +2,19 @@
 import { parseAmount } from "../../src/lib/money";
 import { getBalance, orgBalance } from "../../src/services/payments/balances";
 import { memberTransfer } from "../../src/services/payments/member-transfer";
-import type { PaymentEventMap } from "../../src/services/payments/payment-events";
 import { paymentApiBatch } from "../../src/services/payments/payment-api-batch";
+import type { PaymentEventMap } from "../../src/services/payments/payment-events";
 import { makeClub, makeUser } from "../helpers/app";
-import { fundMember, fundOrganisation, key, startPayments, type TestPayments, violations } from "../helpers/payments";
+import {
+  CARDS,
+  fundMember,
+  fundOrganisation,
+  key,
+  saveCard,
+  startPayments,
+  type TestPayments,
+  violations,
+} from "../helpers/payments";
 
 const $ = (s: string) => parseAmount(s);
 
@@ -73,10 +82,7 @@ describe("§6.4 member actions", () => {
   test("3. Alan with auto top-up (100) sends 1000: a top-up of exactly 1000, Alan stays at 415.55", async () => {
     const alan = await person("Alan", "415.55");
     const fiona = await person("Fiona", "0.01");
-    await t.p.db.user.update({
-      where: { id: alan.id },
-      data: { autoTopUpStatus: "ON", autoTopUpAmountCents: $("100"), stripeCustomerId: "cus_test" },
-    });
+    await saveCard(t, alan.id, CARDS.ok, $("100"));
     const r = await memberTransfer(t.p, {
       fromUserId: alan.id,
       toUserId: fiona.id,

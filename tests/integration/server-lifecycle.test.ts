@@ -5,10 +5,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import request from "supertest";
-import { projectRoot } from "../../src/lib/paths";
 import { freePort } from "../../src/infra/postgres/binaries";
-import { csrfFrom } from "../helpers/app";
+import { projectRoot } from "../../src/lib/paths";
 import { DEMO_PASSWORD } from "../../src/services/demo/seed-demo";
+import { csrfFrom } from "../helpers/app";
 
 let dataDir: string;
 beforeAll(() => {

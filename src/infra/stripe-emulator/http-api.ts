@@ -80,7 +80,9 @@ export function emulatorApp(store: EmulatorStore, keys: EmulatorKeys, faults: Fa
       return;
     }
     const key = req.method === "POST" ? req.header("idempotency-key") : undefined;
-    const hash = createHash("sha256").update(JSON.stringify(req.body ?? {})).digest("hex");
+    const hash = createHash("sha256")
+      .update(JSON.stringify(req.body ?? {}))
+      .digest("hex");
     const seen = key ? remembered.get(key) : undefined;
     if (seen) {
       if (seen.path !== req.path || seen.hash !== hash) {
@@ -139,12 +141,30 @@ export function emulatorApp(store: EmulatorStore, keys: EmulatorKeys, faults: Fa
   const b = (req: Request) => (req.body ?? {}) as Record<string, unknown>;
   const id = (req: Request) => String(req.params.id);
 
-  app.post("/v1/customers", server((req) => store.createCustomer(b(req))));
-  app.get("/v1/customers/:id", server((req) => store.get(id(req), "customer")));
-  app.post("/v1/customers/:id", server((req) => store.updateCustomer(id(req), b(req))));
-  app.get("/v1/customers/:id/payment_methods", server((req) => store.listPaymentMethods(id(req))));
-  app.get("/v1/payment_methods", server((req) => store.listPaymentMethods(String(q(req).customer ?? ""))));
-  app.get("/v1/payment_methods/:id", server((req) => store.get(id(req), "payment_method")));
+  app.post(
+    "/v1/customers",
+    server((req) => store.createCustomer(b(req))),
+  );
+  app.get(
+    "/v1/customers/:id",
+    server((req) => store.get(id(req), "customer")),
+  );
+  app.post(
+    "/v1/customers/:id",
+    server((req) => store.updateCustomer(id(req), b(req))),
+  );
+  app.get(
+    "/v1/customers/:id/payment_methods",
+    server((req) => store.listPaymentMethods(id(req))),
+  );
+  app.get(
+    "/v1/payment_methods",
+    server((req) => store.listPaymentMethods(String(q(req).customer ?? ""))),
+  );
+  app.get(
+    "/v1/payment_methods/:id",
+    server((req) => store.get(id(req), "payment_method")),
+  );
 
   app.post(
     "/v1/payment_intents",
@@ -158,8 +178,14 @@ export function emulatorApp(store: EmulatorStore, keys: EmulatorKeys, faults: Fa
     "/v1/payment_intents/:id/confirm",
     browser((req) => store.expand(store.confirmPaymentIntent(id(req), b(req)), b(req).expand)),
   );
-  app.post("/v1/setup_intents", server((req) => store.createSetupIntent(b(req))));
-  app.get("/v1/setup_intents/:id", server((req) => store.get(id(req), "setup_intent")));
+  app.post(
+    "/v1/setup_intents",
+    server((req) => store.createSetupIntent(b(req))),
+  );
+  app.get(
+    "/v1/setup_intents/:id",
+    server((req) => store.get(id(req), "setup_intent")),
+  );
   app.post(
     "/v1/setup_intents/:id/confirm",
     browser((req) => store.confirmSetupIntent(id(req), b(req))),
@@ -169,11 +195,26 @@ export function emulatorApp(store: EmulatorStore, keys: EmulatorKeys, faults: Fa
     browser((req) => store.authenticate(id(req), String(b(req).approve) === "true")),
   );
 
-  app.post("/v1/refunds", server((req) => store.createRefund(b(req))));
-  app.get("/v1/refunds/:id", server((req) => store.get(id(req), "refund")));
-  app.get("/v1/charges/:id", server((req) => store.expand(store.get(id(req), "charge"), q(req).expand)));
-  app.get("/v1/balance_transactions/:id", server((req) => store.get(id(req), "balance_transaction")));
-  app.get("/v1/balance", server(() => store.balance()));
+  app.post(
+    "/v1/refunds",
+    server((req) => store.createRefund(b(req))),
+  );
+  app.get(
+    "/v1/refunds/:id",
+    server((req) => store.get(id(req), "refund")),
+  );
+  app.get(
+    "/v1/charges/:id",
+    server((req) => store.expand(store.get(id(req), "charge"), q(req).expand)),
+  );
+  app.get(
+    "/v1/balance_transactions/:id",
+    server((req) => store.get(id(req), "balance_transaction")),
+  );
+  app.get(
+    "/v1/balance",
+    server(() => store.balance()),
+  );
 
   app.use((req, res) => {
     res.status(404).json({

@@ -7,8 +7,8 @@ import { type EmulatorKeys, emulatorApp, type Fault } from "./http-api";
 import { EmulatorStore } from "./store";
 import { WebhookSender } from "./webhook-sender";
 
-export { signatureHeader } from "./webhook-sender";
 export type { Fault } from "./http-api";
+export { signatureHeader } from "./webhook-sender";
 
 /** The Stripe API version the emulator answers as; the gateway pins the same one. */
 export const EMULATOR_API_VERSION = "2026-10-28.endive";

@@ -246,7 +246,7 @@ export class EmulatorStore {
   /** The emulator's stand-in for the 3-D Secure pop-up: the cardholder approves or rejects. */
   authenticate(id: string, approve: boolean) {
     const o = this.objects.get(id);
-    if (!o || o.status !== "requires_action") throw invalid("Nothing is waiting for authentication here.");
+    if (o?.status !== "requires_action") throw invalid("Nothing is waiting for authentication here.");
     const pm = this.get(String(o.payment_method), "payment_method");
     o.next_action = null;
     if (o.object === "setup_intent") {
@@ -265,7 +265,8 @@ export class EmulatorStore {
   }
 
   private charge(pi: Obj, pm: Obj, card: TestCard) {
-    if (card.behaviour === "decline_insufficient_funds") return this.fail(pi, pm, "card_declined", "insufficient_funds");
+    if (card.behaviour === "decline_insufficient_funds")
+      return this.fail(pi, pm, "card_declined", "insufficient_funds");
     if (card.behaviour === "attach_then_decline") return this.fail(pi, pm, "card_declined", "generic_decline");
     const amount = pi.amount as number;
     const fee = emulatedFee(amount);

@@ -63,7 +63,8 @@
       this.emit("ready", {});
     }
     on(event, handler) {
-      (this.handlers[event] = this.handlers[event] || []).push(handler);
+      if (!this.handlers[event]) this.handlers[event] = [];
+      this.handlers[event].push(handler);
       return this;
     }
     emit(event, payload) {
@@ -83,29 +84,64 @@
     }
     state() {
       const digits = (this.number?.value || "").replace(/\D/g, "");
-      const brand = /^4/.test(digits) ? "visa" : /^5[1-5]/.test(digits) ? "mastercard" : /^3[47]/.test(digits) ? "amex" : "unknown";
+      const brand = /^4/.test(digits)
+        ? "visa"
+        : /^5[1-5]/.test(digits)
+          ? "mastercard"
+          : /^3[47]/.test(digits)
+            ? "amex"
+            : "unknown";
       const error = this.validate();
       return { elementType: "card", empty: !digits, complete: !error, brand, error: error || undefined };
     }
     validate() {
       const digits = (this.number?.value || "").replace(/\D/g, "");
-      if (digits.length < 13) return { type: "validation_error", code: "incomplete_number", message: "Your card number is incomplete." };
+      if (digits.length < 13)
+        return { type: "validation_error", code: "incomplete_number", message: "Your card number is incomplete." };
       const m = /^\s*(\d{1,2})\s*\/?\s*(\d{2}|\d{4})\s*$/.exec(this.expiry?.value || "");
-      if (!m) return { type: "validation_error", code: "incomplete_expiry", message: "Your card's expiration date is incomplete." };
-      if (!/^\d{3,4}$/.test((this.cvc?.value || "").trim())) return { type: "validation_error", code: "incomplete_cvc", message: "Your card's security code is incomplete." };
+      if (!m)
+        return {
+          type: "validation_error",
+          code: "incomplete_expiry",
+          message: "Your card's expiration date is incomplete.",
+        };
+      if (!/^\d{3,4}$/.test((this.cvc?.value || "").trim()))
+        return {
+          type: "validation_error",
+          code: "incomplete_cvc",
+          message: "Your card's security code is incomplete.",
+        };
       return null;
     }
     cardData() {
       const m = /^\s*(\d{1,2})\s*\/?\s*(\d{2}|\d{4})\s*$/.exec(this.expiry.value);
-      return { number: this.number.value.replace(/\D/g, ""), exp_month: m[1], exp_year: m[2], cvc: this.cvc.value.trim() };
+      return {
+        number: this.number.value.replace(/\D/g, ""),
+        exp_month: m[1],
+        exp_year: m[2],
+        cvc: this.cvc.value.trim(),
+      };
     }
   }
 
   // The 3-D Secure stand-in: the cardholder approves or fails the payment.
   function authenticate() {
     return new Promise((resolve) => {
-      const overlay = el("div", { role: "dialog", "aria-modal": "true", "aria-label": "Card authentication", class: "bc-emulated-3ds" });
-      Object.assign(overlay.style, { position: "fixed", inset: "0", background: "rgba(0,0,0,.5)", zIndex: "2000", display: "flex", alignItems: "center", justifyContent: "center" });
+      const overlay = el("div", {
+        role: "dialog",
+        "aria-modal": "true",
+        "aria-label": "Card authentication",
+        class: "bc-emulated-3ds",
+      });
+      Object.assign(overlay.style, {
+        position: "fixed",
+        inset: "0",
+        background: "rgba(0,0,0,.5)",
+        zIndex: "2000",
+        display: "flex",
+        alignItems: "center",
+        justifyContent: "center",
+      });
       const box = el("div", { class: "card p-4 shadow" });
       box.appendChild(el("h2", { class: "h5" }, "Your bank wants to check it is you"));
       box.appendChild(el("p", {}, "Emulated 3-D Secure: complete or fail the authentication of this card."));
@@ -153,7 +189,8 @@
       elements() {
         return {
           create(type, options) {
-            if (type !== "card") throw new Error(`The emulated Stripe.js only offers the "card" element, not "${type}"`);
+            if (type !== "card")
+              throw new Error(`The emulated Stripe.js only offers the "card" element, not "${type}"`);
             const e = new CardElement(options);
             elementsList.push(e);
             return e;

@@ -1,5 +1,6 @@
 // Sign in, sign out and change password. Failed sign-ins all get the same message, whatever went wrong.
 import { Router } from "express";
+import { requireLogin } from "../../auth/guards";
 import type { createPassport } from "../../auth/passport";
 import type { SessionUser } from "../../auth/session-user";
 import type { Config } from "../../config";
@@ -8,7 +9,6 @@ import { AppError } from "../../lib/errors";
 import { changePassword, endSessions } from "../../services/users/change-password";
 import { flash } from "../../web/flash";
 import { loginThrottles } from "../../web/login-throttle";
-import { requireLogin } from "../../auth/guards";
 
 export const LOGIN_FAILED = "Those sign-in details are not right. Check your ABF number or e-mail and your password.";
 

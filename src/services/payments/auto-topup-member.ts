@@ -1,7 +1,10 @@
-// Automatic top-up from the member's saved card (reference §3.3.2). The card is charged outside any database
-// transaction, with an idempotency key derived from the caller's, then the credit is booked; a retry with the
-// same key neither charges nor books twice.
+// Automatic top-up from the member's saved card (reference §3.3.2), with decision 8: a hard decline switches
+// auto top-up off and tells the member; a bank asking for authentication keeps it on and asks the member to
+// confirm the payment on-session. The charge itself, its idempotency and its booking are in
+// cards/saved-card-charge.ts.
+
 import { formatMoney } from "../../lib/money";
+import { chargeSavedCard } from "../cards/saved-card-charge";
 import type { TransactionType } from "../ledger/transaction-types";
 import type { Payments } from "./context";
 
@@ -16,8 +19,15 @@ export interface AutoTopUpRequest {
 }
 
 export type AutoTopUpResult =
-  | { ok: true; amountCents: bigint; balanceAfterCents: bigint | null; message: string }
-  | { ok: false; message: string };
+  | { ok: true; amountCents: bigint; cardPaymentId: number; message: string }
+  | {
+      ok: false;
+      message: string;
+      /** Another top-up for this member is being charged right now (its card record id). */
+      busyWith?: number;
+      /** The bank wants the member to confirm this card payment on-session. */
+      needsAuthentication?: number;
+    };
 
 export async function autoTopUpMember(p: Payments, req: AutoTopUpRequest): Promise<AutoTopUpResult> {
   const user = await p.db.user.findUnique({ where: { id: req.userId } });
@@ -25,54 +35,53 @@ export async function autoTopUpMember(p: Payments, req: AutoTopUpRequest): Promi
   if (!user.stripeCustomerId) return { ok: false, message: "No Stripe customer id found" };
   const amountCents = req.amountCents ?? user.autoTopUpAmountCents;
   if (!amountCents || amountCents <= 0n) return { ok: false, message: "No auto top-up amount is set" };
-  const type = req.type ?? "Auto Top Up";
 
-  const charge = await p.gateway.chargeSavedCard({
+  const r = await chargeSavedCard(p, {
     userId: user.id,
+    customerId: user.stripeCustomerId,
     amountCents,
-    description: `${type} for ${user.firstName} ${user.lastName}`,
-    idempotencyKey: `topup:${req.idempotencyKey}`,
+    type: req.type ?? "Auto Top Up",
+    requestKey: `topup:${req.idempotencyKey}`,
   });
+  switch (r.status) {
+    case "succeeded":
+      if (!r.replayed) p.events.emit("autoTopUpSucceeded", { userId: user.id, amountCents, cardLabel: r.cardLabel });
+      return {
+        ok: true,
+        amountCents,
+        cardPaymentId: r.cardPaymentId,
+        message: `Top up successful. ${formatMoney(amountCents)} added to your account from ${r.cardLabel}`,
+      };
+    case "busy":
+      return { ok: false, message: "Another top-up is in progress.", busyWith: r.inFlightCardPaymentId };
+    case "hard_decline":
+      // As the original: a refused card switches auto top-up off until the member sets it up again.
+      await p.db.user.update({ where: { id: user.id }, data: { autoTopUpStatus: "FAILED" } });
+      p.events.emit("autoTopUpFailed", { userId: user.id, amountCents, message: r.message });
+      return { ok: false, message: `${r.message} Auto Top Up has been disabled.` };
+    case "authentication_required":
+      p.events.emit("autoTopUpNeedsAuthentication", {
+        userId: user.id,
+        amountCents,
+        message: r.message,
+        cardPaymentId: r.cardPaymentId,
+      });
+      return {
+        ok: false,
+        message: "Your bank needs you to confirm this top-up before it can be made.",
+        needsAuthentication: r.cardPaymentId,
+      };
+    default:
+      return { ok: false, message: r.message };
+  }
+}
 
-  if (charge.status === "succeeded") {
-    const booked = await p.ledger.post({
-      idempotencyKey: `topup:${req.idempotencyKey}`,
-      type,
-      description: `Payment from ${charge.cardLabel}`,
-      cardPaymentId: charge.cardPaymentId,
-      entries: [
-        { userId: user.id, amountCents, counterparty: 1 },
-        { system: "CARD_FUNDS", amountCents: -amountCents, counterparty: 0 },
-      ],
-    });
-    if (booked.status !== "POSTED" && booked.status !== "DUPLICATE") {
-      // The card was charged but the credit could not be booked: this needs a person.
-      p.logger.error({ userId: user.id, booked, cardPaymentId: charge.cardPaymentId }, "top-up charged but not booked");
-      return { ok: false, message: "Your card was charged but the credit could not be recorded; finance will fix it." };
-    }
-    const balanceAfterCents = booked.status === "POSTED" ? (booked.balances[0]?.balanceAfterCents ?? null) : null;
-    if (booked.status === "POSTED") {
-      p.events.emit("autoTopUpSucceeded", { userId: user.id, amountCents, cardLabel: charge.cardLabel });
-    }
-    return {
-      ok: true,
-      amountCents,
-      balanceAfterCents,
-      message: `Top up successful. ${formatMoney(amountCents)} added to your account from ${charge.cardLabel}`,
-    };
+/** Waits (polling; no lock held) until a saved-card charge in flight has an outcome, for at most `timeoutMs`. */
+export async function waitForTopUp(p: Payments, cardPaymentId: number, timeoutMs = 30_000) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const c = await p.db.cardPayment.findUnique({ where: { id: cardPaymentId }, select: { status: true } });
+    if (c?.status !== "INITIATED") return;
+    await new Promise((r) => setTimeout(r, 25));
   }
-
-  if (charge.status === "declined" && charge.kind === "hard") {
-    // As the original: a refused card switches auto top-up off until the member sets it up again.
-    await p.db.user.update({ where: { id: user.id }, data: { autoTopUpStatus: "FAILED" } });
-    p.events.emit("autoTopUpFailed", { userId: user.id, amountCents, message: charge.message });
-    return { ok: false, message: `${charge.message} Auto Top Up has been disabled.` };
-  }
-  if (charge.status === "declined") {
-    // Decision 8: the bank wants the member to confirm; keep auto top-up on and ask them.
-    p.events.emit("autoTopUpNeedsAuthentication", { userId: user.id, amountCents, message: charge.message });
-    return { ok: false, message: `${charge.message} Please confirm the payment with your bank.` };
-  }
-  p.logger.warn({ userId: user.id, charge }, "auto top-up outcome not known yet");
-  return { ok: false, message: charge.message };
 }

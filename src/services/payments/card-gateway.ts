@@ -138,7 +138,12 @@ export class UnconfiguredCardGateway implements CardGateway {
 }
 
 /** "visa card **** **** **** 4242 Exp 12/30", as statements show a card. */
-export function cardLabel(c: { brand: string | null; last4: string | null; expMonth: number | null; expYear: number | null }) {
+export function cardLabel(c: {
+  brand: string | null;
+  last4: string | null;
+  expMonth: number | null;
+  expYear: number | null;
+}) {
   const exp = c.expMonth && c.expYear ? ` Exp ${c.expMonth}/${String(c.expYear).slice(-2)}` : "";
   return `${c.brand ?? "card"} card **** **** **** ${c.last4 ?? "????"}${exp}`;
 }

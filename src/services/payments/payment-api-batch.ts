@@ -10,11 +10,11 @@ import { formatMoney } from "../../lib/money";
 import { parseInput } from "../../lib/validation";
 import type { PostingResult } from "../ledger/posting";
 import { isTransactionType, type TransactionType } from "../ledger/transaction-types";
-import { autoTopUpMember } from "./auto-topup-member";
+import { autoTopUpMember, waitForTopUp } from "./auto-topup-member";
 import { calculateAutoTopupAmount, LOW_BALANCE_THRESHOLD_CENTS } from "./calculate-auto-topup-amount";
 import type { Payments } from "./context";
-import { descriptionField, idempotencyKeyField } from "./fields";
 import { federationOrganisationId } from "./federation";
+import { descriptionField, idempotencyKeyField } from "./fields";
 
 const input = z
   .object({
@@ -78,16 +78,21 @@ export async function paymentApiBatch(p: Payments, raw: PaymentApiBatchInput): P
     return done;
   }
 
-  // Not enough money: an auto top-up may rescue the payment (§3.1 step 4).
-  const rescue = await rescueWithAutoTopUp(p, req, first.balanceCents);
-  if ("ok" in rescue) return rescue;
-  const { topUpCents } = rescue;
-  const second = await post();
-  if (second.status === "INSUFFICIENT_FUNDS") {
-    // Someone spent the top-up first; the member keeps the credit, the payment is not made.
-    return insufficient(second.balanceCents, req.amountCents);
+  // Not enough money: an auto top-up may rescue the payment (§3.1 step 4). When another payment of this member
+  // is already topping up, wait for it and try again rather than charging the card a second time.
+  let result: PostingResult = first;
+  let topUpCents: bigint | null = null;
+  for (let round = 1; result.status === "INSUFFICIENT_FUNDS"; round++) {
+    if (round > 3) return insufficient(result.balanceCents, req.amountCents);
+    const rescue = await rescueWithAutoTopUp(p, req, result.balanceCents, round);
+    if ("ok" in rescue) return rescue;
+    result = await post();
+    if (rescue.topUpCents === null) continue; // we waited for someone else's top-up: look again
+    topUpCents = rescue.topUpCents;
+    // Someone spent our top-up first; the member keeps the credit, the payment is not made.
+    if (result.status === "INSUFFICIENT_FUNDS") return insufficient(result.balanceCents, req.amountCents);
   }
-  const done = settled(second);
+  const done = settled(result);
   if (!done.replayed && req.otherMemberId) emitTransfer(p, req);
   return { ...done, topUpCents };
 }
@@ -154,13 +159,15 @@ function emitTransfer(p: Payments, req: Req) {
 
 /**
  * A payment of A found a balance B < A: with auto top-up on, take the §3.3.3 amount from the saved card (keyed by
- * the payment's own key, so a retried payment never charges twice). Answers the amount taken, or the failure.
+ * the payment's own key, so a retried payment never charges twice). Answers the amount taken, null after waiting
+ * for another top-up of this member already in flight, or the failure.
  */
 async function rescueWithAutoTopUp(
   p: Payments,
   req: Req,
   balanceCents: bigint,
-): Promise<{ topUpCents: bigint } | Failed> {
+  round = 1,
+): Promise<{ topUpCents: bigint | null } | Failed> {
   const user = await p.db.user.findUniqueOrThrow({ where: { id: req.memberId } });
   if (user.autoTopUpStatus !== "ON" || !user.autoTopUpAmountCents) {
     return insufficient(balanceCents, req.amountCents);
@@ -169,10 +176,14 @@ async function rescueWithAutoTopUp(
   const topUp = await autoTopUpMember(p, {
     userId: user.id,
     amountCents: topUpCents,
-    idempotencyKey: `for:${req.idempotencyKey}`,
+    idempotencyKey: round === 1 ? `for:${req.idempotencyKey}` : `for:${req.idempotencyKey}:${round}`,
   });
-  if (!topUp.ok) return { ok: false, reason: "TOP_UP_FAILED", message: topUp.message, balanceCents };
-  return { topUpCents };
+  if (topUp.ok) return { topUpCents };
+  if (topUp.busyWith) {
+    await waitForTopUp(p, topUp.busyWith);
+    return { topUpCents: null };
+  }
+  return { ok: false, reason: "TOP_UP_FAILED", message: topUp.message, balanceCents };
 }
 
 /** book_internals = false: the caller books its own entries; we only say whether the money is there. */
@@ -187,6 +198,7 @@ async function checkOnly(p: Payments, req: Req, memberAccount: number): Promise<
   const rescue = await rescueWithAutoTopUp(p, req, b);
   if ("ok" in rescue) return rescue;
   const { topUpCents } = rescue;
+  // (After waiting for another top-up, topUpCents is null and the balance is simply read again.)
   const after = await balance();
   return req.amountCents <= after
     ? { ok: true, postingId: null, replayed: false, balanceAfterCents: after, topUpCents }

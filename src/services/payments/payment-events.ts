@@ -12,9 +12,17 @@ export interface PaymentEventMap {
     description: string;
     actorUserId: number;
   };
+  cardPaymentSucceeded: { userId: number; cardPaymentId: number; amountCents: bigint };
+  cardRefunded: {
+    userId: number;
+    refundId: number;
+    cardAmountCents: bigint;
+    byAdminUserId: number | null;
+    description: string;
+  };
   autoTopUpSucceeded: { userId: number; amountCents: bigint; cardLabel: string };
   autoTopUpFailed: { userId: number; amountCents: bigint; message: string };
-  autoTopUpNeedsAuthentication: { userId: number; amountCents: bigint; message: string };
+  autoTopUpNeedsAuthentication: { userId: number; amountCents: bigint; message: string; cardPaymentId: number };
 }
 
 export type PaymentEventName = keyof PaymentEventMap;

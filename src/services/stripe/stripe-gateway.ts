@@ -56,7 +56,8 @@ export function mapStripeError(e: unknown): CardGatewayError {
 
 function chargeFrom(pi: Stripe.PaymentIntent, charge: Stripe.Charge | null): CardCharge {
   const card = charge?.payment_method_details?.card;
-  const pm = charge?.payment_method ?? (typeof pi.payment_method === "string" ? pi.payment_method : pi.payment_method?.id);
+  const pm =
+    charge?.payment_method ?? (typeof pi.payment_method === "string" ? pi.payment_method : pi.payment_method?.id);
   const txn = charge?.balance_transaction;
   return {
     paymentIntentId: pi.id,

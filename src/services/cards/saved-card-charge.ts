@@ -1,0 +1,132 @@
+// Charges a member's saved card without them present (auto top-up, "use my registered card"), booking the
+// credit at once when Stripe says it succeeded. Rules, in order of importance:
+//  - the same request key never charges twice: the card record is found by it, and Stripe's idempotency key
+//    (`topup:<record id>`) is saved on the record before the call;
+//  - at most one saved-card charge per member is in flight (a unique index), so two payments needing a top-up
+//    at the same moment cannot both charge the card: the second is told to wait for the first;
+//  - no database transaction is open during the Stripe call.
+import { Prisma } from "../../generated/prisma/client";
+import { CardGatewayError, cardLabel } from "../payments/card-gateway";
+import type { Payments } from "../payments/context";
+import { settleCardPayment } from "./settle-card-payment";
+import { inTransaction } from "./transaction";
+
+export type SavedCardChargeResult =
+  | { status: "succeeded"; cardPaymentId: number; cardLabel: string; replayed: boolean }
+  | { status: "hard_decline" | "failed"; cardPaymentId: number; message: string }
+  | { status: "authentication_required"; cardPaymentId: number; message: string }
+  | { status: "unknown"; cardPaymentId: number; message: string }
+  /** Another saved-card charge for this member is in flight: wait for it, then look at the balance again. */
+  | { status: "busy"; inFlightCardPaymentId: number };
+
+export interface SavedCardChargeRequest {
+  userId: number;
+  customerId: string;
+  amountCents: bigint;
+  type: "Auto Top Up" | "Manual Top Up";
+  requestKey: string;
+}
+
+async function claim(p: Payments, req: SavedCardChargeRequest) {
+  const existing = await p.db.cardPayment.findUnique({ where: { requestKey: req.requestKey } });
+  if (existing) return { card: existing, fresh: false };
+  try {
+    const card = await p.db.$transaction(async (tx) => {
+      const c = await tx.cardPayment.create({
+        data: {
+          userId: req.userId,
+          kind: "SAVED_CARD",
+          description: req.type,
+          amountCents: req.amountCents,
+          requestKey: req.requestKey,
+        },
+      });
+      return tx.cardPayment.update({ where: { id: c.id }, data: { stripeIdempotencyKey: `topup:${c.id}` } });
+    });
+    return { card, fresh: true };
+  } catch (e) {
+    if (!(e instanceof Prisma.PrismaClientKnownRequestError) || e.code !== "P2002") throw e;
+    const again = await p.db.cardPayment.findUnique({ where: { requestKey: req.requestKey } });
+    if (again) return { card: again, fresh: false };
+    const inFlight = await p.db.cardPayment.findFirst({
+      where: { userId: req.userId, kind: "SAVED_CARD", status: "INITIATED" },
+      select: { id: true },
+    });
+    if (inFlight) return { busyWith: inFlight.id };
+    throw e;
+  }
+}
+
+export async function chargeSavedCard(p: Payments, req: SavedCardChargeRequest): Promise<SavedCardChargeResult> {
+  const claimed = await claim(p, req);
+  if ("busyWith" in claimed) return { status: "busy", inFlightCardPaymentId: claimed.busyWith! };
+  const { card } = claimed;
+  if (!claimed.fresh) {
+    // A retry of a charge already made (or being made): report what happened, charge nothing.
+    if (card.status === "SUCCEEDED" || card.status === "PARTIAL_REFUND" || card.status === "REFUNDED") {
+      return {
+        status: "succeeded",
+        cardPaymentId: card.id,
+        cardLabel: cardLabel({
+          brand: card.cardBrand,
+          last4: card.cardLast4,
+          expMonth: card.cardExpMonth,
+          expYear: card.cardExpYear,
+        }),
+        replayed: true,
+      };
+    }
+    if (card.status === "INITIATED") return { status: "busy", inFlightCardPaymentId: card.id };
+    if (card.status === "REQUIRES_ACTION") {
+      return { status: "authentication_required", cardPaymentId: card.id, message: card.failureMessage ?? "" };
+    }
+    if (card.status === "PENDING")
+      return { status: "unknown", cardPaymentId: card.id, message: card.failureMessage ?? "" };
+    return { status: "failed", cardPaymentId: card.id, message: card.failureMessage ?? "The card payment failed." };
+  }
+
+  const metadata = { bc_card_payment_id: String(card.id), bc_kind: "saved_card", bc_user_id: String(req.userId) };
+  let attempt = 0;
+  for (;;) {
+    attempt += 1;
+    try {
+      const charge = await p.gateway.chargeSavedCard({
+        customerId: req.customerId,
+        amountCents: req.amountCents,
+        description: `${req.type} for member ${req.userId}`,
+        metadata,
+        idempotencyKey: card.stripeIdempotencyKey!,
+      });
+      const settled = await inTransaction(p.pool, (client) => settleCardPayment(client, card.id, charge));
+      if (settled.status === "mismatch" || settled.status === "not_found") {
+        throw new Error(`saved-card charge ${card.id} could not be booked: ${settled.status}`);
+      }
+      return { status: "succeeded", cardPaymentId: card.id, cardLabel: cardLabel(charge), replayed: false };
+    } catch (e) {
+      if (!(e instanceof CardGatewayError)) throw e;
+      if (e.kind === "retryable" && attempt < 3) {
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+        continue;
+      }
+      return recordFailure(p, card.id, e);
+    }
+  }
+}
+
+async function recordFailure(p: Payments, id: number, e: CardGatewayError): Promise<SavedCardChargeResult> {
+  const status = e.kind === "authentication_required" ? "REQUIRES_ACTION" : e.kind === "unknown" ? "PENDING" : "FAILED";
+  await p.db.cardPayment.update({
+    where: { id },
+    data: { status, failureMessage: e.message, stripePaymentIntentId: e.details.paymentIntentId ?? undefined },
+  });
+  if (e.kind === "authentication_required")
+    return { status: "authentication_required", cardPaymentId: id, message: e.message };
+  if (e.kind === "unknown") {
+    p.logger.warn(
+      { cardPaymentId: id, message: e.message },
+      "saved-card charge outcome unknown: waiting for the webhook",
+    );
+    return { status: "unknown", cardPaymentId: id, message: e.message };
+  }
+  return { status: e.kind === "hard_decline" ? "hard_decline" : "failed", cardPaymentId: id, message: e.message };
+}

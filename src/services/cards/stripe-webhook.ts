@@ -1,0 +1,149 @@
+// Applies a verified Stripe event exactly once (decisions 4 and 5). The event goes into the inbox (unique on
+// Stripe's event id) in the same database transaction that applies it, so a redelivery — even a concurrent
+// one — finds it there and changes nothing; a failure rolls both back and Stripe's retry applies it again.
+// Work that must not run inside the transaction (callbacks, notifications, Stripe calls) runs after commit.
+import type pg from "pg";
+import { autoTopUpMember } from "../payments/auto-topup-member";
+import { LOW_BALANCE_THRESHOLD_CENTS } from "../payments/calculate-auto-topup-amount";
+import type { CardCharge, CardWebhookEvent } from "../payments/card-gateway";
+import type { Payments } from "../payments/context";
+import { applyRefundUpdate } from "./card-refunds";
+import { settleCardPayment } from "./settle-card-payment";
+import { inTransaction } from "./transaction";
+
+export const DEFAULT_AUTO_TOP_UP_CENTS = 10_000n;
+
+type After = () => Promise<void>;
+interface Applied {
+  outcome: string;
+  after?: After;
+}
+
+type O = Record<string, unknown>;
+const str = (v: unknown) => (typeof v === "string" ? v : null);
+const obj = (v: unknown): O => (v && typeof v === "object" ? (v as O) : {});
+
+/** Card fields from a charge object as Stripe sends it. */
+function chargeOf(o: O): CardCharge {
+  const card = obj(obj(o.payment_method_details).card);
+  const txn = o.balance_transaction;
+  return {
+    paymentIntentId: str(o.payment_intent) ?? "",
+    chargeId: str(o.id),
+    paymentMethodId: str(o.payment_method),
+    amountCents: BigInt(Number.isSafeInteger(o.amount) ? (o.amount as number) : -1),
+    currency: str(o.currency) ?? "",
+    receiptUrl: str(o.receipt_url),
+    balanceTransactionId: typeof txn === "string" ? txn : str(obj(txn).id),
+    brand: str(card.brand),
+    country: str(card.country),
+    expMonth: typeof card.exp_month === "number" ? card.exp_month : null,
+    expYear: typeof card.exp_year === "number" ? card.exp_year : null,
+    last4: str(card.last4),
+  };
+}
+
+function ourId(o: O, key: string): number | null {
+  const v = str(obj(o.metadata)[key]);
+  return v && /^\d{1,9}$/.test(v) ? Number(v) : null;
+}
+
+async function chargeSucceeded(p: Payments, client: pg.PoolClient, o: O): Promise<Applied> {
+  const id = ourId(o, "bc_card_payment_id");
+  if (id === null) return { outcome: "ignored: not one of our card payments" };
+  const r = await settleCardPayment(client, id, chargeOf(o));
+  if (r.status === "not_found") return { outcome: `ignored: card payment ${id} not found` };
+  if (r.status === "mismatch") {
+    p.logger.error({ cardPaymentId: id, reason: r.reason }, "Stripe charge does not match our card payment");
+    return { outcome: `rejected: ${r.reason}` };
+  }
+  if (r.status === "already_booked") return { outcome: `already booked: card payment ${id}` };
+  const card = r.card;
+  return {
+    outcome: `booked: card payment ${id}${r.purchase === "insufficient_funds" ? " (purchase not covered)" : ""}`,
+    after: async () => {
+      if (r.purchase !== "insufficient_funds") {
+        await p.callbacks.run(card.routeCode, card.routePayload ?? "", { cardPaymentId: card.id });
+      }
+      p.events.emit("cardPaymentSucceeded", {
+        userId: card.userId,
+        cardPaymentId: card.id,
+        amountCents: card.amountCents,
+      });
+    },
+  };
+}
+
+async function setupSucceeded(p: Payments, client: pg.PoolClient, o: O): Promise<Applied> {
+  const userId = ourId(o, "bc_user_id");
+  const customer = str(o.customer);
+  const pm = str(o.payment_method);
+  if (userId === null || !customer) return { outcome: "ignored: not one of our card set-ups" };
+  const { rows } = await client.query<{ auto_top_up_amount_cents: string | null }>(
+    `UPDATE users SET auto_top_up_status = 'ON',
+            auto_top_up_amount_cents = coalesce(auto_top_up_amount_cents, $3), updated_at = now()
+      WHERE id = $1 AND stripe_customer_id = $2
+      RETURNING auto_top_up_amount_cents::text`,
+    [userId, customer, DEFAULT_AUTO_TOP_UP_CENTS.toString()],
+  );
+  if (rows.length === 0) return { outcome: `ignored: customer ${customer} is not member ${userId}'s` };
+  const setupId = str(o.id);
+  return {
+    outcome: `auto top-up on for member ${userId}`,
+    after: async () => {
+      if (pm) {
+        await p.gateway
+          .setDefaultCard(customer, pm, `default-card:${setupId}`)
+          .catch((err) => p.logger.warn({ err, userId }, "could not make the new card the default"));
+      }
+      // §3.3.1: a member already below the threshold is topped up at once.
+      const account = await p.db.account.findUnique({ where: { userId }, select: { balanceCents: true } });
+      if ((account?.balanceCents ?? 0n) < LOW_BALANCE_THRESHOLD_CENTS) {
+        const r = await autoTopUpMember(p, { userId, idempotencyKey: `setup:${setupId}` });
+        p.logger.info({ userId, ok: r.ok, message: r.message }, "top-up after saving a card");
+      }
+    },
+  };
+}
+
+async function apply(p: Payments, client: pg.PoolClient, e: CardWebhookEvent): Promise<Applied> {
+  switch (e.type) {
+    case "charge.succeeded":
+      return chargeSucceeded(p, client, e.object);
+    case "setup_intent.succeeded":
+      return setupSucceeded(p, client, e.object);
+    case "refund.created":
+    case "refund.updated":
+    case "refund.failed":
+      return applyRefundUpdate(p, client, e.object);
+    default:
+      return { outcome: "ignored: event type not used" };
+  }
+}
+
+export type WebhookResult = { duplicate: true } | { duplicate: false; outcome: string };
+
+export async function handleStripeEvent(p: Payments, e: CardWebhookEvent): Promise<WebhookResult> {
+  const done = await inTransaction(p.pool, async (client) => {
+    const inserted = await client.query(
+      "INSERT INTO stripe_events (id, type, payload) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING RETURNING id",
+      [e.id, e.type, JSON.stringify({ id: e.id, type: e.type, created: e.created, data: { object: e.object } })],
+    );
+    if (inserted.rowCount === 0) return null;
+    const applied = await apply(p, client, e);
+    await client.query("UPDATE stripe_events SET processed_at = now(), outcome = $2 WHERE id = $1", [
+      e.id,
+      applied.outcome,
+    ]);
+    return applied;
+  });
+  if (!done) return { duplicate: true };
+  p.logger.info({ eventId: e.id, type: e.type, outcome: done.outcome }, "stripe event applied");
+  if (done.after) {
+    // Committed already: a failure here must not make Stripe resend (that would find the event done anyway).
+    await done
+      .after()
+      .catch((err) => p.logger.error({ err, eventId: e.id }, "after-commit work of a Stripe event failed"));
+  }
+  return { duplicate: false, outcome: done.outcome };
+}

@@ -1,0 +1,26 @@
+// A database transaction on one pooled connection, for the card flows that must change a card record and the
+// ledger together. Callers never call the card processor inside one (decision 3).
+import type pg from "pg";
+import { bookPostings, type TxClient } from "../ledger/book-postings";
+import type { PostingInput, PostingResult } from "../ledger/posting";
+
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    const out = await fn(client);
+    await client.query("COMMIT");
+    return out;
+  } catch (e) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw e;
+  } finally {
+    client.release();
+  }
+}
+
+/** Books one posting inside the caller's transaction. */
+export async function bookInTransaction(client: TxClient, posting: PostingInput): Promise<PostingResult> {
+  const [result] = await bookPostings(client, [posting]);
+  return result!;
+}

@@ -1,0 +1,37 @@
+// Chooses the card processor at start-up: real Stripe when keys are configured, otherwise the local Stripe
+// emulator (decision 10), started here and posting its webhooks to this app. Both go through StripeGateway.
+
+import type { Config } from "../../config";
+import { type StripeEmulator, startStripeEmulator } from "../../infra/stripe-emulator";
+import { StripeGateway } from "./stripe-gateway";
+
+export interface CardProcessor {
+  gateway: StripeGateway;
+  emulator: StripeEmulator | null;
+  close(): Promise<void>;
+}
+
+export async function startCardProcessor(config: Config, appUrl: string): Promise<CardProcessor> {
+  if (config.STRIPE_SECRET_KEY && config.STRIPE_PUBLISHABLE_KEY && config.STRIPE_WEBHOOK_SECRET) {
+    const gateway = new StripeGateway({
+      secretKey: config.STRIPE_SECRET_KEY,
+      publishableKey: config.STRIPE_PUBLISHABLE_KEY,
+      webhookSecret: config.STRIPE_WEBHOOK_SECRET,
+    });
+    return { gateway, emulator: null, close: async () => {} };
+  }
+  const host = config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST;
+  const emulator = await startStripeEmulator({
+    host,
+    port: config.STRIPE_EMULATOR_PORT,
+    webhookUrl: `${appUrl}/payments/stripe-webhook`,
+  });
+  const gateway = new StripeGateway({
+    secretKey: emulator.secretKey,
+    publishableKey: emulator.publishableKey,
+    webhookSecret: emulator.webhookSecret,
+    apiBase: emulator.url,
+    scriptUrl: emulator.scriptUrl,
+  });
+  return { gateway, emulator, close: () => emulator.close() };
+}
