@@ -78,7 +78,8 @@ export async function settleCardPayment(
   }
 
   await client.query(
-    `UPDATE card_payments SET status = 'SUCCEEDED', stripe_payment_intent_id = $2, stripe_charge_id = $3,
+    `UPDATE card_payments SET status = 'SUCCEEDED', stripe_payment_intent_id = coalesce($2, stripe_payment_intent_id),
+            stripe_charge_id = $3,
             stripe_payment_method_id = $4, receipt_url = $5, balance_transaction_id = $6, card_brand = $7,
             card_country = $8, card_exp_month = $9, card_exp_year = $10, card_last4 = $11, failure_message = NULL,
             updated_at = now()

@@ -28,7 +28,7 @@ function chargeOf(o: O): CardCharge {
   const card = obj(obj(o.payment_method_details).card);
   const txn = o.balance_transaction;
   return {
-    paymentIntentId: str(o.payment_intent) ?? "",
+    paymentIntentId: str(o.payment_intent),
     chargeId: str(o.id),
     paymentMethodId: str(o.payment_method),
     amountCents: BigInt(Number.isSafeInteger(o.amount) ? (o.amount as number) : -1),

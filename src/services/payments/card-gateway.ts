@@ -3,7 +3,7 @@
 
 /** What we keep about a card charge (the original's StripeTransaction card fields). */
 export interface CardCharge {
-  paymentIntentId: string;
+  paymentIntentId: string | null;
   chargeId: string | null;
   paymentMethodId: string | null;
   amountCents: bigint;

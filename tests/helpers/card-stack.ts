@@ -1,0 +1,79 @@
+// The whole card path on real parts: a private database, a private Stripe emulator, the payments core using the
+// real Stripe gateway, and the real app listening on a port that the emulator posts its signed webhooks to.
+import type { Server } from "node:http";
+import type { Express } from "express";
+import { createApp } from "../../src/app";
+import { loadConfig } from "../../src/config";
+import { type StripeEmulator, startStripeEmulator } from "../../src/infra/stripe-emulator";
+import { createLogger } from "../../src/lib/logger";
+import type { Payments } from "../../src/services/payments/context";
+import type { TestDatabase } from "./db";
+import { createTestDatabase } from "./db";
+import { paymentsOn } from "./payments";
+
+export interface CardStack {
+  p: Payments;
+  emulator: StripeEmulator;
+  database: TestDatabase;
+  app: Express;
+  base: string;
+  close: () => Promise<void>;
+}
+
+export async function startCardStack(): Promise<CardStack> {
+  const database = await createTestDatabase({ max: 10 });
+  const emulator = await startStripeEmulator();
+  emulator.webhooks.retryDelayMs = 20;
+  const { p } = paymentsOn(database, emulator);
+  const config = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", DATABASE_URL: database.url });
+  const app = createApp({
+    config,
+    database,
+    logger: createLogger("silent"),
+    sessionSecret: "test-secret-test-secret-test-secret-0123",
+    payments: p,
+  });
+  const server: Server = app.listen(0, "127.0.0.1");
+  await new Promise((r) => server.once("listening", r));
+  const addr = server.address();
+  const base = `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`;
+  emulator.sendWebhooksTo(`${base}/payments/stripe-webhook`);
+  return {
+    p,
+    emulator,
+    database,
+    app,
+    base,
+    close: async () => {
+      await emulator.close();
+      await new Promise((r) => server.close(r));
+      server.closeAllConnections();
+      await database.drop();
+    },
+  };
+}
+
+/** What the browser script does on "Pay": confirm the PaymentIntent at the emulator with the publishable key. */
+export async function payAtBrowser(emulator: StripeEmulator, clientSecret: string, cardNumber: string) {
+  const id = clientSecret.split("_secret_")[0];
+  const body = new URLSearchParams({
+    client_secret: clientSecret,
+    "payment_method_data[type]": "card",
+    "payment_method_data[card][number]": cardNumber,
+    "payment_method_data[card][exp_month]": "12",
+    "payment_method_data[card][exp_year]": "34",
+    "payment_method_data[card][cvc]": "123",
+  });
+  const res = await fetch(`${emulator.url}/v1/payment_intents/${id}/confirm`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${emulator.publishableKey}` },
+    body,
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** Waits until the emulator has delivered every event it was not told to hold. */
+export async function webhooksSettled(emulator: StripeEmulator) {
+  await new Promise((r) => setTimeout(r, 10));
+  await emulator.webhooks.idle();
+}
