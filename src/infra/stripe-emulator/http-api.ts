@@ -13,8 +13,12 @@ export interface EmulatorKeys {
   publishableKey: string;
 }
 
-/** A failure the next server-side request suffers, for tests of the gateway's error handling. */
-export type Fault =
+/**
+ * A failure the next server-side request suffers (the next one to `path`, when given), for tests of the
+ * gateway's error handling.
+ */
+export type Fault = FaultKind | { kind: FaultKind; path: string };
+type FaultKind =
   /** 500 api_error before doing anything. */
   | "api_error"
   /** 429 rate limit before doing anything. */
@@ -68,7 +72,9 @@ export function emulatorApp(store: EmulatorStore, keys: EmulatorKeys, faults: Fa
       });
       return;
     }
-    const fault = faults.shift();
+    const at = faults.findIndex((f) => typeof f === "string" || req.path.startsWith(f.path));
+    const next = at >= 0 ? faults.splice(at, 1)[0] : undefined;
+    const fault = typeof next === "object" ? next.kind : next;
     if (fault === "api_error") {
       res.status(500).json({ error: { type: "api_error", message: "An unknown error occurred (emulated)." } });
       return;

@@ -143,9 +143,10 @@ export type RefundResult = { refundId: number; status: "SUCCEEDED" | "PENDING"; 
 /** §3.8: the member refunds the whole unrefunded rest of their own card payment, less the refund fee. */
 export async function memberRefund(p: Payments, userId: number, cardPaymentId: number): Promise<RefundResult> {
   const pre = await memberRefundQuote(p, userId, cardPaymentId);
-  // The original's last check: ABF must hold enough at Stripe right now.
+  // The original's last check: the federation must hold enough at Stripe right now. Only the card amount leaves
+  // Stripe (the fee stays), so that is what is compared; the original compared the whole credits amount.
   const available = await p.gateway.availableBalanceCents();
-  if (available - pre.creditsCents < 0n) {
+  if (available < pre.cardAmountCents) {
     throw badInput("Cannot refund. We have insufficient funds available with Stripe. Please try again later.");
   }
   return refund(p, {
