@@ -12,6 +12,7 @@ import type { Config } from "./config";
 import type { Database } from "./db/client";
 import type { Logger } from "./lib/logger";
 import { projectRoot } from "./lib/paths";
+import { stripePendingRoutes } from "./routes/admin/stripe-pending";
 import { adminSummaryRoutes } from "./routes/admin/summary";
 import { authRoutes } from "./routes/core/auth";
 import { healthRoutes } from "./routes/core/health";
@@ -120,6 +121,7 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
   app.use(cardPaymentRoutes({ payments }));
   app.use(clubRoutes({ db }));
   app.use(adminSummaryRoutes({ db }));
+  app.use(stripePendingRoutes({ payments }));
 
   app.use(notFoundHandler);
   app.use(errorHandler);

@@ -1,5 +1,8 @@
 // The Stripe gateway (the official SDK over HTTP) against the emulator: idempotency keys, the one place where
 // Stripe errors become failure kinds, and webhook signatures.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { type StripeEmulator, signatureHeader, startStripeEmulator } from "../../src/infra/stripe-emulator";
 import { CardGatewayError, WebhookSignatureError } from "../../src/services/payments/card-gateway";
 import type { StripeGateway } from "../../src/services/stripe/stripe-gateway";
@@ -101,4 +104,39 @@ test("webhook signatures: valid ones parse, anything else is a WebhookSignatureE
   expect(() => g.verifyWebhook(Buffer.from(`${body} `), signatureHeader(body, emulator.webhookSecret))).toThrow(
     WebhookSignatureError,
   );
+});
+
+test("with a state file, the emulator keeps its keys, customers and saved cards across a restart", async () => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "emu-")), "state.json");
+  const first = await startStripeEmulator({ stateFile: file });
+  const g1 = gatewayFor(first);
+  const cus = await g1.createCustomer({ name: "Kept", email: "k@example.test", userId: 9, idempotencyKey: "keep" });
+  const si = await g1.createSetupIntent({ customerId: cus, description: "d", metadata: {}, idempotencyKey: "keep-si" });
+  await fetch(`${first.url}/v1/setup_intents/${si.id}/confirm`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${first.publishableKey}` },
+    body: new URLSearchParams({
+      client_secret: si.clientSecret,
+      "payment_method_data[card][number]": CARDS.ok,
+      "payment_method_data[card][exp_month]": "12",
+      "payment_method_data[card][exp_year]": "2031",
+    }),
+  });
+  await first.close();
+  const second = await startStripeEmulator({ stateFile: file });
+  try {
+    expect(second.secretKey).toBe(first.secretKey);
+    const g2 = gatewayFor(second);
+    expect(await g2.defaultCard(cus)).toMatchObject({ last4: "4242", expYear: 2031 });
+    const c = await g2.chargeSavedCard({
+      customerId: cus,
+      amountCents: 5_000n,
+      description: "x",
+      metadata: {},
+      idempotencyKey: "after-restart",
+    });
+    expect(c.last4).toBe("4242");
+  } finally {
+    await second.close();
+  }
 });

@@ -42,8 +42,10 @@ function errorBody(e: StripeApiError) {
   return { error: { ...e.body, doc_url: `https://docs.stripe.com/error-codes/${e.body.code ?? e.body.type}` } };
 }
 
-export function emulatorApp(store: EmulatorStore, keys: EmulatorKeys, faults: Fault[]) {
+export function emulatorApp(store: EmulatorStore, keys: EmulatorKeys, faults: Fault[], onChange: () => void) {
   const app = express();
+  // Stripe's query strings nest like its bodies (expand[0]=latest_charge).
+  app.set("query parser", "extended");
   const remembered = new Map<string, Remembered>();
 
   app.use((req, res, next) => {
@@ -61,6 +63,10 @@ export function emulatorApp(store: EmulatorStore, keys: EmulatorKeys, faults: Fa
     res.type("application/javascript").send(STRIPE_JS);
   });
   app.use(express.urlencoded({ extended: true, limit: "100kb" }));
+  app.use((req, res, next) => {
+    if (req.method === "POST") res.on("finish", onChange);
+    next();
+  });
 
   const bearer = (req: Request) => /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "";
 

@@ -64,6 +64,16 @@ export class EmulatorStore {
 
   constructor(private readonly emit: EventSink) {}
 
+  /** Everything needed to start again where this left off (for `npm start`'s state file). */
+  snapshot() {
+    return { objects: [...this.objects.values()], cards: [...this.cards.entries()] };
+  }
+
+  restore(saved: ReturnType<EmulatorStore["snapshot"]>) {
+    for (const o of saved.objects) this.objects.set(o.id, o);
+    for (const [id, card] of saved.cards) this.cards.set(id, card);
+  }
+
   get(id: string, kind: string): Obj {
     const o = this.objects.get(id);
     if (!o || o.object !== kind) throw invalid(`No such ${kind}: '${id}'`, "id", "resource_missing");

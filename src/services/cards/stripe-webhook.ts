@@ -8,7 +8,7 @@ import { LOW_BALANCE_THRESHOLD_CENTS } from "../payments/calculate-auto-topup-am
 import type { CardCharge, CardWebhookEvent } from "../payments/card-gateway";
 import type { Payments } from "../payments/context";
 import { applyRefundUpdate } from "./card-refunds";
-import { settleCardPayment } from "./settle-card-payment";
+import { type SettleOutcome, settleCardPayment } from "./settle-card-payment";
 import { inTransaction } from "./transaction";
 
 export const DEFAULT_AUTO_TOP_UP_CENTS = 10_000n;
@@ -58,20 +58,19 @@ async function chargeSucceeded(p: Payments, client: pg.PoolClient, o: O): Promis
     return { outcome: `rejected: ${r.reason}` };
   }
   if (r.status === "already_booked") return { outcome: `already booked: card payment ${id}` };
-  const card = r.card;
   return {
     outcome: `booked: card payment ${id}${r.purchase === "insufficient_funds" ? " (purchase not covered)" : ""}`,
-    after: async () => {
-      if (r.purchase !== "insufficient_funds") {
-        await p.callbacks.run(card.routeCode, card.routePayload ?? "", { cardPaymentId: card.id });
-      }
-      p.events.emit("cardPaymentSucceeded", {
-        userId: card.userId,
-        cardPaymentId: card.id,
-        amountCents: card.amountCents,
-      });
-    },
+    after: () => afterCardBooked(p, r),
   };
+}
+
+/** After a card payment's booking has committed: the caller's callback (if the purchase was made), and the news. */
+export async function afterCardBooked(p: Payments, r: Extract<SettleOutcome, { status: "booked" }>) {
+  const card = r.card;
+  if (r.purchase !== "insufficient_funds") {
+    await p.callbacks.run(card.routeCode, card.routePayload ?? "", { cardPaymentId: card.id });
+  }
+  p.events.emit("cardPaymentSucceeded", { userId: card.userId, cardPaymentId: card.id, amountCents: card.amountCents });
 }
 
 async function setupSucceeded(p: Payments, client: pg.PoolClient, o: O): Promise<Applied> {

@@ -1,6 +1,6 @@
 // Chooses the card processor at start-up: real Stripe when keys are configured, otherwise the local Stripe
 // emulator (decision 10), started here and posting its webhooks to this app. Both go through StripeGateway.
-
+import path from "node:path";
 import type { Config } from "../../config";
 import { type StripeEmulator, startStripeEmulator } from "../../infra/stripe-emulator";
 import { StripeGateway } from "./stripe-gateway";
@@ -25,6 +25,7 @@ export async function startCardProcessor(config: Config, appUrl: string): Promis
     host,
     port: config.STRIPE_EMULATOR_PORT,
     webhookUrl: `${appUrl}/payments/stripe-webhook`,
+    stateFile: path.join(config.DATA_DIR, "stripe-emulator.json"),
   });
   const gateway = new StripeGateway({
     secretKey: emulator.secretKey,

@@ -1,0 +1,26 @@
+// /payments/stripe-pending (reference §3.16): finance staff see card payments waiting for Stripe; editors can
+// check one against Stripe (booking it if Stripe took the money) and reset abandoned card set-ups.
+import { Router } from "express";
+import { requireGlobal } from "../../auth/guards";
+import { reconcileCardPayment, resetStaleCardSetups, stripePendingReport } from "../../services/cards/stripe-pending";
+import type { Payments } from "../../services/payments/context";
+import { flash } from "../../web/flash";
+
+export function stripePendingRoutes(deps: { payments: Payments }) {
+  const p = deps.payments;
+  const r = Router();
+  r.get("/payments/stripe-pending", ...requireGlobal("VIEW"), async (_req, res) => {
+    res.render("admin/stripe-pending", await stripePendingReport(p));
+  });
+  r.post("/payments/stripe-pending/check/:id", ...requireGlobal("EDIT"), async (req, res) => {
+    const id = /^\d{1,9}$/.test(String(req.params.id)) ? Number(req.params.id) : -1;
+    flash(req, "info", `Card payment ${req.params.id}: ${await reconcileCardPayment(p, id)}`);
+    res.redirect("/payments/stripe-pending");
+  });
+  r.post("/payments/stripe-pending/reset-setups", ...requireGlobal("EDIT"), async (req, res) => {
+    const n = await resetStaleCardSetups(p);
+    flash(req, "info", n ? `Users with expired data updated (${n}).` : "No abandoned card set-ups.");
+    res.redirect("/payments/stripe-pending");
+  });
+  return r;
+}

@@ -1,0 +1,76 @@
+// The Stripe health report (reference §3.16) and its repairs, for finance staff. A missed or late webhook must
+// never lose a member's money: any card payment still waiting can be checked against Stripe and, if Stripe took
+// the money, booked exactly as the webhook would have (same keys, so a late webhook then changes nothing).
+// Unlike the original, the report itself changes nothing; repairs are separate POSTs by finance editors.
+import { badInput } from "../../lib/errors";
+import type { Payments } from "../payments/context";
+import { settleCardPayment } from "./settle-card-payment";
+import { afterCardBooked } from "./stripe-webhook";
+import { inTransaction } from "./transaction";
+
+const userFields = { select: { id: true, firstName: true, lastName: true, systemNumber: true } } as const;
+const STALE_SETUP_MINUTES = 10;
+
+export async function stripePendingReport(p: Payments) {
+  const [lastSucceeded, waiting, abandoned, setupUsers, pendingRefunds] = await Promise.all([
+    p.db.cardPayment.findFirst({
+      where: { status: "SUCCEEDED" },
+      orderBy: { updatedAt: "desc" },
+      select: { updatedAt: true },
+    }),
+    p.db.cardPayment.findMany({
+      where: {
+        OR: [
+          { kind: "CHECKOUT", status: "PENDING" },
+          { kind: "SAVED_CARD", status: { in: ["INITIATED", "PENDING", "REQUIRES_ACTION"] } },
+        ],
+      },
+      orderBy: { createdAt: "asc" },
+      include: { user: userFields },
+    }),
+    p.db.cardPayment.findMany({
+      where: { kind: "CHECKOUT", status: "INTENT" },
+      orderBy: { createdAt: "desc" },
+      take: 20,
+      include: { user: userFields },
+    }),
+    p.db.user.findMany({ where: { autoTopUpStatus: "PENDING" }, select: { ...userFields.select, updatedAt: true } }),
+    p.db.cardRefund.findMany({ where: { status: "PENDING" }, orderBy: { createdAt: "asc" } }),
+  ]);
+  return { lastSucceededAt: lastSucceeded?.updatedAt ?? null, waiting, abandoned, setupUsers, pendingRefunds };
+}
+
+/** Asks Stripe about one waiting card payment and books it if Stripe took the money. Answers what happened. */
+export async function reconcileCardPayment(p: Payments, cardPaymentId: number): Promise<string> {
+  const card = Number.isSafeInteger(cardPaymentId)
+    ? await p.db.cardPayment.findUnique({ where: { id: cardPaymentId } })
+    : null;
+  if (!card) throw badInput("That card payment does not exist.");
+  if (!card.stripePaymentIntentId) return "Stripe was never asked to take this payment: nothing to do.";
+  const pi = await p.gateway.retrievePaymentIntent(card.stripePaymentIntentId);
+  if (pi.status !== "succeeded" || !pi.charge) {
+    if (card.kind === "SAVED_CARD" && card.status === "PENDING" && pi.status === "requires_payment_method") {
+      await p.db.cardPayment.update({ where: { id: card.id }, data: { status: "FAILED" } });
+      return "Stripe did not take the money: marked failed.";
+    }
+    return `Stripe says the payment is ${pi.status.replaceAll("_", " ")}: nothing booked.`;
+  }
+  const charge = pi.charge;
+  const r = await inTransaction(p.pool, (client) => settleCardPayment(client, card.id, charge));
+  if (r.status === "booked") {
+    await afterCardBooked(p, r);
+    return "Stripe took the money: booked now.";
+  }
+  if (r.status === "already_booked") return "Already booked.";
+  if (r.status === "mismatch") return `Not booked: ${r.reason}.`;
+  return "Not booked: the card payment has no member.";
+}
+
+/** Members whose card set-up never completed (no webhook within 10 minutes) go back to OFF, as the original. */
+export async function resetStaleCardSetups(p: Payments): Promise<number> {
+  const { count } = await p.db.user.updateMany({
+    where: { autoTopUpStatus: "PENDING", updatedAt: { lt: new Date(Date.now() - STALE_SETUP_MINUTES * 60_000) } },
+    data: { autoTopUpStatus: "OFF" },
+  });
+  return count;
+}
