@@ -9,7 +9,8 @@ export type ErrorCode =
   | "CONFLICT"
   | "CSRF"
   | "RATE_LIMITED"
-  | "TOO_LARGE";
+  | "TOO_LARGE"
+  | "UNAVAILABLE";
 
 const STATUS: Record<ErrorCode, number> = {
   BAD_INPUT: 400,
@@ -20,6 +21,7 @@ const STATUS: Record<ErrorCode, number> = {
   CSRF: 403,
   RATE_LIMITED: 429,
   TOO_LARGE: 413,
+  UNAVAILABLE: 503,
 };
 
 export class AppError extends Error {

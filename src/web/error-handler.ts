@@ -3,9 +3,20 @@
 // reaches the user.
 import type { NextFunction, Request, Response } from "express";
 import { AppError } from "../lib/errors";
+import { CardGatewayError } from "../services/payments/card-gateway";
 
 function asAppError(err: unknown): AppError | null {
   if (err instanceof AppError) return err;
+  if (err instanceof CardGatewayError) {
+    // A refusal of the card (Stripe's own words are meant for cardholders) or an outage of the processor.
+    if (err.kind === "hard_decline" || err.kind === "authentication_required")
+      return new AppError("BAD_INPUT", err.message);
+    return new AppError(
+      "UNAVAILABLE",
+      "The card processor did not answer just now; please try again in a minute.",
+      `${err.kind}: ${err.message}`,
+    );
+  }
   const e = err as { type?: string; status?: number };
   if (e?.type === "entity.too.large") return new AppError("TOO_LARGE", "That request is too large.");
   if (e?.type === "entity.parse.failed" || e?.type === "encoding.unsupported" || e?.type === "charset.unsupported") {

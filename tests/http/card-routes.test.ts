@@ -136,3 +136,10 @@ test("a top-up waiting for authentication can be confirmed only by its member", 
   expect(page.text).toContain("Confirm payment");
   expect(page.text).toContain("$50.00");
 });
+
+test("when the card processor does not answer, the member gets a clear 503, never a 500", async () => {
+  s.emulator.faults.push({ kind: "api_error", path: "/v1/setup_intents" });
+  const res = await a.post("/payments/create-payment-superintent").set("X-CSRF-Token", aToken).send({});
+  expect(res.status).toBe(503);
+  expect(res.body.error).toContain("The card processor did not answer just now");
+});
