@@ -49,7 +49,16 @@ function ourId(o: O, key: string): number | null {
 }
 
 async function chargeSucceeded(p: Payments, client: pg.PoolClient, o: O): Promise<Applied> {
-  const id = ourId(o, "bc_card_payment_id");
+  // Our metadata travels from the PaymentIntent to its charge; failing that, the PaymentIntent id finds the record.
+  let id = ourId(o, "bc_card_payment_id");
+  const pi = str(o.payment_intent);
+  if (id === null && pi) {
+    const { rows } = await client.query<{ id: number }>(
+      "SELECT id FROM card_payments WHERE stripe_payment_intent_id = $1",
+      [pi],
+    );
+    id = rows[0]?.id ?? null;
+  }
   if (id === null) return { outcome: "ignored: not one of our card payments" };
   const r = await settleCardPayment(client, id, chargeOf(o));
   if (r.status === "not_found") return { outcome: `ignored: card payment ${id} not found` };

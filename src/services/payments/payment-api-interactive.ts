@@ -9,17 +9,22 @@ import { type PaymentApiBatchInput, paymentApiBatch } from "./payment-api-batch"
 export type PaymentApiInteractiveInput = PaymentApiBatchInput & {
   routeCode?: string | null;
   routePayload?: string | null;
+  /** Where the member goes afterwards (a path on this site); the dashboard when not given. */
+  nextUrl?: string | null;
 };
 
 export type PaymentApiInteractiveResult =
-  | { kind: "paid"; message: string; topUpCents: bigint | null }
-  | { kind: "checkout"; cardPaymentId: number; cardAmountCents: bigint };
+  /** Paid from the balance: flash `message` and redirect to `nextUrl`. */
+  | { kind: "paid"; message: string; topUpCents: bigint | null; nextUrl: string }
+  /** The rest is to be paid by card: redirect to `checkoutUrl`. */
+  | { kind: "checkout"; cardPaymentId: number; cardAmountCents: bigint; checkoutUrl: string };
 
 export async function paymentApiInteractive(
   p: Payments,
   input: PaymentApiInteractiveInput,
 ): Promise<PaymentApiInteractiveResult> {
-  const { routeCode, routePayload, ...batch } = input;
+  const { routeCode, routePayload, nextUrl: next, ...batch } = input;
+  const nextUrl = next && /^\/(?!\/)/.test(next) ? next : "/dashboard";
   const r = await paymentApiBatch(p, batch);
   const amountCents = BigInt(batch.amountCents);
   if (r.ok) {
@@ -34,6 +39,7 @@ export async function paymentApiInteractive(
       kind: "paid",
       message: `Payment of ${formatMoney(amountCents)}${name ? ` to ${name}` : ""} successful`,
       topUpCents: r.topUpCents,
+      nextUrl,
     };
   }
   // The member's balance is used first and the card pays the rest (a negative balance adds to it). Stripe will
@@ -57,5 +63,10 @@ export async function paymentApiInteractive(
     routePayload,
     requestKey: batch.idempotencyKey,
   });
-  return { kind: "checkout", cardPaymentId: card.id, cardAmountCents: card.amountCents };
+  return {
+    kind: "checkout",
+    cardPaymentId: card.id,
+    cardAmountCents: card.amountCents,
+    checkoutUrl: `/payments/checkout/${card.id}?next=${encodeURIComponent(nextUrl)}`,
+  };
 }
