@@ -7,10 +7,12 @@ import type pg from "pg";
 import { AppError, badInput } from "../../lib/errors";
 import { formatMoney, percentOf } from "../../lib/money";
 import type { EntryInput } from "../ledger/posting";
+import { bookInTransaction, inTransaction } from "../ledger/transaction";
+import { messages } from "../notifications/messages";
+import { writeNotifications } from "../notifications/outbox";
 import { CardGatewayError } from "../payments/card-gateway";
 import type { Payments } from "../payments/context";
 import { activePaymentSettings } from "../payments/settings";
-import { bookInTransaction, inTransaction } from "./transaction";
 
 interface CardRow {
   id: number;
@@ -225,7 +227,7 @@ async function refund(
       throw new CardGatewayError("invalid", "The card issuer refused the refund.");
     }
     const status = re.status === "succeeded" ? "SUCCEEDED" : "PENDING";
-    await p.db.cardRefund.update({ where: { id: refundId }, data: { stripeRefundId: re.id, status } });
+    await inTransaction(p.pool, (client) => refundAccepted(client, refundId, re.id, status));
     p.events.emit("cardRefunded", {
       userId: quote.userId,
       refundId,
@@ -333,12 +335,46 @@ export async function applyRefundUpdate(_p: Payments, client: pg.PoolClient, o: 
     const reversed = await reverseRefund(client, id, `Stripe reported the refund ${status}`);
     return { outcome: reversed ? `refund ${id} failed: credits returned` : `refund ${id} already failed` };
   }
-  const next = status === "succeeded" ? "SUCCEEDED" : "PENDING";
-  const { rowCount } = await client.query(
-    `UPDATE card_refunds SET stripe_refund_id = coalesce(stripe_refund_id, $2),
-            status = CASE WHEN status = 'PENDING' THEN $3::"CardRefundStatus" ELSE status END, updated_at = now()
-      WHERE id = $1`,
-    [id, stripeId, next],
+  const found = await refundAccepted(client, id, stripeId, status === "succeeded" ? "SUCCEEDED" : "PENDING");
+  return { outcome: found ? `refund ${id}: ${status}` : `ignored: refund ${id} not found` };
+}
+
+/**
+ * Stripe accepted the refund (at once, or as its webhook later says): record it and tell the member, once. A
+ * refund already marked FAILED stays failed.
+ */
+async function refundAccepted(
+  client: Pick<pg.PoolClient, "query">,
+  refundId: number,
+  stripeRefundId: string | null,
+  status: "SUCCEEDED" | "PENDING",
+) {
+  const { rows } = await client.query<{
+    user_id: number;
+    kind: string;
+    status: string;
+    credits_cents: string;
+    card_amount_cents: string;
+    description: string;
+    admin: string;
+  }>(
+    `UPDATE card_refunds r SET stripe_refund_id = coalesce(r.stripe_refund_id, $2),
+            status = CASE WHEN r.status = 'PENDING' THEN $3::"CardRefundStatus" ELSE r.status END, updated_at = now()
+       FROM users a
+      WHERE r.id = $1 AND a.id = r.requested_by_user_id
+      RETURNING r.user_id, r.kind, r.status, r.credits_cents::text, r.card_amount_cents::text, r.description,
+                a.first_name || ' ' || a.last_name AS admin`,
+    [refundId, stripeRefundId, status],
   );
-  return { outcome: rowCount ? `refund ${id}: ${status}` : `ignored: refund ${id} not found` };
+  const r = rows[0];
+  if (!r) return false;
+  if (r.status !== "FAILED") {
+    const card = BigInt(r.card_amount_cents);
+    await writeNotifications(client, [
+      r.kind === "ADMIN"
+        ? messages.adminRefund(r.user_id, r.admin, card, r.description, refundId)
+        : messages.memberRefund(r.user_id, card, BigInt(r.credits_cents), refundId),
+    ]);
+  }
+  return true;
 }

@@ -6,10 +6,12 @@
 //    at the same moment cannot both charge the card: the second is told to wait for the first;
 //  - no database transaction is open during the Stripe call.
 import { Prisma } from "../../generated/prisma/client";
+import { inTransaction } from "../ledger/transaction";
+import { messages } from "../notifications/messages";
+import { writeNotifications } from "../notifications/outbox";
 import { CardGatewayError, cardLabel } from "../payments/card-gateway";
 import type { Payments } from "../payments/context";
 import { settleCardPayment } from "./settle-card-payment";
-import { inTransaction } from "./transaction";
 
 export type SavedCardChargeResult =
   | { status: "succeeded"; cardPaymentId: number; cardLabel: string; replayed: boolean }
@@ -108,16 +110,36 @@ export async function chargeSavedCard(p: Payments, req: SavedCardChargeRequest):
         await new Promise((r) => setTimeout(r, 200 * attempt));
         continue;
       }
-      return recordFailure(p, card.id, e);
+      return recordFailure(p, req, card.id, e);
     }
   }
 }
 
-async function recordFailure(p: Payments, id: number, e: CardGatewayError): Promise<SavedCardChargeResult> {
+/** Records a failed charge, and what it means for the member, in one transaction. */
+async function recordFailure(
+  p: Payments,
+  req: SavedCardChargeRequest,
+  id: number,
+  e: CardGatewayError,
+): Promise<SavedCardChargeResult> {
   const status = e.kind === "authentication_required" ? "REQUIRES_ACTION" : e.kind === "unknown" ? "PENDING" : "FAILED";
-  await p.db.cardPayment.update({
-    where: { id },
-    data: { status, failureMessage: e.message, stripePaymentIntentId: e.details.paymentIntentId ?? undefined },
+  await inTransaction(p.pool, async (client) => {
+    await client.query(
+      `UPDATE card_payments SET status = $2::"CardPaymentStatus", failure_message = $3,
+              stripe_payment_intent_id = coalesce($4, stripe_payment_intent_id), updated_at = now()
+        WHERE id = $1`,
+      [id, status, e.message, e.details.paymentIntentId ?? null],
+    );
+    if (e.kind === "hard_decline") {
+      // As the original: a refused card switches auto top-up off until the member sets it up again.
+      await client.query("UPDATE users SET auto_top_up_status = 'FAILED', updated_at = now() WHERE id = $1", [
+        req.userId,
+      ]);
+      await writeNotifications(client, [messages.autoTopUpFailed(req.userId, req.amountCents, e.message, String(id))]);
+    }
+    if (e.kind === "authentication_required") {
+      await writeNotifications(client, [messages.autoTopUpNeedsConfirmation(req.userId, req.amountCents, id)]);
+    }
   });
   if (e.kind === "authentication_required")
     return { status: "authentication_required", cardPaymentId: id, message: e.message };

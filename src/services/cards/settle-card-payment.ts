@@ -3,9 +3,10 @@
 // linked purchase, if the card paid for one (reference §3.5 manual handler). Whoever gets here first (the
 // auto top-up that made the charge, or the webhook) books it; the other finds it done.
 import type pg from "pg";
+import { bookInTransaction } from "../ledger/transaction";
 import type { TransactionType } from "../ledger/transaction-types";
+import { messages } from "../notifications/messages";
 import { type CardCharge, cardLabel } from "../payments/card-gateway";
-import { bookInTransaction } from "./transaction";
 
 /** What the after-commit work (callbacks, notifications) needs to know about the settled card payment. */
 export interface SettledCard {
@@ -108,6 +109,8 @@ export async function settleCardPayment(
       { userId: row.user_id, amountCents: amount, counterparty: 1 },
       { system: "CARD_FUNDS", amountCents: -amount, counterparty: 0 },
     ],
+    // The original tells the member of every saved-card top-up (auto, or "use my registered card").
+    notify: row.kind === "SAVED_CARD" ? [messages.autoTopUpSucceeded(row.user_id, amount, String(cardPaymentId))] : [],
   });
   if (credit.status !== "POSTED" && credit.status !== "DUPLICATE") {
     throw new Error(`card payment ${cardPaymentId}: credit not booked (${credit.status})`);
@@ -117,7 +120,9 @@ export async function settleCardPayment(
   if (row.linked_type && row.linked_amount_cents && (row.linked_user_id || row.linked_organisation_id)) {
     const linked = BigInt(row.linked_amount_cents);
     const payee = row.linked_user_id ? { userId: row.linked_user_id } : { organisationId: row.linked_organisation_id! };
+    const notify = row.linked_user_id ? await transferMessages(client, row, linked, `card:${cardPaymentId}`) : [];
     const r = await bookInTransaction(client, {
+      notify,
       idempotencyKey: `card:${cardPaymentId}:purchase`,
       type: row.linked_type as TransactionType,
       description: row.description,
@@ -139,4 +144,15 @@ export async function settleCardPayment(
     }
   }
   return { status: "booked", card: await card(), purchase };
+}
+
+/** The two transfer e-mails of a member transfer paid by card (§3.6, scenarios 2 and 3). */
+async function transferMessages(client: pg.PoolClient, row: Row, amountCents: bigint, key: string) {
+  const { rows } = await client.query<{ id: number; firstName: string; lastName: string }>(
+    `SELECT id, first_name AS "firstName", last_name AS "lastName" FROM users WHERE id = ANY($1::int[])`,
+    [[row.user_id, row.linked_user_id]],
+  );
+  const from = rows.find((u) => u.id === row.user_id);
+  const to = rows.find((u) => u.id === row.linked_user_id);
+  return from && to ? messages.transfer({ from, to, amountCents, description: row.description }, key) : [];
 }

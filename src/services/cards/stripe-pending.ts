@@ -3,10 +3,10 @@
 // the money, booked exactly as the webhook would have (same keys, so a late webhook then changes nothing).
 // Unlike the original, the report itself changes nothing; repairs are separate POSTs by finance editors.
 import { badInput } from "../../lib/errors";
+import { inTransaction } from "../ledger/transaction";
 import type { Payments } from "../payments/context";
 import { settleCardPayment } from "./settle-card-payment";
 import { afterCardBooked } from "./stripe-webhook";
-import { inTransaction } from "./transaction";
 
 const userFields = { select: { id: true, firstName: true, lastName: true, systemNumber: true } } as const;
 const STALE_SETUP_MINUTES = 10;

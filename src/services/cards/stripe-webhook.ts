@@ -3,13 +3,13 @@
 // one — finds it there and changes nothing; a failure rolls both back and Stripe's retry applies it again.
 // Work that must not run inside the transaction (callbacks, notifications, Stripe calls) runs after commit.
 import type pg from "pg";
+import { inTransaction } from "../ledger/transaction";
 import { autoTopUpMember } from "../payments/auto-topup-member";
 import { LOW_BALANCE_THRESHOLD_CENTS } from "../payments/calculate-auto-topup-amount";
 import type { CardCharge, CardWebhookEvent } from "../payments/card-gateway";
 import type { Payments } from "../payments/context";
 import { applyRefundUpdate } from "./card-refunds";
 import { type SettleOutcome, settleCardPayment } from "./settle-card-payment";
-import { inTransaction } from "./transaction";
 
 export const DEFAULT_AUTO_TOP_UP_CENTS = 10_000n;
 

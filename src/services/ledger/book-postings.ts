@@ -7,6 +7,8 @@
 // The database checks the result again (entries sum to zero, no overdraft, unique keys, append-only).
 import { createHash } from "node:crypto";
 import type pg from "pg";
+import { formatMoney } from "../../lib/money";
+import { type NotificationInput, writeNotifications } from "../notifications/outbox";
 import type { EntryInput, PostingInput, PostingResult } from "./posting";
 import { newReferenceNo } from "./reference-no";
 import { isTransactionType } from "./transaction-types";
@@ -228,6 +230,7 @@ export async function bookPostings(
     ecp: [],
   };
   const batchKeys = new Map<string, { index: number; hash: string }>();
+  const notifications: NotificationInput[] = [];
 
   for (const [i, p] of postings.entries()) {
     const hash = requestHash(p);
@@ -302,6 +305,15 @@ export async function bookPostings(
       balances.push({ accountId: id, balanceAfterCents: acct.balance });
     }
     results[i] = { status: "POSTED", postingId: -1n, balances };
+    for (const n of p.notify ?? []) {
+      const cond = n.whenBalanceBelow;
+      const bal = cond ? balances[cond.entryIndex]?.balanceAfterCents : undefined;
+      if (cond && (bal === undefined || bal >= cond.cents)) continue;
+      const { whenBalanceBelow: _, ...message } = n;
+      notifications.push(
+        bal === undefined ? message : { ...message, body: n.body.replace("{balance}", formatMoney(bal)) },
+      );
+    }
   }
 
   // Inside a caller's transaction, hand the planner setting back as it was.
@@ -343,6 +355,7 @@ export async function bookPostings(
       ],
     })
   ).rows;
+  await writeNotifications(client, notifications);
   const finish = finishSql();
   await client.query(overdraft ? `SELECT set_config('ledger.allow_overdraft', 'off', true); ${finish}` : finish);
   const idsByKey = new Map(written.map((r) => [r.k!, BigInt(r.id!)]));

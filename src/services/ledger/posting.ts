@@ -1,4 +1,5 @@
 // The shape of a posting as the ledger engine books it, and of its outcome.
+import type { NotificationInput } from "../notifications/outbox";
 import type { TransactionType } from "./transaction-types";
 
 export type SystemAccountCode = "CARD_FUNDS" | "FEE_INCOME" | "SETTLEMENTS_PAYABLE" | "ADJUSTMENTS";
@@ -34,6 +35,11 @@ export interface PostingInput {
   allowOverdraft?: boolean;
   /** Booking time; the database clock when omitted. */
   at?: Date;
+  /**
+   * Messages this posting sends, written in its transaction only if it is booked. With `whenBalanceBelow`, only
+   * if that entry's account ends under the amount; "{balance}" in the body becomes that balance.
+   */
+  notify?: (NotificationInput & { whenBalanceBelow?: { entryIndex: number; cents: bigint } })[];
 }
 
 export type PostingResult =

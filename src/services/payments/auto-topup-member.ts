@@ -55,8 +55,7 @@ export async function autoTopUpMember(p: Payments, req: AutoTopUpRequest): Promi
     case "busy":
       return { ok: false, message: "Another top-up is in progress.", busyWith: r.inFlightCardPaymentId };
     case "hard_decline":
-      // As the original: a refused card switches auto top-up off until the member sets it up again.
-      await p.db.user.update({ where: { id: user.id }, data: { autoTopUpStatus: "FAILED" } });
+      // Auto top-up is now off (switched with the failure, in its transaction) until the member sets it up again.
       p.events.emit("autoTopUpFailed", { userId: user.id, amountCents, message: r.message });
       return { ok: false, message: `${r.message} Auto Top Up has been disabled.` };
     case "authentication_required":

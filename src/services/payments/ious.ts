@@ -4,6 +4,9 @@
 import { z } from "zod";
 import { forbidden, notFound } from "../../lib/errors";
 import { parseInput } from "../../lib/validation";
+import { inTransaction } from "../ledger/transaction";
+import { messages } from "../notifications/messages";
+import { writeNotifications } from "../notifications/outbox";
 import type { Payments } from "./context";
 import { paymentApiBatch } from "./payment-api-batch";
 
@@ -15,9 +18,44 @@ const createInput = z.object({
   clubSessionId: z.number().int().positive().nullish(),
 });
 
+/** Records an IOU and, in the same transaction, the "Pending Payment" e-mail to the player (§3.21). */
 export async function createIou(p: Payments, raw: z.input<typeof createInput>) {
   const data = parseInput(createInput, raw);
-  return p.db.iou.create({ data });
+  const [org, player] = await Promise.all([
+    p.db.organisation.findUnique({ where: { id: data.organisationId }, select: { name: true } }),
+    p.db.user.findUnique({ where: { systemNumber: data.systemNumber }, select: { id: true, email: true } }),
+  ]);
+  if (!org) throw notFound("That organisation does not exist.");
+  return inTransaction(p.pool, async (client) => {
+    const { rows } = await client.query<{ id: number }>(
+      `INSERT INTO ious (system_number, organisation_id, amount_cents, description, club_session_id)
+       VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+      [
+        data.systemNumber,
+        data.organisationId,
+        data.amountCents.toString(),
+        data.description,
+        data.clubSessionId ?? null,
+      ],
+    );
+    const id = rows[0]!.id;
+    // Unregistered players have no address here; the club's own system tells them.
+    if (player) {
+      await writeNotifications(client, [
+        messages.iouCreated(
+          {
+            email: player.email,
+            userId: player.id,
+            orgName: org.name,
+            amountCents: data.amountCents,
+            description: data.description,
+          },
+          id,
+        ),
+      ]);
+    }
+    return { id, ...data };
+  });
 }
 
 /** The IOUs a member owes, oldest first. */

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { badInput, conflict, notFound } from "../../lib/errors";
 import { formatMoney } from "../../lib/money";
 import { parseInput } from "../../lib/validation";
+import { messages } from "../notifications/messages";
 import type { Payments } from "./context";
 import { descriptionField, idempotencyKeyField, recipientField } from "./fields";
 
@@ -20,9 +21,14 @@ export type OrgToMemberTransferInput = z.input<typeof input>;
 
 export async function orgToMemberTransfer(p: Payments, raw: OrgToMemberTransferInput) {
   const req = parseInput(input, raw);
-  const recipient = await p.db.user.findUnique({ where: { id: req.toUserId }, select: { isActive: true } });
+  const [recipient, org, admin] = await Promise.all([
+    p.db.user.findUnique({ where: { id: req.toUserId }, select: { isActive: true } }),
+    p.db.organisation.findUnique({ where: { id: req.organisationId }, select: { name: true } }),
+    p.db.user.findUnique({ where: { id: req.actorUserId }, select: { firstName: true, lastName: true } }),
+  ]);
   if (!recipient) throw notFound("That member does not exist.");
   if (!recipient.isActive) throw badInput("That member's account is not active.");
+  if (!org) throw notFound("That organisation does not exist.");
   const r = await p.ledger.post({
     idempotencyKey: req.idempotencyKey,
     type: "Org Transfer",
@@ -31,6 +37,18 @@ export async function orgToMemberTransfer(p: Payments, raw: OrgToMemberTransferI
     entries: [
       { organisationId: req.organisationId, amountCents: -req.amountCents, type: "Member Transfer", counterparty: 1 },
       { userId: req.toUserId, amountCents: req.amountCents, type: "Org Transfer", counterparty: 0 },
+    ],
+    notify: [
+      messages.orgTransfer(
+        {
+          userId: req.toUserId,
+          orgName: org.name,
+          adminName: admin ? `${admin.firstName} ${admin.lastName}` : "a club officer",
+          amountCents: req.amountCents,
+          description: req.description,
+        },
+        req.idempotencyKey,
+      ),
     ],
   });
   switch (r.status) {

@@ -10,6 +10,7 @@ import { formatMoney } from "../../lib/money";
 import { parseInput } from "../../lib/validation";
 import type { PostingResult } from "../ledger/posting";
 import { isTransactionType, type TransactionType } from "../ledger/transaction-types";
+import { messages } from "../notifications/messages";
 import { autoTopUpMember, waitForTopUp } from "./auto-topup-member";
 import { calculateAutoTopupAmount, LOW_BALANCE_THRESHOLD_CENTS } from "./calculate-auto-topup-amount";
 import type { Payments } from "./context";
@@ -58,7 +59,9 @@ export async function paymentApiBatch(p: Payments, raw: PaymentApiBatchInput): P
   const payee = req.otherMemberId
     ? { userId: req.otherMemberId }
     : { organisationId: req.organisationId ?? (await federationOrganisationId(p)) };
-  const post = () =>
+  // Messages written with the posting: both transfer e-mails; a low-balance warning if the payer ends under $20.
+  const transferMessages = req.otherMemberId ? await transferNotifications(p, req) : [];
+  const post = (warnLowBalance: boolean) =>
     p.ledger.post({
       idempotencyKey: req.idempotencyKey,
       type: req.type,
@@ -69,9 +72,20 @@ export async function paymentApiBatch(p: Payments, raw: PaymentApiBatchInput): P
         { userId: req.memberId, amountCents: -req.amountCents, counterparty: 1 },
         { ...payee, amountCents: req.amountCents, counterparty: 0 },
       ],
+      notify: [
+        ...transferMessages,
+        ...(warnLowBalance
+          ? [
+              {
+                ...messages.lowBalance(req.memberId, req.idempotencyKey),
+                whenBalanceBelow: { entryIndex: 0, cents: LOW_BALANCE_THRESHOLD_CENTS },
+              },
+            ]
+          : []),
+      ],
     });
 
-  const first = await post();
+  const first = await post(true);
   if (first.status !== "INSUFFICIENT_FUNDS") {
     const done = settled(first);
     if (!done.replayed) await afterPayment(p, req, done.balanceAfterCents);
@@ -86,7 +100,7 @@ export async function paymentApiBatch(p: Payments, raw: PaymentApiBatchInput): P
     if (round > 3) return insufficient(result.balanceCents, req.amountCents);
     const rescue = await rescueWithAutoTopUp(p, req, result.balanceCents, round);
     if ("ok" in rescue) return rescue;
-    result = await post();
+    result = await post(false); // no low-balance check after a top-up (§3.1 4d)
     if (rescue.topUpCents === null) continue; // we waited for someone else's top-up: look again
     topUpCents = rescue.topUpCents;
     // Someone spent our top-up first; the member keeps the credit, the payment is not made.
@@ -131,6 +145,20 @@ function settled(r: PostingResult): Extract<PaymentApiResult, { ok: true }> {
 }
 
 type Req = z.output<typeof input>;
+
+async function transferNotifications(p: Payments, req: Req) {
+  const people = await p.db.user.findMany({
+    where: { id: { in: [req.memberId, req.otherMemberId!] } },
+    select: { id: true, firstName: true, lastName: true },
+  });
+  const from = people.find((u) => u.id === req.memberId);
+  const to = people.find((u) => u.id === req.otherMemberId);
+  if (!from || !to) return [];
+  return messages.transfer(
+    { from, to, amountCents: req.amountCents, description: req.description },
+    req.idempotencyKey,
+  );
+}
 
 /** After a payment from balance: top up automatically, or warn, when the balance is now under $20 (§3.1 3c). */
 async function afterPayment(p: Payments, req: Req, balanceAfter: bigint | null) {

@@ -1,8 +1,8 @@
 // A database transaction on one pooled connection, for the card flows that must change a card record and the
 // ledger together. Callers never call the card processor inside one (decision 3).
 import type pg from "pg";
-import { bookPostings, type TxClient } from "../ledger/book-postings";
-import type { PostingInput, PostingResult } from "../ledger/posting";
+import { bookPostings, type TxClient } from "./book-postings";
+import type { PostingInput, PostingResult } from "./posting";
 
 export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();

@@ -1,0 +1,156 @@
+// The words of every message the payments module sends (reference §3.21, §3.3.2, §3.6, §3.7, §3.8, §3.9,
+// §3.12.1), in one place. Amounts are cents, formatted here.
+import { formatAmount, formatMoney } from "../../lib/money";
+import type { NotificationInput } from "./outbox";
+
+const STATEMENT = { linkUrl: "/payments", linkText: "View Statement" };
+
+export const messages = {
+  autoTopUpSucceeded: (userId: number, amountCents: bigint, key: string): NotificationInput => ({
+    userId,
+    kind: "AUTO_TOP_UP_SUCCEEDED",
+    subject: "Auto top up successful",
+    body: `Auto top up of ${formatMoney(amountCents)} into your Bridge Credits account was successful.`,
+    ...STATEMENT,
+    dedupeKey: `auto-top-up:${key}`,
+  }),
+
+  autoTopUpFailed: (userId: number, amountCents: bigint, stripeMessage: string, key: string): NotificationInput => ({
+    userId,
+    kind: "AUTO_TOP_UP_FAILED",
+    subject: "Auto Top Up Failure",
+    body:
+      `We tried to take a payment of ${formatMoney(amountCents)} from your credit card but we received this message: ` +
+      `${stripeMessage} Auto Top Up has been disabled for the time being, but you can enable it again by clicking below.`,
+    linkUrl: "/payments/setup-autotopup",
+    linkText: "Auto Top Up",
+    dedupeKey: `auto-top-up-failed:${key}`,
+  }),
+
+  autoTopUpNeedsConfirmation: (userId: number, amountCents: bigint, cardPaymentId: number): NotificationInput => ({
+    userId,
+    kind: "AUTO_TOP_UP_NEEDS_CONFIRMATION",
+    subject: "Please confirm your auto top-up",
+    body:
+      `Your bank wants you to confirm the auto top-up of ${formatMoney(amountCents)} before it is made. ` +
+      "Auto Top Up stays on; please confirm the payment by clicking below.",
+    linkUrl: `/payments/confirm-auto-topup/${cardPaymentId}`,
+    linkText: "Confirm payment",
+    dedupeKey: `auto-top-up-confirm:${cardPaymentId}`,
+  }),
+
+  /** Both e-mails of a member transfer (§3.6). */
+  transfer: (
+    t: {
+      from: { id: number; firstName: string; lastName: string };
+      to: { id: number; firstName: string; lastName: string };
+      amountCents: bigint;
+      description: string;
+    },
+    key: string,
+  ): NotificationInput[] => {
+    const fromName = `${t.from.firstName} ${t.from.lastName}`;
+    const toName = `${t.to.firstName} ${t.to.lastName}`;
+    return [
+      {
+        userId: t.from.id,
+        kind: "TRANSFER_SENT",
+        subject: `Transfer to ${toName}`,
+        body:
+          `You have transferred ${formatAmount(t.amountCents)} credits into the Bridge Credits account of ${toName}. ` +
+          `The description was: ${t.description}. Please contact us immediately if you do not recognise this transaction.`,
+        ...STATEMENT,
+        dedupeKey: `transfer:${key}:from`,
+      },
+      {
+        userId: t.to.id,
+        kind: "TRANSFER_RECEIVED",
+        subject: `Transfer from ${fromName}`,
+        body:
+          `${fromName} has transferred ${formatAmount(t.amountCents)} credits into your Bridge Credits account. ` +
+          `The description was: ${t.description}. Please contact ${t.from.firstName} directly if you have any queries.`,
+        ...STATEMENT,
+        dedupeKey: `transfer:${key}:to`,
+      },
+    ];
+  },
+
+  orgTransfer: (
+    t: { userId: number; orgName: string; adminName: string; amountCents: bigint; description: string },
+    key: string,
+  ): NotificationInput => ({
+    userId: t.userId,
+    kind: "ORG_TRANSFER",
+    subject: `Transfer from ${t.orgName}`,
+    body:
+      `${t.orgName} has transferred ${formatMoney(t.amountCents)} into your Bridge Credits account. The description ` +
+      `was: ${t.description}. Please contact ${t.orgName} directly if you have any queries. This transfer was made by ` +
+      `${t.adminName}.`,
+    ...STATEMENT,
+    dedupeKey: `org-transfer:${key}`,
+  }),
+
+  /** "{balance}" is filled in by the posting engine with the balance after the payment. */
+  lowBalance: (userId: number, key: string): NotificationInput => ({
+    userId,
+    kind: "LOW_BALANCE",
+    subject: "Low Balance Warning",
+    body:
+      "Your Bridge Credits balance is now {balance}. To avoid running out, you can top up now, or switch on Auto " +
+      "Top Up and we will top you up automatically whenever your balance falls below $20.",
+    linkUrl: "/payments/manual-topup",
+    linkText: "Manual Top Up Now",
+    dedupeKey: `low-balance:${key}`,
+  }),
+
+  memberRefund: (
+    userId: number,
+    cardAmountCents: bigint,
+    creditsCents: bigint,
+    refundId: number,
+  ): NotificationInput => ({
+    userId,
+    kind: "CARD_REFUND",
+    subject: "Card Refund",
+    body:
+      `You have requested to refund a card transaction. You will receive a refund of ${formatMoney(cardAmountCents)} ` +
+      "to your card. Please note that it can take up to two weeks for the refund to reach your card. Your Bridge " +
+      `Credits account balance has been reduced by ${formatMoney(creditsCents)}.`,
+    ...STATEMENT,
+    dedupeKey: `refund:${refundId}`,
+  }),
+
+  adminRefund: (
+    userId: number,
+    adminName: string,
+    cardAmountCents: bigint,
+    description: string,
+    refundId: number,
+  ): NotificationInput => ({
+    userId,
+    kind: "CARD_REFUND",
+    subject: "Card Refund",
+    body:
+      `${adminName} has refunded ${formatMoney(cardAmountCents)} to your card. The description was: ${description}. ` +
+      "Please note that it can take up to two weeks for the refund to reach your card. Your Bridge Credits account " +
+      `balance has been reduced by ${formatMoney(cardAmountCents)}.`,
+    ...STATEMENT,
+    dedupeKey: `refund:${refundId}`,
+  }),
+
+  iouCreated: (
+    t: { email: string; userId: number | null; orgName: string; amountCents: bigint; description: string },
+    iouId: number,
+  ): NotificationInput => ({
+    userId: t.userId,
+    email: t.email,
+    kind: "IOU_CREATED",
+    subject: `Pending Payment to ${t.orgName}`,
+    body:
+      `${t.orgName} has recorded a pending payment of ${formatMoney(t.amountCents)} for: ${t.description}. You can ` +
+      "pay it from your Bridge Credits by clicking below.",
+    linkUrl: "/dashboard",
+    linkText: "Pay now",
+    dedupeKey: `iou:${iouId}`,
+  }),
+};
