@@ -20,6 +20,7 @@ import { stripeWebhookRoutes } from "./routes/core/stripe-webhook";
 import { clubRoutes } from "./routes/orgs/club";
 import { cardPaymentRoutes } from "./routes/players/card-payments";
 import { dashboardRoutes } from "./routes/players/dashboard";
+import { messageRoutes } from "./routes/players/messages";
 import { statementRoutes } from "./routes/players/statement";
 import { UnconfiguredCardGateway } from "./services/payments/card-gateway";
 import { createPayments, type Payments } from "./services/payments/context";
@@ -119,6 +120,7 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
   app.use(dashboardRoutes({ db, payments }));
   app.use(statementRoutes({ payments }));
   app.use(cardPaymentRoutes({ payments }));
+  app.use(messageRoutes({ db, mailConfigured: !!config.SMTP_URL }));
   app.use(clubRoutes({ db }));
   app.use(adminSummaryRoutes({ db }));
   app.use(stripePendingRoutes({ payments }));

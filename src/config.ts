@@ -49,6 +49,14 @@ const schema = z
       .optional(),
     /** Port of the local Stripe emulator, started when no Stripe keys are configured. */
     STRIPE_EMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(12111),
+    /** smtp://user:pass@host:587 or smtps://…; unset: e-mails stay in the app (messages page, mail log). */
+    SMTP_URL: z
+      .string()
+      .regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL")
+      .optional(),
+    MAIL_FROM: z.string().min(3).default("Bridge Credits <payments@bridgecredits.invalid>"),
+    /** Base URL of the site, for links in e-mails; http://localhost:PORT when unset. */
+    PUBLIC_URL: z.string().url("must be a URL such as https://payments.example.org").optional(),
     LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
     LOGIN_WINDOW_MINUTES: z.coerce
       .number()

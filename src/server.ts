@@ -3,6 +3,7 @@
 // Ctrl-C or SIGTERM.
 import type { Server } from "node:http";
 import dotenv from "dotenv";
+import nodemailer from "nodemailer";
 import { createApp } from "./app";
 import { ConfigError, loadConfig } from "./config";
 import { connectDatabase } from "./db/client";
@@ -10,6 +11,7 @@ import { migrateDeploy } from "./db/migrate";
 import { type LocalDatabase, localSessionSecret, openLocalDatabase } from "./infra/local-database";
 import { createLogger } from "./lib/logger";
 import { DEMO_LOGINS, seedDemoData } from "./services/demo/seed-demo";
+import { createMailer } from "./services/notifications/mailer";
 import { createPayments } from "./services/payments/context";
 import { type CardProcessor, startCardProcessor } from "./services/stripe/card-processor";
 
@@ -17,6 +19,7 @@ dotenv.config({ quiet: true });
 
 let local: LocalDatabase | null = null;
 let cards: CardProcessor | null = null;
+let mailer: ReturnType<typeof createMailer> | null = null;
 
 async function main() {
   let config: ReturnType<typeof loadConfig>;
@@ -41,6 +44,7 @@ async function main() {
     say(`${signal} received: shutting down`);
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     server?.closeAllConnections();
+    await mailer?.stop().catch(() => {});
     await cards?.close().catch(() => {});
     await database?.close().catch(() => {});
     await local?.stop();
@@ -72,6 +76,18 @@ async function main() {
     timeZone: config.TIME_ZONE,
   });
   const app = createApp({ config, database, logger, sessionSecret, payments });
+  if (config.SMTP_URL) {
+    mailer = createMailer({
+      pool: database.pool,
+      transport: nodemailer.createTransport(config.SMTP_URL),
+      from: config.MAIL_FROM,
+      publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}`,
+      logger,
+    });
+    mailer.start();
+  } else {
+    say("SMTP_URL not set: e-mails are not sent; members read them on their Messages page");
+  }
   server = app.listen(config.PORT, config.HOST, () => {
     say(`Bridge Credits is serving on http://${config.HOST === "0.0.0.0" ? "localhost" : config.HOST}:${config.PORT}`);
   });

@@ -14,6 +14,7 @@ CREATE TABLE "notifications" (
     "created_at" TIMESTAMPTZ(6) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "sent_at" TIMESTAMPTZ(6),
     "send_attempts" INTEGER NOT NULL DEFAULT 0,
+    "claimed_at" TIMESTAMPTZ(6),
     "last_error" TEXT,
     "read_at" TIMESTAMPTZ(6),
 
