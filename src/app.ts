@@ -20,6 +20,7 @@ import { stripeWebhookRoutes } from "./routes/core/stripe-webhook";
 import { clubRoutes } from "./routes/orgs/club";
 import { cardPaymentRoutes } from "./routes/players/card-payments";
 import { dashboardRoutes } from "./routes/players/dashboard";
+import { memberActionRoutes } from "./routes/players/member-actions";
 import { messageRoutes } from "./routes/players/messages";
 import { statementRoutes } from "./routes/players/statement";
 import { UnconfiguredCardGateway } from "./services/payments/card-gateway";
@@ -120,6 +121,7 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
   app.use(dashboardRoutes({ db, payments }));
   app.use(statementRoutes({ payments }));
   app.use(cardPaymentRoutes({ payments }));
+  app.use(memberActionRoutes({ payments }));
   app.use(messageRoutes({ db, mailConfigured: !!config.SMTP_URL }));
   app.use(clubRoutes({ db }));
   app.use(adminSummaryRoutes({ db }));

@@ -45,7 +45,10 @@ export function statementRoutes(deps: { payments: Payments }) {
     }
     const [page, auto] = await Promise.all([
       memberStatementPage(p, user.id, q),
-      p.db.user.findUniqueOrThrow({ where: { id: user.id }, select: { autoTopUpStatus: true, autoTopUpAmountCents: true } }),
+      p.db.user.findUniqueOrThrow({
+        where: { id: user.id },
+        select: { autoTopUpStatus: true, autoTopUpAmountCents: true },
+      }),
     ]);
     const filters = filterQuery(q);
     res.status(error ? 400 : 200).render("players/statement", {

@@ -9,6 +9,7 @@ import { messages } from "../notifications/messages";
 import { writeNotifications } from "../notifications/outbox";
 import type { Payments } from "./context";
 import { paymentApiBatch } from "./payment-api-batch";
+import { paymentApiInteractive } from "./payment-api-interactive";
 
 const createInput = z.object({
   systemNumber: z.number().int().positive(),
@@ -82,9 +83,35 @@ export async function payIou(p: Payments, req: { iouId: number; payerUserId: num
     amountCents: iou.amountCents,
     description: iou.description,
     clubSessionId: iou.clubSessionId,
+    type: "Club Payment",
     idempotencyKey: `iou:${iou.id}`,
   });
   // Also on a replay: if an earlier attempt booked the payment but stopped before removing the IOU, finish now.
   if (result.ok) await p.callbacks.run("UPP", String(iou.id));
   return result;
+}
+
+/**
+ * Paying an IOU from the member's page: from the balance when it covers it, otherwise by card for the rest; the
+ * UPP callback removes the IOU once paid (at once, or when the card payment's webhook arrives).
+ */
+export async function payIouInteractive(p: Payments, req: { iouId: number; payerUserId: number }) {
+  const [iou, payer] = await Promise.all([
+    Number.isSafeInteger(req.iouId) ? p.db.iou.findUnique({ where: { id: req.iouId } }) : null,
+    p.db.user.findUnique({ where: { id: req.payerUserId }, select: { systemNumber: true } }),
+  ]);
+  if (!iou || !payer) throw notFound("That IOU does not exist or has already been paid.");
+  if (iou.systemNumber !== payer.systemNumber) throw forbidden("You can only pay your own IOUs.");
+  return paymentApiInteractive(p, {
+    memberId: req.payerUserId,
+    organisationId: iou.organisationId,
+    amountCents: iou.amountCents,
+    description: iou.description,
+    clubSessionId: iou.clubSessionId,
+    type: "Club Payment",
+    routeCode: "UPP",
+    routePayload: String(iou.id),
+    nextUrl: "/dashboard",
+    idempotencyKey: `iou:${iou.id}`,
+  });
 }

@@ -41,14 +41,21 @@ export async function writeStatementPdf(out: Writable, head: PdfHead, rowsNewest
   for await (const r of rowsNewestFirst) {
     rows.push(r);
     if (rows.length > MAX_PDF_LINES) {
-      throw badInput(`That period has more than ${MAX_PDF_LINES.toLocaleString("en-AU")} lines: choose a shorter one, or download the CSV.`);
+      throw badInput(
+        `That period has more than ${MAX_PDF_LINES.toLocaleString("en-AU")} lines: choose a shorter one, or download the CSV.`,
+      );
     }
   }
   rows.reverse();
   const opening = rows.length ? rows[0]!.balanceAfterCents - rows[0]!.amountCents : null;
   const closing = rows.length ? rows.at(-1)!.balanceAfterCents : null;
 
-  const doc = new PDFDocument({ size: "A4", margin: 36, bufferPages: true, info: { Title: `Bridge Credits statement - ${head.name}` } });
+  const doc = new PDFDocument({
+    size: "A4",
+    margin: 36,
+    bufferPages: true,
+    info: { Title: `Bridge Credits statement - ${head.name}` },
+  });
   doc.registerFont("body", REGULAR);
   doc.registerFont("bold", BOLD);
   const done = new Promise<void>((resolve, reject) => {

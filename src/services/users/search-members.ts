@@ -1,0 +1,50 @@
+// Finding a member to transfer to (reference §3.6): by ABF number, or by the start of a first or last name.
+// Only active members, never the searcher, at most 10 — enough to choose from, too few to list everyone.
+import type { Db } from "../../db/client";
+
+export const SEARCH_LIMIT = 10;
+
+export async function searchMembers(db: Db, query: string, excludeUserId: number) {
+  const q = query.trim().slice(0, 60);
+  if (q.length < 2) return [];
+  const select = { id: true, firstName: true, lastName: true, systemNumber: true } as const;
+  if (/^\d{1,9}$/.test(q)) {
+    return db.user.findMany({
+      where: { systemNumber: Number(q), isActive: true, id: { not: excludeUserId } },
+      select,
+      take: SEARCH_LIMIT,
+    });
+  }
+  const words = q.split(/\s+/);
+  const [a, b] = [words[0]!, words.slice(1).join(" ")];
+  const startsWith = (v: string) => ({ startsWith: v, mode: "insensitive" as const });
+  return db.user.findMany({
+    where: {
+      isActive: true,
+      id: { not: excludeUserId },
+      OR: b
+        ? [
+            { firstName: startsWith(a), lastName: startsWith(b) },
+            { lastName: startsWith(a), firstName: startsWith(b) },
+          ]
+        : [{ firstName: startsWith(a) }, { lastName: startsWith(a) }],
+    },
+    select,
+    orderBy: [{ firstName: "asc" }, { lastName: "asc" }],
+    take: SEARCH_LIMIT,
+  });
+}
+
+/** People the member has recently sent credits to or received them from, sorted by first name (§3.6). */
+export async function recentCounterparties(db: Db, userId: number) {
+  return db.$queryRaw<{ id: number; firstName: string; lastName: string; systemNumber: number }[]>`
+    SELECT DISTINCT u.id, u.first_name AS "firstName", u.last_name AS "lastName", u.system_number AS "systemNumber"
+      FROM (SELECT e.counterparty_account_id FROM entries e
+             WHERE e.account_id = (SELECT id FROM accounts WHERE user_id = ${userId})
+             ORDER BY e.entry_no DESC LIMIT 200) recent
+      JOIN accounts a ON a.id = recent.counterparty_account_id
+      JOIN users u ON u.id = a.user_id
+     WHERE u.is_active AND u.id <> ${userId}
+     ORDER BY "firstName", "lastName"
+     LIMIT 20`;
+}
