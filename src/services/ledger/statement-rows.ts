@@ -1,7 +1,8 @@
 // Statement lines of an account, newest first, with what a statement shows: the posting's description and
 // reference, and the counterparty's name. One index range scan on (account_id, entry_no) plus key look-ups.
+
+import type pg from "pg";
 import type { Db } from "../../db/client";
-import { Prisma } from "../../generated/prisma/client";
 
 export interface StatementRow {
   entryNo: number;
@@ -42,37 +43,50 @@ export interface StatementFilter {
   timeZone?: string;
 }
 
-export async function statementRows(
-  db: Db,
-  accountId: number,
-  opts: { limit: number; beforeEntryNo?: number } & StatementFilter,
-): Promise<StatementRow[]> {
-  const before = opts.beforeEntryNo ?? 2 ** 31 - 1;
+interface RawRow {
+  entry_no: number;
+  created_at: Date;
+  amount_cents: string | bigint;
+  balance_after_cents: string | bigint;
+  type: string;
+  description: string;
+  reference_no: string;
+  posting_id: string | bigint;
+  card_payment_id: number | null;
+  counterparty_account_id: number | null;
+  cp_user: string | null;
+  cp_org: string | null;
+  cp_sys: string | null;
+  card_brand: string | null;
+  card_last4: string | null;
+  card_exp_month: number | null;
+  card_exp_year: number | null;
+  receipt_url: string | null;
+  card_status: string | null;
+}
+
+/** The one statement query, as text and parameters, for Prisma (pages) and node-postgres (exports) alike. */
+function statementSql(accountId: number, opts: { limit: number; beforeEntryNo?: number } & StatementFilter) {
+  const values: unknown[] = [accountId, opts.beforeEntryNo ?? 2 ** 31 - 1, opts.limit];
   const tz = opts.timeZone ?? "Australia/Sydney";
-  const from = opts.from
-    ? Prisma.sql`AND e.created_at >= (${opts.from}::date::timestamp AT TIME ZONE ${tz})`
-    : Prisma.empty;
-  const to = opts.to
-    ? Prisma.sql`AND e.created_at < ((${opts.to}::date + 1)::timestamp AT TIME ZONE ${tz})`
-    : Prisma.empty;
-  const type = opts.type ? Prisma.sql`AND e.type = ${opts.type}` : Prisma.empty;
-  const rows = await db.$queryRaw<
-    (Omit<StatementRow, "counterparty" | "card"> & {
-      cp_user: string | null;
-      cp_org: string | null;
-      cp_sys: string | null;
-      card_brand: string | null;
-      card_last4: string | null;
-      card_exp_month: number | null;
-      card_exp_year: number | null;
-      receipt_url: string | null;
-      card_status: string | null;
-    })[]
-  >`
-    SELECT e.entry_no AS "entryNo", e.created_at AS "createdAt", e.amount_cents AS "amountCents",
-           e.balance_after_cents AS "balanceAfterCents", e.type, p.description, p.reference_no AS "referenceNo",
-           p.id AS "postingId", p.card_payment_id AS "cardPaymentId",
-           e.counterparty_account_id AS "counterpartyAccountId",
+  const where: string[] = [];
+  if (opts.from) {
+    values.push(opts.from, tz);
+    where.push(`AND e.created_at >= ($${values.length - 1}::date::timestamp AT TIME ZONE $${values.length}::text)`);
+  }
+  if (opts.to) {
+    values.push(opts.to, tz);
+    where.push(
+      `AND e.created_at < (($${values.length - 1}::date + 1)::timestamp AT TIME ZONE $${values.length}::text)`,
+    );
+  }
+  if (opts.type) {
+    values.push(opts.type);
+    where.push(`AND e.type = $${values.length}::text`);
+  }
+  const text = `
+    SELECT e.entry_no, e.created_at, e.amount_cents, e.balance_after_cents, e.type, p.description, p.reference_no,
+           p.id AS posting_id, p.card_payment_id, e.counterparty_account_id,
            u.first_name || ' ' || u.last_name AS cp_user, o.name AS cp_org, ca.system_code AS cp_sys,
            c.card_brand, c.card_last4, c.card_exp_month, c.card_exp_year, c.receipt_url, c.status::text AS card_status
       FROM entries e
@@ -81,34 +95,54 @@ export async function statementRows(
       LEFT JOIN users u ON u.id = ca.user_id
       LEFT JOIN organisations o ON o.id = ca.organisation_id
       LEFT JOIN card_payments c ON c.id = p.card_payment_id
-     WHERE e.account_id = ${accountId} AND e.entry_no < ${before} ${from} ${to} ${type}
+     WHERE e.account_id = $1::int AND e.entry_no < $2::int ${where.join(" ")}
      ORDER BY e.entry_no DESC
-     LIMIT ${opts.limit}`;
-  return rows.map(
-    ({
-      cp_user,
-      cp_org,
-      cp_sys,
-      card_brand,
-      card_last4,
-      card_exp_month,
-      card_exp_year,
-      receipt_url,
-      card_status,
-      ...r
-    }) => ({
-      ...r,
-      counterparty: cp_user ?? cp_org ?? (cp_sys ? (SYSTEM_NAMES[cp_sys] ?? cp_sys) : null),
-      card: card_status
-        ? {
-            brand: card_brand,
-            last4: card_last4,
-            expMonth: card_exp_month,
-            expYear: card_exp_year,
-            receiptUrl: receipt_url,
-            status: card_status,
-          }
-        : null,
-    }),
-  );
+     LIMIT $3::int`;
+  return { text, values };
+}
+
+function toRow(r: RawRow): StatementRow {
+  return {
+    entryNo: r.entry_no,
+    createdAt: r.created_at,
+    amountCents: BigInt(r.amount_cents),
+    balanceAfterCents: BigInt(r.balance_after_cents),
+    type: r.type,
+    description: r.description,
+    referenceNo: r.reference_no,
+    postingId: BigInt(r.posting_id),
+    cardPaymentId: r.card_payment_id,
+    counterpartyAccountId: r.counterparty_account_id,
+    counterparty: r.cp_user ?? r.cp_org ?? (r.cp_sys ? (SYSTEM_NAMES[r.cp_sys] ?? r.cp_sys) : null),
+    card: r.card_status
+      ? {
+          brand: r.card_brand,
+          last4: r.card_last4,
+          expMonth: r.card_exp_month,
+          expYear: r.card_exp_year,
+          receiptUrl: r.receipt_url,
+          status: r.card_status,
+        }
+      : null,
+  };
+}
+
+/** A page of statement lines, newest first. */
+export async function statementRows(
+  db: Db,
+  accountId: number,
+  opts: { limit: number; beforeEntryNo?: number } & StatementFilter,
+): Promise<StatementRow[]> {
+  const { text, values } = statementSql(accountId, opts);
+  return (await db.$queryRawUnsafe<RawRow[]>(text, ...values)).map(toRow);
+}
+
+/** The same on a node-postgres pool: several times faster per row, for exports of any length. */
+export async function statementRowsPg(
+  pool: Pick<pg.Pool, "query">,
+  accountId: number,
+  opts: { limit: number; beforeEntryNo?: number } & StatementFilter,
+): Promise<StatementRow[]> {
+  const { text, values } = statementSql(accountId, opts);
+  return (await pool.query<RawRow>(text, values)).rows.map(toRow);
 }

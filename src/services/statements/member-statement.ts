@@ -3,7 +3,7 @@
 // the card, its receipt, "Refunded", and whether the member may refund it to the card (§3.8).
 import { z } from "zod";
 import { badInput } from "../../lib/errors";
-import { type StatementRow, statementRows } from "../ledger/statement-rows";
+import { type StatementRow, statementRows, statementRowsPg } from "../ledger/statement-rows";
 import { isTransactionType } from "../ledger/transaction-types";
 import type { Payments } from "../payments/context";
 import { activePaymentSettings } from "../payments/settings";
@@ -82,7 +82,7 @@ export async function memberStatementPage(p: Payments, userId: number, q: Statem
 export async function* allStatementRows(p: Payments, accountId: number, q: StatementQuery, pageSize = 2_000) {
   let before = q.before;
   for (;;) {
-    const rows = await statementRows(p.db, accountId, {
+    const rows = await statementRowsPg(p.pool, accountId, {
       limit: pageSize,
       beforeEntryNo: before,
       from: q.from,

@@ -12,19 +12,27 @@ export function safeCell(v: string) {
   return /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
 }
 
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** "2026-11-27 08:24:05" in `timeZone`. The formatter is built once per zone: building one costs more than using it. */
 export function localTime(d: Date, timeZone: string) {
-  const parts = new Intl.DateTimeFormat("en-CA", {
-    timeZone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-    hourCycle: "h23",
-  }).formatToParts(d);
-  const get = (t: string) => parts.find((x) => x.type === t)?.value ?? "";
-  return `${get("year")}-${get("month")}-${get("day")} ${get("hour")}:${get("minute")}:${get("second")}`;
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-CA", {
+      timeZone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+      hourCycle: "h23",
+    });
+    formatters.set(timeZone, f);
+  }
+  const v: Record<string, string> = {};
+  for (const part of f.formatToParts(d)) v[part.type] = part.value;
+  return `${v.year}-${v.month}-${v.day} ${v.hour}:${v.minute}:${v.second}`;
 }
 
 export async function writeStatementCsv(
