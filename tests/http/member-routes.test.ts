@@ -201,6 +201,13 @@ describe("auto top-up settings", () => {
   });
 });
 
+test("the low-balance warning can be switched off and on", async () => {
+  await a.post("/payments/messages/settings").type("form").send({ _csrf: aToken });
+  expect((await s.p.db.user.findUniqueOrThrow({ where: { id: alice.id } })).receiveLowBalanceEmails).toBe(false);
+  await a.post("/payments/messages/settings").type("form").send({ _csrf: aToken, low_balance: "on" });
+  expect((await s.p.db.user.findUniqueOrThrow({ where: { id: alice.id } })).receiveLowBalanceEmails).toBe(true);
+});
+
 test("messages are the member's own; the mail log is for finance staff", async () => {
   const aliceMessages = await a.get("/payments/messages");
   expect(aliceMessages.text).toContain(`Transfer to Bob ${bob.lastName}`);

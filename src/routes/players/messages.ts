@@ -3,11 +3,23 @@ import { Router } from "express";
 import { requireGlobal, requireLogin } from "../../auth/guards";
 import type { Db } from "../../db/client";
 import { mailLog, markMessagesRead, memberMessages } from "../../services/notifications/read-notifications";
+import { flash } from "../../web/flash";
 
 export function messageRoutes(deps: { db: Db; mailConfigured: boolean }) {
   const r = Router();
   r.get("/payments/messages", requireLogin, async (req, res) => {
-    res.render("players/messages", { messages: await memberMessages(deps.db, req.user!.id) });
+    const [messages, prefs] = await Promise.all([
+      memberMessages(deps.db, req.user!.id),
+      deps.db.user.findUniqueOrThrow({ where: { id: req.user!.id }, select: { receiveLowBalanceEmails: true } }),
+    ]);
+    res.render("players/messages", { messages, prefs });
+  });
+  // The low-balance warning's opt-out (§3.12.1): the only message a member can switch off.
+  r.post("/payments/messages/settings", requireLogin, async (req, res) => {
+    const on = req.body?.low_balance === "on";
+    await deps.db.user.update({ where: { id: req.user!.id }, data: { receiveLowBalanceEmails: on } });
+    flash(req, "success", on ? "Low balance warnings are on." : "Low balance warnings are off.");
+    res.redirect("/payments/messages");
   });
   r.post("/payments/messages/read", requireLogin, async (req, res) => {
     await markMessagesRead(deps.db, req.user!.id);
