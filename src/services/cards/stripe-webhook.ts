@@ -132,19 +132,39 @@ async function apply(p: Payments, client: pg.PoolClient, e: CardWebhookEvent): P
 export type WebhookResult = { duplicate: true } | { duplicate: false; outcome: string };
 
 export async function handleStripeEvent(p: Payments, e: CardWebhookEvent): Promise<WebhookResult> {
-  const done = await inTransaction(p.pool, async (client) => {
-    const inserted = await client.query(
-      "INSERT INTO stripe_events (id, type, payload) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING RETURNING id",
-      [e.id, e.type, JSON.stringify({ id: e.id, type: e.type, created: e.created, data: { object: e.object } })],
-    );
-    if (inserted.rowCount === 0) return null;
-    const applied = await apply(p, client, e);
-    await client.query("UPDATE stripe_events SET processed_at = now(), outcome = $2 WHERE id = $1", [
-      e.id,
-      applied.outcome,
-    ]);
-    return applied;
-  });
+  const payload = JSON.stringify({ id: e.id, type: e.type, created: e.created, data: { object: e.object } });
+  let done: Applied | null;
+  try {
+    done = await inTransaction(p.pool, async (client) => {
+      await client.query(
+        "INSERT INTO stripe_events (id, type, payload) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+        [e.id, e.type, payload],
+      );
+      // The row lock makes a concurrent delivery of the same event wait here, then find it applied.
+      const { rows } = await client.query<{ processed_at: Date | null }>(
+        "SELECT processed_at FROM stripe_events WHERE id = $1 FOR UPDATE",
+        [e.id],
+      );
+      if (rows[0]?.processed_at) return null;
+      const applied = await apply(p, client, e);
+      await client.query("UPDATE stripe_events SET processed_at = now(), outcome = $2 WHERE id = $1", [
+        e.id,
+        applied.outcome,
+      ]);
+      return applied;
+    });
+  } catch (err) {
+    // Nothing was applied. Keep the event, marked failed, so finance staff can see it and re-apply it; Stripe's
+    // retry will also apply it once the cause is fixed.
+    await p.pool
+      .query(
+        `INSERT INTO stripe_events (id, type, payload, outcome) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (id) DO UPDATE SET outcome = EXCLUDED.outcome WHERE stripe_events.processed_at IS NULL`,
+        [e.id, e.type, payload, `failed: ${(err as Error).message}`.slice(0, 500)],
+      )
+      .catch(() => {});
+    throw err;
+  }
   if (!done) return { duplicate: true };
   p.logger.info({ eventId: e.id, type: e.type, outcome: done.outcome }, "stripe event applied");
   if (done.after) {
@@ -154,4 +174,30 @@ export async function handleStripeEvent(p: Payments, e: CardWebhookEvent): Promi
       .catch((err) => p.logger.error({ err, eventId: e.id }, "after-commit work of a Stripe event failed"));
   }
   return { duplicate: false, outcome: done.outcome };
+}
+
+/** Finance staff's "re-apply" of a stored event that failed: the same handling, so at most once in effect. */
+export async function reapplyStripeEvent(p: Payments, id: string): Promise<string> {
+  const row = await p.db.stripeEvent.findUnique({ where: { id } });
+  if (!row) return "No such event.";
+  if (row.processedAt) return `Already applied: ${row.outcome ?? ""}`;
+  const payload = row.payload as { type: string; created: number; data: { object: Record<string, unknown> } };
+  try {
+    const r = await handleStripeEvent(p, { id, type: row.type, created: payload.created, object: payload.data.object });
+    return r.duplicate ? "Already applied." : `Applied: ${r.outcome}`;
+  } catch (err) {
+    return `Failed again: ${(err as Error).message}`;
+  }
+}
+
+export function listStripeEvents(p: Payments, opts: { failedOnly?: boolean; beforeReceivedAt?: Date } = {}) {
+  return p.db.stripeEvent.findMany({
+    where: {
+      ...(opts.failedOnly ? { processedAt: null } : {}),
+      ...(opts.beforeReceivedAt ? { receivedAt: { lt: opts.beforeReceivedAt } } : {}),
+    },
+    orderBy: { receivedAt: "desc" },
+    take: 50,
+    select: { id: true, type: true, receivedAt: true, processedAt: true, outcome: true },
+  });
 }

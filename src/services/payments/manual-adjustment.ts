@@ -3,7 +3,9 @@
 // it is the one kind of posting allowed to take a balance below zero. Nobody adjusts their own account.
 import { z } from "zod";
 import { badInput, conflict, forbidden } from "../../lib/errors";
+import { formatMoney, percentOf } from "../../lib/money";
 import { parseInput } from "../../lib/validation";
+import { orgFeePpm } from "../finance/fees";
 import type { Booked } from "../ledger/posting";
 import type { Payments } from "./context";
 import { descriptionField, idempotencyKeyField } from "./fields";
@@ -63,4 +65,49 @@ async function adjust(
   if (r.status === "DUPLICATE") return { ...r, balanceAfterCents: null };
   if (r.status === "KEY_REUSED") throw conflict("That adjustment was already made with different details.");
   throw badInput(`The adjustment could not be booked: ${r.status === "INVALID" ? r.reason : r.status}.`);
+}
+
+const settlementInput = z.object({
+  organisationId: z.number().int().positive(),
+  amountCents: z
+    .bigint()
+    .refine((v) => v < 0n, "Settlement amount must be negative")
+    .refine((v) => v >= -MAX_ADJUSTMENT_CENTS, "The amount is too large."),
+  description: descriptionField(200, "A reason"),
+  actorUserId: z.number().int().positive(),
+  idempotencyKey: idempotencyKeyField,
+});
+
+/** What a manual settlement of `amountCents` (negative) pays: the club's fee kept, the rest to its bank. */
+export async function settlementSplit(p: Payments, organisationId: number, amountCents: bigint) {
+  const gross = -amountCents;
+  const feePpm = await orgFeePpm(p.db, organisationId);
+  const fee = percentOf(gross, feePpm);
+  return { grossCents: gross, feeCents: fee, netCents: gross - fee, feePpm };
+}
+
+/**
+ * A settlement recorded by hand (reference §3.10 type 2): the club pays out `−amount`; the federation keeps its
+ * fee (fee income) and owes the rest to the club's bank (settlements payable). It may not overdraw the club.
+ */
+export async function settleOrganisationManually(p: Payments, raw: z.input<typeof settlementInput>) {
+  const req = parseInput(settlementInput, raw);
+  const split = await settlementSplit(p, req.organisationId, req.amountCents);
+  const r = await p.ledger.post({
+    idempotencyKey: req.idempotencyKey,
+    type: "Settlement",
+    description: req.description,
+    actorUserId: req.actorUserId,
+    entries: [
+      { organisationId: req.organisationId, amountCents: req.amountCents, counterparty: 1 },
+      { system: "SETTLEMENTS_PAYABLE", amountCents: split.netCents, counterparty: 0 },
+      ...(split.feeCents > 0n ? [{ system: "FEE_INCOME" as const, amountCents: split.feeCents, counterparty: 0 }] : []),
+    ],
+  });
+  if (r.status === "POSTED" || r.status === "DUPLICATE") return { ...split, postingId: r.postingId };
+  if (r.status === "INSUFFICIENT_FUNDS") {
+    throw badInput(`The club's balance is ${formatMoney(r.balanceCents)}: a settlement cannot take it below zero.`);
+  }
+  if (r.status === "KEY_REUSED") throw conflict("That settlement was already made with different details.");
+  throw badInput(`The settlement could not be booked: ${r.reason}.`);
 }

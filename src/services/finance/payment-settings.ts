@@ -1,0 +1,78 @@
+// Versioned payment settings (reference §1.8, §2 rows 6–10): every save is a new version and the newest is in
+// force, so history is never lost; per-club fee overrides replace the default fee for one club.
+import { z } from "zod";
+import type { Db } from "../../db/client";
+import { badInput, notFound } from "../../lib/errors";
+import { parseAmount, parsePercent } from "../../lib/money";
+
+const weeks = z.coerce
+  .number({ message: "The refund window must be a whole number of weeks." })
+  .int("The refund window must be a whole number of weeks.")
+  .min(0, "The refund window cannot be negative.")
+  .max(520, "The refund window is at most 520 weeks.");
+
+export interface SettingsForm {
+  defaultOrgFee: string;
+  stripeFixedFee: string;
+  stripeFee: string;
+  refundFee: string;
+  refundWindowWeeks: string;
+}
+
+/** Parses the settings form (percentages like "2.5", dollars like "0.30"); throws the first problem. */
+export function parseSettingsForm(f: SettingsForm) {
+  const fixed = parseAmount(f.stripeFixedFee, "Stripe cost per transaction");
+  if (fixed > 1_000n) throw badInput("Stripe cost per transaction is at most $10.00.");
+  const w = weeks.safeParse(f.refundWindowWeeks);
+  if (!w.success) throw badInput(w.error.issues[0]!.message);
+  return {
+    defaultOrgFeePpm: parsePercent(f.defaultOrgFee, "Default settlement fee"),
+    stripeFixedFeeCents: Number(fixed),
+    stripeFeePpm: parsePercent(f.stripeFee, "Stripe percentage"),
+    refundFeePpm: parsePercent(f.refundFee, "Refund fee"),
+    refundWindowWeeks: w.data,
+  };
+}
+
+export async function savePaymentSettings(db: Db, form: SettingsForm, actorUserId: number) {
+  return db.paymentSettings.create({ data: { ...parseSettingsForm(form), modifiedByUserId: actorUserId } });
+}
+
+export async function paymentSettingsHistory(db: Db) {
+  const rows = await db.paymentSettings.findMany({ orderBy: { id: "desc" } });
+  const users = await db.user.findMany({
+    where: { id: { in: rows.map((r) => r.modifiedByUserId).filter((u): u is number => u !== null) } },
+    select: { id: true, firstName: true, lastName: true },
+  });
+  const name = new Map(users.map((u) => [u.id, `${u.firstName} ${u.lastName}`]));
+  return rows.map((r, i) => ({
+    ...r,
+    active: i === 0,
+    modifiedBy: r.modifiedByUserId ? (name.get(r.modifiedByUserId) ?? "") : "system",
+  }));
+}
+
+export function listFeeOverrides(db: Db) {
+  return db.organisationFeeOverride.findMany({
+    include: { organisation: { select: { id: true, name: true, clubNumber: true } } },
+    orderBy: { organisation: { name: "asc" } },
+  });
+}
+
+export async function addFeeOverride(db: Db, req: { organisationId: number; fee: string; actorUserId: number }) {
+  const org = Number.isSafeInteger(req.organisationId)
+    ? await db.organisation.findUnique({ where: { id: req.organisationId }, select: { id: true, name: true } })
+    : null;
+  if (!org) throw badInput("Choose an organisation.");
+  const feePpm = parsePercent(req.fee, "Settlement fee");
+  const existing = await db.organisationFeeOverride.findUnique({ where: { organisationId: org.id } });
+  if (existing) throw badInput(`${org.name} already has an override; delete it first.`);
+  return db.organisationFeeOverride.create({
+    data: { organisationId: org.id, feePpm, createdByUserId: req.actorUserId },
+  });
+}
+
+export async function deleteFeeOverride(db: Db, id: number) {
+  const { count } = await db.organisationFeeOverride.deleteMany({ where: { id } });
+  if (count === 0) throw notFound("That override does not exist (already deleted?).");
+}
