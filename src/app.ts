@@ -12,6 +12,10 @@ import type { Config } from "./config";
 import type { Database } from "./db/client";
 import type { Logger } from "./lib/logger";
 import { projectRoot } from "./lib/paths";
+import { adjustmentRoutes } from "./routes/admin/adjustments";
+import { memberAdminRoutes } from "./routes/admin/member-admin";
+import { paymentSettingsRoutes } from "./routes/admin/payment-settings";
+import { reportAndCardRoutes } from "./routes/admin/reports-and-cards";
 import { stripePendingRoutes } from "./routes/admin/stripe-pending";
 import { adminSummaryRoutes } from "./routes/admin/summary";
 import { authRoutes } from "./routes/core/auth";
@@ -123,9 +127,13 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
   app.use(cardPaymentRoutes({ payments }));
   app.use(memberActionRoutes({ payments }));
   app.use(messageRoutes({ db, mailConfigured: !!config.SMTP_URL }));
-  app.use(clubRoutes({ db }));
-  app.use(adminSummaryRoutes({ db }));
+  app.use(clubRoutes({ db, payments }));
+  app.use(adminSummaryRoutes({ db, payments }));
   app.use(stripePendingRoutes({ payments }));
+  app.use(memberAdminRoutes({ payments }));
+  app.use(adjustmentRoutes({ payments }));
+  app.use(paymentSettingsRoutes({ db }));
+  app.use(reportAndCardRoutes({ payments }));
 
   app.use(notFoundHandler);
   app.use(errorHandler);

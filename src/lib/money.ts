@@ -76,3 +76,10 @@ export function formatPercent(ppm: number): string {
     .replace(/0{1,2}$/, "");
   return `${whole}.${frac}`;
 }
+
+/** Like parseAmount, but a leading minus is allowed ("-12.50" → -1250n): adjustments move money either way. */
+export function parseSignedAmount(raw: unknown, label = "Amount"): bigint {
+  const text = typeof raw === "string" ? raw.trim() : raw;
+  if (typeof text === "string" && text.startsWith("-")) return -parseAmount(text.slice(1), label);
+  return parseAmount(text, label);
+}

@@ -2,7 +2,7 @@
 import path from "node:path";
 import type { Express } from "express";
 import nunjucks from "nunjucks";
-import { formatMoney } from "../lib/money";
+import { formatMoney, formatPercent } from "../lib/money";
 import { projectRoot } from "../lib/paths";
 
 export function setupViews(app: Express, opts: { watch: boolean; timeZone: string }) {
@@ -22,6 +22,7 @@ export function setupViews(app: Express, opts: { watch: boolean; timeZone: strin
     }).format(new Date(d));
   });
   env.addFilter("money", (cents: bigint | number | null | undefined) => (cents == null ? "" : formatMoney(cents)));
+  env.addFilter("percent", (ppm: number | null | undefined) => (ppm == null ? "" : `${formatPercent(ppm)}%`));
   // Banks print BSBs as 062-000; we store the six digits.
   env.addFilter("bsb", (v: string | null | undefined) => (v ? `${v.slice(0, 3)}-${v.slice(3)}` : "NOT SET"));
   app.set("view engine", "njk");

@@ -1,14 +1,75 @@
-// Finance back office home. Access: global payments view or edit.
+// Finance home and the balance lists (reference §3.15; §2 rows 28–31, 36). Global payments view or edit.
 import { Router } from "express";
 import { requireGlobal } from "../../auth/guards";
 import type { Db } from "../../db/client";
-import { countPeople, listOrganisations } from "../../services/orgs/list-organisations";
+import { formatAmount } from "../../lib/money";
+import {
+  allMembersWithBalance,
+  allOrgsWithBalance,
+  membersWithBalance,
+  orgsWithBalance,
+} from "../../services/finance/balance-lists";
+import { financeSummary } from "../../services/finance/finance-summary";
+import { listOrganisations } from "../../services/orgs/list-organisations";
+import type { Payments } from "../../services/payments/context";
+import { localTime } from "../../services/statements/statement-csv";
+import { searchMembers } from "../../services/users/search-members";
+import { raw, sendCsv } from "../../web/csv-response";
 
-export function adminSummaryRoutes(deps: { db: Db }) {
+const pageOf = (v: unknown) => (/^\d{1,6}$/.test(String(v ?? "")) ? Math.max(1, Number(v)) : 1);
+
+export function adminSummaryRoutes(deps: { db: Db; payments: Payments }) {
   const r = Router();
-  r.get("/payments/statement-admin-summary", ...requireGlobal("VIEW"), async (_req, res) => {
-    const [counts, organisations] = await Promise.all([countPeople(deps.db), listOrganisations(deps.db)]);
-    res.render("admin/summary", { counts, organisations });
+  const view = requireGlobal("VIEW");
+
+  r.get("/payments/statement-admin-summary", ...view, async (req, res) => {
+    const q = String(req.query.member ?? "").trim();
+    const [summary, organisations, found] = await Promise.all([
+      financeSummary(deps.payments),
+      listOrganisations(deps.db),
+      q ? searchMembers(deps.db, q, 0) : Promise.resolve(null),
+    ]);
+    res.render("admin/summary", { summary, organisations, q, found });
+  });
+
+  r.get("/payments/admin-members-with-balance", ...view, async (req, res) => {
+    const page = pageOf(req.query.page);
+    res.render("admin/members-with-balance", { ...(await membersWithBalance(deps.db, page)), page });
+  });
+
+  r.get("/payments/admin-orgs-with-balance", ...view, async (req, res) => {
+    const page = pageOf(req.query.page);
+    res.render("admin/orgs-with-balance", { ...(await orgsWithBalance(deps.db, page)), page });
+  });
+
+  r.get("/payments/admin-members-with-balance-csv", ...view, async (req, res) => {
+    const who = `${req.user!.firstName} ${req.user!.lastName}`;
+    await sendCsv(
+      res,
+      "member-balances.csv",
+      (async function* () {
+        yield ["Member Balances", `Downloaded by ${who}`, localTime(new Date(), deps.payments.timeZone)];
+        yield ["Member Number", "Member First Name", "Member Last Name", "Balance"];
+        for await (const m of allMembersWithBalance(deps.db)) {
+          yield [m.systemNumber, m.firstName, m.lastName, raw(formatAmount(m.balanceCents).replaceAll(",", ""))];
+        }
+      })(),
+    );
+  });
+
+  r.get("/payments/admin-orgs-with-balance-csv", ...view, async (req, res) => {
+    const who = `${req.user!.firstName} ${req.user!.lastName}`;
+    await sendCsv(
+      res,
+      "organisation-balances.csv",
+      (async function* () {
+        yield ["Organisation Balances", `Downloaded by ${who}`, localTime(new Date(), deps.payments.timeZone)];
+        yield ["Club Number", "Club Name", "Balance"];
+        for await (const o of allOrgsWithBalance(deps.db)) {
+          yield [o.clubNumber, o.name, raw(formatAmount(o.balanceCents).replaceAll(",", ""))];
+        }
+      })(),
+    );
   });
   return r;
 }

@@ -1,0 +1,34 @@
+// Sends rows as a CSV download, streamed with back-pressure; text cells are neutralised against spreadsheet
+// formula injection (numbers are passed as numbers' text and left alone).
+
+import { stringify } from "csv-stringify";
+import type { Response } from "express";
+import { safeCell } from "../services/statements/statement-csv";
+
+export type CsvCell = string | number | bigint | null | undefined | { raw: string };
+
+/** A cell written exactly as given (amounts, which may start with "-"). */
+export const raw = (v: string) => ({ raw: v });
+
+export async function sendCsv(res: Response, filename: string, rows: Iterable<CsvCell[]> | AsyncIterable<CsvCell[]>) {
+  res.setHeader("Content-Type", "text/csv; charset=utf-8");
+  res.setHeader("Content-Disposition", `attachment; filename="${filename}"`);
+  const csv = stringify();
+  csv.pipe(res);
+  for await (const row of rows) {
+    const cells = row.map((c) =>
+      c === null || c === undefined
+        ? ""
+        : typeof c === "object"
+          ? c.raw
+          : typeof c === "string"
+            ? safeCell(c)
+            : String(c),
+    );
+    if (!csv.write(cells)) await new Promise((r) => csv.once("drain", r));
+  }
+  await new Promise<void>((resolve) => {
+    res.once("finish", resolve);
+    csv.end();
+  });
+}
