@@ -14,11 +14,14 @@ export function stripePendingRoutes(deps: { payments: Payments }) {
   });
   r.post("/payments/stripe-pending/check/:id", ...requireGlobal("EDIT"), async (req, res) => {
     const id = /^\d{1,9}$/.test(String(req.params.id)) ? Number(req.params.id) : -1;
-    flash(req, "info", `Card payment ${req.params.id}: ${await reconcileCardPayment(p, id)}`);
+    const outcome = await reconcileCardPayment(p, id);
+    req.log.info({ actor: req.user!.id, cardPaymentId: id, outcome }, "card payment checked with Stripe by finance");
+    flash(req, "info", `Card payment ${req.params.id}: ${outcome}`);
     res.redirect("/payments/stripe-pending");
   });
   r.post("/payments/stripe-pending/reset-setups", ...requireGlobal("EDIT"), async (req, res) => {
     const n = await resetStaleCardSetups(p);
+    req.log.info({ actor: req.user!.id, reset: n }, "abandoned card set-ups reset by finance");
     flash(req, "info", n ? `Users with expired data updated (${n}).` : "No abandoned card set-ups.");
     res.redirect("/payments/stripe-pending");
   });
