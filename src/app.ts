@@ -16,6 +16,7 @@ import { adjustmentRoutes } from "./routes/admin/adjustments";
 import { memberAdminRoutes } from "./routes/admin/member-admin";
 import { paymentSettingsRoutes } from "./routes/admin/payment-settings";
 import { reportAndCardRoutes } from "./routes/admin/reports-and-cards";
+import { settlementRoutes } from "./routes/admin/settlement";
 import { stripePendingRoutes } from "./routes/admin/stripe-pending";
 import { adminSummaryRoutes } from "./routes/admin/summary";
 import { authRoutes } from "./routes/core/auth";
@@ -134,6 +135,7 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
   app.use(adjustmentRoutes({ payments }));
   app.use(paymentSettingsRoutes({ db }));
   app.use(reportAndCardRoutes({ payments }));
+  app.use(settlementRoutes({ payments }));
 
   app.use(notFoundHandler);
   app.use(errorHandler);

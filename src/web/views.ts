@@ -22,6 +22,8 @@ export function setupViews(app: Express, opts: { watch: boolean; timeZone: strin
     }).format(new Date(d));
   });
   env.addFilter("money", (cents: bigint | number | null | undefined) => (cents == null ? "" : formatMoney(cents)));
+  // A calendar date (a DATE column arrives as midnight UTC): shown as that date, whatever the zone.
+  env.addFilter("date", (d: Date | null | undefined) => (d ? new Date(d).toISOString().slice(0, 10) : ""));
   env.addFilter("percent", (ppm: number | null | undefined) => (ppm == null ? "" : `${formatPercent(ppm)}%`));
   // Banks print BSBs as 062-000; we store the six digits.
   env.addFilter("bsb", (v: string | null | undefined) => (v ? `${v.slice(0, 3)}-${v.slice(3)}` : "NOT SET"));

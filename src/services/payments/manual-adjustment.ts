@@ -6,7 +6,7 @@ import { badInput, conflict, forbidden } from "../../lib/errors";
 import { formatMoney, percentOf } from "../../lib/money";
 import { parseInput } from "../../lib/validation";
 import { orgFeePpm } from "../finance/fees";
-import type { Booked } from "../ledger/posting";
+import type { Booked, EntryInput } from "../ledger/posting";
 import type { Payments } from "./context";
 import { descriptionField, idempotencyKeyField } from "./fields";
 
@@ -98,11 +98,7 @@ export async function settleOrganisationManually(p: Payments, raw: z.input<typeo
     type: "Settlement",
     description: req.description,
     actorUserId: req.actorUserId,
-    entries: [
-      { organisationId: req.organisationId, amountCents: req.amountCents, counterparty: 1 },
-      { system: "SETTLEMENTS_PAYABLE", amountCents: split.netCents, counterparty: 0 },
-      ...(split.feeCents > 0n ? [{ system: "FEE_INCOME" as const, amountCents: split.feeCents, counterparty: 0 }] : []),
-    ],
+    entries: settlementEntries(req.organisationId, split),
   });
   if (r.status === "POSTED" || r.status === "DUPLICATE") return { ...split, postingId: r.postingId };
   if (r.status === "INSUFFICIENT_FUNDS") {
@@ -110,4 +106,15 @@ export async function settleOrganisationManually(p: Payments, raw: z.input<typeo
   }
   if (r.status === "KEY_REUSED") throw conflict("That settlement was already made with different details.");
   throw badInput(`The settlement could not be booked: ${r.reason}.`);
+}
+
+/** A settlement's entries: the club pays out gross; its bank is owed net; the federation earns the fee. */
+export function settlementEntries(
+  organisationId: number,
+  s: { grossCents: bigint; netCents: bigint; feeCents: bigint },
+): EntryInput[] {
+  const entries: EntryInput[] = [{ organisationId, amountCents: -s.grossCents, counterparty: 1 }];
+  if (s.netCents > 0n) entries.push({ system: "SETTLEMENTS_PAYABLE", amountCents: s.netCents, counterparty: 0 });
+  if (s.feeCents > 0n) entries.push({ system: "FEE_INCOME", amountCents: s.feeCents, counterparty: 0 });
+  return entries;
 }
