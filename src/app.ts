@@ -15,6 +15,7 @@ import { projectRoot } from "./lib/paths";
 import { adjustmentRoutes } from "./routes/admin/adjustments";
 import { memberAdminRoutes } from "./routes/admin/member-admin";
 import { paymentSettingsRoutes } from "./routes/admin/payment-settings";
+import { reconciliationRoutes } from "./routes/admin/reconciliation";
 import { reportAndCardRoutes } from "./routes/admin/reports-and-cards";
 import { settlementRoutes } from "./routes/admin/settlement";
 import { stripePendingRoutes } from "./routes/admin/stripe-pending";
@@ -136,6 +137,7 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
   app.use(paymentSettingsRoutes({ db }));
   app.use(reportAndCardRoutes({ payments }));
   app.use(settlementRoutes({ payments }));
+  app.use(reconciliationRoutes({ payments }));
 
   app.use(notFoundHandler);
   app.use(errorHandler);

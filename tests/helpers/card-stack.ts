@@ -29,7 +29,7 @@ export async function startCardStack(): Promise<CardStack> {
   const app = createApp({
     config,
     database,
-    logger: createLogger("silent"),
+    logger: createLogger(process.env.TEST_LOG_LEVEL === "error" ? "error" : "silent"),
     sessionSecret: "test-secret-test-secret-test-secret-0123",
     payments: p,
   });

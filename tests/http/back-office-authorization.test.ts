@@ -122,6 +122,11 @@ const routes: [string, () => string, Record<Role, number>][] = [
   ["stripe events", () => "/payments/admin-stripe-events", FIN_VIEW],
   ["stripe event", () => `/payments/admin-stripe-events/${ids.event}`, FIN_VIEW],
   ["mail log", () => "/payments/mail-log", FIN_VIEW],
+  ["settlement", () => "/payments/settlement", FIN_EDIT],
+  ["settlement history", () => "/payments/settlement-history", FIN_VIEW],
+  ["reconciliation", () => "/payments/admin-stripe-rec", FIN_VIEW],
+  ["movement report", () => "/payments/organisation-movement-report", FIN_VIEW],
+  ["movement report XLSX", () => "/payments/organisation-movement-report?format=xlsx", FIN_VIEW],
 ];
 
 test.each(routes)("GET %s answers each role as expected", async (_name, path, expected) => {
@@ -150,6 +155,7 @@ const posts: [string, () => string, Record<string, string>][] = [
   ["admin refund", () => `/payments/admin-refund-stripe-transaction/${ids.card}`, { amount: "1", step: "review" }],
   ["re-apply event", () => `/payments/admin-stripe-events/${ids.event}/reapply`, {}],
   ["stripe repair", () => `/payments/stripe-pending/check/${ids.card}`, {}],
+  ["settlement", () => "/payments/settlement", { action: "export" }],
 ];
 
 test.each(posts)("POST %s: only finance editors", async (_name, path, body) => {

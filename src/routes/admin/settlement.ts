@@ -58,7 +58,7 @@ export function settlementRoutes(deps: { payments: Payments }) {
         gross: sum((c) => c.settleableCents),
         net: sum((c) => c.netCents),
       },
-      requestId: /^[\w-]{8,64}$/.test(String(req.body?.request_id)) ? String(req.body.request_id) : randomUUID(),
+      requestId: /^[\w-]{8,64}$/.test(String(req.body?.request_id)) ? String(req.body?.request_id) : randomUUID(),
       fee: formatPercent,
     };
   };
