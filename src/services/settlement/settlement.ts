@@ -153,6 +153,7 @@ export async function planSettlement(
       continue;
     }
     const gross = s.overrideCents ?? c.settleableCents;
+    // biome-ignore lint/complexity/useMathMinMax: Math.min does not take bigints
     const most = c.settleableCents < c.currentCents ? c.settleableCents : c.currentCents;
     if (gross <= 0n || gross > most) {
       problems.push(
