@@ -184,11 +184,19 @@ describe("payment settings", () => {
       stripeFee: "1.75",
       refundFee: "3",
       refundWindowWeeks: "12",
+      abaBankCode: "cba",
+      abaUserName: "Australian Bridge Fed",
+      abaUserId: "301500",
+      abaRemitterName: "ABF Credits",
+      federationBsb: "062-000",
+      federationAccount: "10203040",
     };
     for (const [field, value, message] of [
       ["defaultOrgFee", "101", "cannot be more than 100"],
       ["stripeFixedFee", "-1", "cannot be negative"],
       ["refundWindowWeeks", "two", "whole number of weeks"],
+      ["abaUserId", "12345", "user id is six digits"],
+      ["federationBsb", "12345", "BSB is six digits"],
     ]) {
       const res = await editor
         .post("/payments/admin-payments-static")
@@ -203,6 +211,8 @@ describe("payment settings", () => {
     expect(history.text.match(/Inactive/g)?.length).toBe(versions);
     expect(history.text).toContain("2.50%");
     expect((await editor.get(`/payments/get-org-fees/${club.id}`)).text).toBe("2.50");
+    const newest = await s.p.db.paymentSettings.findFirstOrThrow({ orderBy: { id: "desc" } });
+    expect(newest).toMatchObject({ abaBankCode: "CBA", federationBsb: "062000", federationAccount: "10203040" });
   });
 
   test("a club's fee override: added once, used, deleted by POST after confirmation", async () => {

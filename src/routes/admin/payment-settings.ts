@@ -10,6 +10,7 @@ import {
   deleteFeeOverride,
   listFeeOverrides,
   paymentSettingsHistory,
+  SETTINGS_FIELDS,
   type SettingsForm,
   savePaymentSettings,
 } from "../../services/finance/payment-settings";
@@ -33,6 +34,12 @@ export function paymentSettingsRoutes(deps: { db: Db }) {
         stripeFee: formatPercent(current.stripeFeePpm),
         refundFee: formatPercent(current.refundFeePpm),
         refundWindowWeeks: String(current.refundWindowWeeks),
+        abaBankCode: current.abaBankCode,
+        abaUserName: current.abaUserName,
+        abaUserId: current.abaUserId,
+        abaRemitterName: current.abaRemitterName,
+        federationBsb: current.federationBsb,
+        federationAccount: current.federationAccount,
       },
     };
   };
@@ -43,13 +50,7 @@ export function paymentSettingsRoutes(deps: { db: Db }) {
 
   r.post("/payments/admin-payments-static", ...edit, async (req, res) => {
     const b = req.body ?? {};
-    const form: SettingsForm = {
-      defaultOrgFee: String(b.defaultOrgFee ?? ""),
-      stripeFixedFee: String(b.stripeFixedFee ?? ""),
-      stripeFee: String(b.stripeFee ?? ""),
-      refundFee: String(b.refundFee ?? ""),
-      refundWindowWeeks: String(b.refundWindowWeeks ?? ""),
-    };
+    const form = Object.fromEntries(SETTINGS_FIELDS.map((k) => [k, String(b[k] ?? "")])) as unknown as SettingsForm;
     try {
       await savePaymentSettings(deps.db, form, req.user!.id);
     } catch (e) {

@@ -17,6 +17,49 @@ export interface SettingsForm {
   stripeFee: string;
   refundFee: string;
   refundWindowWeeks: string;
+  /** The federation's bank details for settlement files (Direct Entry). */
+  abaBankCode: string;
+  abaUserName: string;
+  abaUserId: string;
+  abaRemitterName: string;
+  federationBsb: string;
+  federationAccount: string;
+}
+
+export const SETTINGS_FIELDS: (keyof SettingsForm)[] = [
+  "defaultOrgFee",
+  "stripeFixedFee",
+  "stripeFee",
+  "refundFee",
+  "refundWindowWeeks",
+  "abaBankCode",
+  "abaUserName",
+  "abaUserId",
+  "abaRemitterName",
+  "federationBsb",
+  "federationAccount",
+];
+
+function bankFields(f: SettingsForm) {
+  const code = f.abaBankCode.trim().toUpperCase();
+  if (!/^[A-Z]{3}$/.test(code)) throw badInput("The bank code is three letters, such as CBA or WBC.");
+  if (!/^\d{6}$/.test(f.abaUserId.trim())) throw badInput("The Direct Entry user id is six digits.");
+  const bsb = f.federationBsb.replace(/[\s-]/g, "");
+  if (!/^\d{6}$/.test(bsb)) throw badInput("The federation's BSB is six digits.");
+  const account = f.federationAccount.trim();
+  if (!/^\d{1,9}$/.test(account)) throw badInput("The federation's account number is one to nine digits.");
+  const userName = f.abaUserName.trim();
+  const remitter = f.abaRemitterName.trim();
+  if (!userName || userName.length > 26) throw badInput("The Direct Entry user name is 1 to 26 characters.");
+  if (!remitter || remitter.length > 16) throw badInput("The remitter name is 1 to 16 characters.");
+  return {
+    abaBankCode: code,
+    abaUserId: f.abaUserId.trim(),
+    federationBsb: bsb,
+    federationAccount: account,
+    abaUserName: userName,
+    abaRemitterName: remitter,
+  };
 }
 
 /** Parses the settings form (percentages like "2.5", dollars like "0.30"); throws the first problem. */
@@ -31,6 +74,7 @@ export function parseSettingsForm(f: SettingsForm) {
     stripeFeePpm: parsePercent(f.stripeFee, "Stripe percentage"),
     refundFeePpm: parsePercent(f.refundFee, "Refund fee"),
     refundWindowWeeks: w.data,
+    ...bankFields(f),
   };
 }
 
