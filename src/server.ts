@@ -10,6 +10,7 @@ import { connectDatabase } from "./db/client";
 import { migrateDeploy } from "./db/migrate";
 import { type LocalDatabase, localSessionSecret, openLocalDatabase } from "./infra/local-database";
 import { createLogger } from "./lib/logger";
+import { seedDemoActivity } from "./services/demo/seed-activity";
 import { DEMO_LOGINS, seedDemoData } from "./services/demo/seed-demo";
 import { createMailer } from "./services/notifications/mailer";
 import { createPayments } from "./services/payments/context";
@@ -57,13 +58,6 @@ async function main() {
   const url = config.DATABASE_URL ?? local!.url;
   await migrateDeploy(url);
   database = connectDatabase(url);
-  if (config.DEMO_DATA) {
-    const seeded = await seedDemoData(database.prisma);
-    if (seeded) {
-      const lines = DEMO_LOGINS.map((l) => `  ${l.role.padEnd(28)} ${l.email.padEnd(36)} ABF ${l.systemNumber}`);
-      console.log(`\nDemo data added. Every demo login uses the password "${seeded.password}":\n${lines.join("\n")}\n`);
-    }
-  }
   const sessionSecret = config.SESSION_SECRET ?? localSessionSecret(config.DATA_DIR);
   const appHost = config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST;
   cards = await startCardProcessor(config, `http://${appHost}:${config.PORT}`);
@@ -75,6 +69,14 @@ async function main() {
     logger,
     timeZone: config.TIME_ZONE,
   });
+  if (config.DEMO_DATA) {
+    const seeded = await seedDemoData(database.prisma);
+    if (seeded) {
+      await seedDemoActivity(payments);
+      const lines = DEMO_LOGINS.map((l) => `  ${l.role.padEnd(28)} ${l.email.padEnd(36)} ABF ${l.systemNumber}`);
+      console.log(`\nDemo data added. Every demo login uses the password "${seeded.password}":\n${lines.join("\n")}\n`);
+    }
+  }
   const app = createApp({ config, database, logger, sessionSecret, payments });
   if (config.SMTP_URL) {
     mailer = createMailer({

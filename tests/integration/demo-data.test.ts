@@ -1,6 +1,8 @@
 import { verifyPassword } from "../../src/auth/password";
+import { seedDemoActivity } from "../../src/services/demo/seed-activity";
 import { DEMO_PASSWORD, seedDemoData } from "../../src/services/demo/seed-demo";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
+import { startPayments } from "../helpers/payments";
 
 let d: TestDatabase;
 beforeAll(async () => {
@@ -27,4 +29,21 @@ test("demo data: the federation, three clubs, a dozen members and the staff role
   const lukasz = members.find((m) => m.lastName === "Żółć");
   expect(lukasz?.firstName).toBe("Łukasz");
   expect(await verifyPassword(lukasz!.passwordHash, DEMO_PASSWORD)).toBe(true);
+});
+
+test("demo activity: six weeks of payments through the ledger, every invariant intact", async () => {
+  const t = await startPayments();
+  try {
+    await seedDemoData(t.p.db);
+    await seedDemoActivity(t.p);
+    expect(await t.p.db.posting.count()).toBeGreaterThan(50);
+    const clubs = await t.p.db.account.findMany({ where: { kind: "ORGANISATION", organisation: { type: "CLUB" } } });
+    expect(clubs.every((c) => c.balanceCents > 0n)).toBe(true);
+    const members = await t.p.db.account.findMany({ where: { kind: "MEMBER" } });
+    expect(members.every((m) => m.balanceCents >= 0n)).toBe(true);
+    expect(await t.p.db.$queryRaw`SELECT rule FROM ledger_violations()`).toEqual([]);
+    expect(await t.p.db.iou.count()).toBe(1);
+  } finally {
+    await t.close();
+  }
 });
