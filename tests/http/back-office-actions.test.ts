@@ -312,8 +312,12 @@ test("admin refund: review, then confirm; the ledger stays whole", async () => {
     .send({ _csrf: token, amount: "30", description: "Goodwill", step: "review" });
   expect(review.text).toContain(`Are You Sure? Refund $30.00 to Refundee ${m.lastName}`);
   expect(await getBalance(s.p, m.id)).toBe(8_000n);
-  await editor.post(path).type("form").send({ _csrf: token, amount: "30", description: "Goodwill", step: "confirm" });
+  const requestId = /name="request_id" value="([^"]+)"/.exec(review.text)![1];
+  const confirm = { _csrf: token, amount: "30", description: "Goodwill", step: "confirm", request_id: requestId };
+  await editor.post(path).type("form").send(confirm);
+  await editor.post(path).type("form").send(confirm); // submitted twice: refunded once
   expect(await getBalance(s.p, m.id)).toBe(5_000n);
+  expect(await s.p.db.cardRefund.count({ where: { cardPaymentId: card.id } })).toBe(1);
   const detail = await editor.get(`/payments/admin-view-stripe-transaction-detail/${card.id}`);
   expect(detail.text).toContain("$1.70"); // the emulator's Stripe fee on $80: 1.75 % + 30c, rounded
 });

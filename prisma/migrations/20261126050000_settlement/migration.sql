@@ -63,3 +63,7 @@ ALTER TABLE "payment_settings"
   ADD CONSTRAINT "payment_settings_aba" CHECK ("aba_user_id" ~ '^[0-9]{6}$' AND "federation_bsb" ~ '^[0-9]{6}$'
                                                 AND "federation_account" ~ '^[0-9]{1,9}$'
                                                 AND "aba_bank_code" ~ '^[A-Z]{3}$');
+
+-- A finance refund's confirmation id: submitting the same confirmation twice refunds once.
+ALTER TABLE "card_refunds" ADD COLUMN "request_key" TEXT;
+CREATE UNIQUE INDEX "card_refunds_request_key_key" ON "card_refunds"("request_key");

@@ -1,5 +1,6 @@
 // Finance reports and card payments (reference §2 rows 11–13, 32; §3.9, §3.15, §3.17), and the Stripe webhook
 // inbox. Viewing needs global payments view; refunds and re-applying events need edit.
+import { randomUUID } from "node:crypto";
 import { type Request, Router } from "express";
 import { requireGlobal } from "../../auth/guards";
 import { AppError, notFound } from "../../lib/errors";
@@ -175,6 +176,7 @@ export function reportAndCardRoutes(deps: { payments: Payments }) {
     return {
       ...detail,
       left,
+      requestId: randomUUID(),
       form: {
         amount: form.amount || formatAmount(left).replaceAll(",", ""),
         description: form.description || "Card Refund",
@@ -203,11 +205,13 @@ export function reportAndCardRoutes(deps: { payments: Payments }) {
           await refundPage(req, form, undefined, { ...quote, member: `${member.firstName} ${member.lastName}` }),
         );
       }
+      const requestId = /^[\w-]{8,64}$/.test(String(req.body?.request_id)) ? String(req.body.request_id) : undefined;
       const result = await adminRefund(p, {
         adminUserId: req.user!.id,
         cardPaymentId: idParam(req),
         amountCents: cents,
         description: form.description,
+        requestKey: requestId ? `admin-refund:${req.user!.id}:${requestId}` : undefined,
       });
       req.log.info(
         { actor: req.user!.id, cardPaymentId: idParam(req), refundId: result.refundId },

@@ -162,11 +162,35 @@ export async function memberRefund(p: Payments, userId: number, cardPaymentId: n
 /** §3.9: finance staff refund any part of the rest of a member's card payment, with no fee. */
 export async function adminRefund(
   p: Payments,
-  req: { adminUserId: number; cardPaymentId: number; amountCents: bigint; description: string },
+  req: { adminUserId: number; cardPaymentId: number; amountCents: bigint; description: string; requestKey?: string },
 ): Promise<RefundResult> {
   const description = req.description.trim() || "Card Refund";
   if (description.length > 80) throw badInput("The description must be at most 80 characters.");
+  if (req.requestKey) {
+    const done = await p.db.cardRefund.findUnique({ where: { requestKey: req.requestKey } });
+    if (done) {
+      const quote = await adminQuote(p.pool, req.adminUserId, done.cardPaymentId, done.creditsCents, false).catch(
+        () => null,
+      );
+      return {
+        refundId: done.id,
+        status: done.status === "SUCCEEDED" ? "SUCCEEDED" : "PENDING",
+        quote: quote ?? {
+          cardPaymentId: done.cardPaymentId,
+          userId: done.userId,
+          creditsCents: done.creditsCents,
+          feeCents: done.feeCents,
+          cardAmountCents: done.cardAmountCents,
+          balanceCents: 0n,
+          balanceAfterCents: 0n,
+          feePpm: 0,
+        },
+        message: "This refund was already made.",
+      };
+    }
+  }
   return refund(p, {
+    requestKey: req.requestKey,
     kind: "ADMIN",
     requestedBy: req.adminUserId,
     description,
@@ -178,6 +202,7 @@ async function refund(
   p: Payments,
   r: {
     kind: "MEMBER" | "ADMIN";
+    requestKey?: string;
     requestedBy: number;
     description: string;
     quote: (client: pg.PoolClient) => Promise<RefundQuote>;
@@ -187,8 +212,8 @@ async function refund(
     const q = await r.quote(client); // re-checked under the card record's lock
     const { rows } = await client.query<{ id: number; stripe_charge_id: string }>(
       `INSERT INTO card_refunds (card_payment_id, user_id, requested_by_user_id, kind, credits_cents, fee_cents,
-                                 card_amount_cents, description)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                                 card_amount_cents, description, request_key)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
        RETURNING id, (SELECT stripe_charge_id FROM card_payments WHERE id = $1)`,
       [
         q.cardPaymentId,
@@ -199,6 +224,7 @@ async function refund(
         q.feeCents.toString(),
         q.cardAmountCents.toString(),
         r.description,
+        r.requestKey ?? null,
       ],
     );
     const id = rows[0]!.id;
