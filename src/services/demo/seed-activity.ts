@@ -13,8 +13,9 @@ export async function seedDemoActivity(p: Payments) {
   const finance = users.find((u) => u.email.startsWith("finance@"));
   const members = users.filter((u) => u.systemNumber < 620100);
   if (!finance || clubs.length === 0 || members.length === 0) return;
-  const start = Date.now() - 42 * DAY;
-  const at = (day: number, hour = 19) => new Date(start + day * DAY + hour * 3_600_000);
+  // Midnight UTC six weeks ago; hours are Sydney evening session times (UTC+10/+11, close enough for a demo).
+  const start = Math.floor(Date.now() / DAY) * DAY - 42 * DAY;
+  const at = (day: number, sydneyHour = 19) => new Date(start + day * DAY + (sydneyHour - 11) * 3_600_000);
   const postings: PostingInput[] = [];
 
   members.forEach((m, i) => {
