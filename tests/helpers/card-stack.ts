@@ -1,11 +1,13 @@
 // The whole card path on real parts: a private database, a private Stripe emulator, the payments core using the
 // real Stripe gateway, and the real app listening on a port that the emulator posts its signed webhooks to.
+import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import type { Express } from "express";
 import { createApp } from "../../src/app";
 import { loadConfig } from "../../src/config";
 import { type StripeEmulator, startStripeEmulator } from "../../src/infra/stripe-emulator";
 import { createLogger } from "../../src/lib/logger";
+import { createCheckout, createCheckoutIntent } from "../../src/services/cards/checkout";
 import type { Payments } from "../../src/services/payments/context";
 import type { TestDatabase } from "./db";
 import { createTestDatabase } from "./db";
@@ -76,4 +78,18 @@ export async function payAtBrowser(emulator: StripeEmulator, clientSecret: strin
 export async function webhooksSettled(emulator: StripeEmulator) {
   await new Promise((r) => setTimeout(r, 10));
   await emulator.webhooks.idle();
+}
+
+/** A member tops up by card through the checkout, as at the browser; answers the card payment's id once booked. */
+export async function topUpByCard(s: CardStack, userId: number, amountCents: bigint) {
+  const card = await createCheckout(s.p, {
+    userId,
+    amountCents,
+    description: "Manual Top Up",
+    requestKey: `t-${randomUUID()}`,
+  });
+  const { clientSecret } = await createCheckoutIntent(s.p, userId, card.id);
+  await payAtBrowser(s.emulator, clientSecret, "4242424242424242");
+  await webhooksSettled(s.emulator);
+  return card.id;
 }

@@ -3,12 +3,12 @@
 // back against the ledger; invariants intact after each.
 import { parse } from "csv-parse/sync";
 import type TestAgent from "supertest/lib/agent";
-import { createCheckout, createCheckoutIntent } from "../../src/services/cards/checkout";
+import { createCheckout } from "../../src/services/cards/checkout";
 import { getBalance } from "../../src/services/payments/balances";
 import fixtures from "../fixtures/stripe/fixtures3-subset.json";
 import { csrfToken, makeClub, makeUser, signIn } from "../helpers/app";
-import { type CardStack, payAtBrowser, startCardStack, webhooksSettled } from "../helpers/card-stack";
-import { CARDS, fundMember, fundOrganisation, key, violations } from "../helpers/payments";
+import { type CardStack, startCardStack, topUpByCard } from "../helpers/card-stack";
+import { fundMember, fundOrganisation, key, violations } from "../helpers/payments";
 
 let s: CardStack;
 let editor: TestAgent;
@@ -293,15 +293,7 @@ test("members-with-balance CSV parses back to the ledger", async () => {
 
 test("admin refund: review, then confirm; the ledger stays whole", async () => {
   const m = await makeUser(s.p.db, { firstName: "Refundee" });
-  const card = await createCheckout(s.p, {
-    userId: m.id,
-    amountCents: 8_000n,
-    description: "Manual Top Up",
-    requestKey: key(),
-  });
-  const { clientSecret } = await createCheckoutIntent(s.p, m.id, card.id);
-  await payAtBrowser(s.emulator, clientSecret, CARDS.ok);
-  await webhooksSettled(s.emulator);
+  const card = { id: await topUpByCard(s, m.id, 8_000n) };
   const path = `/payments/admin-refund-stripe-transaction/${card.id}`;
   const bad = await editor.post(path).type("form").send({ _csrf: token, amount: "80.01", step: "review" });
   expect(bad.status).toBe(400);

@@ -2,10 +2,8 @@
 // club (edit), viewer of this club, officer of another club, finance viewer, finance editor.
 import request from "supertest";
 import type TestAgent from "supertest/lib/agent";
-import { createCheckout, createCheckoutIntent } from "../../src/services/cards/checkout";
 import { csrfToken, makeClub, makeUser, signIn } from "../helpers/app";
-import { type CardStack, payAtBrowser, startCardStack, webhooksSettled } from "../helpers/card-stack";
-import { CARDS, key } from "../helpers/payments";
+import { type CardStack, startCardStack, topUpByCard } from "../helpers/card-stack";
 
 type Role = "anonymous" | "member" | "officerA" | "viewerA" | "officerB" | "financeViewer" | "financeEditor";
 const ROLES: Role[] = ["anonymous", "member", "officerA", "viewerA", "officerB", "financeViewer", "financeEditor"];
@@ -31,15 +29,7 @@ beforeAll(async () => {
     agents[role] = (await signIn(s.app, u.email)).agent;
     tokens[role] = await csrfToken(agents[role], "/dashboard");
   }
-  const card = await createCheckout(s.p, {
-    userId: people.member.id,
-    amountCents: 5_000n,
-    description: "Manual Top Up",
-    requestKey: key(),
-  });
-  const { clientSecret } = await createCheckoutIntent(s.p, people.member.id, card.id);
-  await payAtBrowser(s.emulator, clientSecret, CARDS.ok);
-  await webhooksSettled(s.emulator);
+  const card = { id: await topUpByCard(s, people.member.id, 5_000n) };
   const event = await s.p.db.stripeEvent.findFirstOrThrow();
   ids = { clubA: clubA.id, member: people.member.id, card: card.id, event: event.id };
 });

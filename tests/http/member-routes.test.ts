@@ -2,11 +2,11 @@
 // and nothing changed.
 import request from "supertest";
 import type TestAgent from "supertest/lib/agent";
-import { createCheckout, createCheckoutIntent } from "../../src/services/cards/checkout";
+import { createCheckoutIntent } from "../../src/services/cards/checkout";
 import { getBalance } from "../../src/services/payments/balances";
 import { createIou } from "../../src/services/payments/ious";
 import { csrfToken, makeClub, makeUser, signIn } from "../helpers/app";
-import { type CardStack, payAtBrowser, startCardStack, webhooksSettled } from "../helpers/card-stack";
+import { type CardStack, payAtBrowser, startCardStack, topUpByCard, webhooksSettled } from "../helpers/card-stack";
 import { CARDS, fundMember, key, saveCard } from "../helpers/payments";
 
 let s: CardStack;
@@ -161,15 +161,7 @@ describe("IOUs", () => {
 
 describe("refund to card", () => {
   test("someone else's card payment is refused; your own is confirmed then refunded", async () => {
-    const card = await createCheckout(s.p, {
-      userId: alice.id,
-      amountCents: 5_000n,
-      description: "Manual Top Up",
-      requestKey: key(),
-    });
-    const { clientSecret } = await createCheckoutIntent(s.p, alice.id, card.id);
-    await payAtBrowser(s.emulator, clientSecret, CARDS.ok);
-    await webhooksSettled(s.emulator);
+    const card = { id: await topUpByCard(s, alice.id, 5_000n) };
 
     await b.get(`/payments/refund-stripe-transaction/${card.id}`);
     expect((await b.get("/payments/statement")).text).toContain("Action Prohibited - transaction is not yours");

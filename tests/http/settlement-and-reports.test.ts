@@ -5,11 +5,10 @@ import ExcelJS from "exceljs";
 import request from "supertest";
 import type TestAgent from "supertest/lib/agent";
 import { memberRefund } from "../../src/services/cards/card-refunds";
-import { createCheckout, createCheckoutIntent } from "../../src/services/cards/checkout";
 import { paymentApiBatch } from "../../src/services/payments/payment-api-batch";
 import { csrfToken, makeClub, makeUser, signIn } from "../helpers/app";
-import { type CardStack, payAtBrowser, startCardStack, webhooksSettled } from "../helpers/card-stack";
-import { CARDS, fundMember, fundOrganisation, key, violations } from "../helpers/payments";
+import { type CardStack, startCardStack, topUpByCard } from "../helpers/card-stack";
+import { fundMember, fundOrganisation, key, violations } from "../helpers/payments";
 
 let s: CardStack;
 let editor: TestAgent;
@@ -119,15 +118,7 @@ describe("settlement pages", () => {
 describe("reconciliation", () => {
   test("totals equal the accounts' balances; the card-funds check agrees after top-ups and refunds", async () => {
     const m = await makeUser(s.p.db);
-    const card = await createCheckout(s.p, {
-      userId: m.id,
-      amountCents: 6_000n,
-      description: "Manual Top Up",
-      requestKey: key(),
-    });
-    const { clientSecret } = await createCheckoutIntent(s.p, m.id, card.id);
-    await payAtBrowser(s.emulator, clientSecret, CARDS.ok);
-    await webhooksSettled(s.emulator);
+    const card = { id: await topUpByCard(s, m.id, 6_000n) };
     await memberRefund(s.p, m.id, card.id);
     await fundMember(s.p, (await makeUser(s.p.db)).id, 1_234n, finance.id);
 

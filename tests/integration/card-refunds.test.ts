@@ -1,11 +1,11 @@
 // Refunds to the card (reference §3.8 member, §3.9 admin): every refusal rule, the fee to federation income, and
 // ledger, card record and refund record agreeing when Stripe refuses — at once or days later by webhook.
 import { adminRefund, memberRefund, memberRefundQuote } from "../../src/services/cards/card-refunds";
-import { createCheckout, createCheckoutIntent } from "../../src/services/cards/checkout";
+import { createCheckout } from "../../src/services/cards/checkout";
 import { getBalance } from "../../src/services/payments/balances";
 import { makeUser } from "../helpers/app";
-import { type CardStack, payAtBrowser, startCardStack, webhooksSettled } from "../helpers/card-stack";
-import { CARDS, fundMember, key, violations } from "../helpers/payments";
+import { type CardStack, startCardStack, topUpByCard, webhooksSettled } from "../helpers/card-stack";
+import { fundMember, key, violations } from "../helpers/payments";
 
 let s: CardStack;
 let finance: { id: number };
@@ -22,15 +22,7 @@ afterEach(async () => {
 /** A member who topped up `cents` by card through the checkout (booked by the webhook). */
 async function toppedUp(cents: bigint) {
   const m = await makeUser(s.p.db);
-  const card = await createCheckout(s.p, {
-    userId: m.id,
-    amountCents: cents,
-    description: "Manual Top Up",
-    requestKey: key(),
-  });
-  const { clientSecret } = await createCheckoutIntent(s.p, m.id, card.id);
-  await payAtBrowser(s.emulator, clientSecret, CARDS.ok);
-  await webhooksSettled(s.emulator);
+  const card = { id: await topUpByCard(s, m.id, cents) };
   expect(await getBalance(s.p, m.id)).toBe(cents);
   return { m, cardId: card.id };
 }

@@ -2,14 +2,13 @@
 import nodemailer from "nodemailer";
 import { createLogger } from "../../src/lib/logger";
 import { memberRefund } from "../../src/services/cards/card-refunds";
-import { createCheckout, createCheckoutIntent } from "../../src/services/cards/checkout";
 import { createMailer } from "../../src/services/notifications/mailer";
 import { autoTopUpMember } from "../../src/services/payments/auto-topup-member";
 import { createIou } from "../../src/services/payments/ious";
 import { orgToMemberTransfer } from "../../src/services/payments/org-to-member-transfer";
 import { paymentApiBatch } from "../../src/services/payments/payment-api-batch";
 import { makeClub, makeUser } from "../helpers/app";
-import { type CardStack, payAtBrowser, startCardStack, webhooksSettled } from "../helpers/card-stack";
+import { type CardStack, startCardStack, topUpByCard, webhooksSettled } from "../helpers/card-stack";
 import { CARDS, fundMember, fundOrganisation, key, saveCard } from "../helpers/payments";
 
 let s: CardStack;
@@ -110,15 +109,7 @@ test("auto top-up: success once despite repeated webhooks; a hard decline tells 
 
 test("refunds, club transfers and IOUs each write their message", async () => {
   const m = await makeUser(s.p.db);
-  const card = await createCheckout(s.p, {
-    userId: m.id,
-    amountCents: 10_000n,
-    description: "Manual Top Up",
-    requestKey: key(),
-  });
-  const { clientSecret } = await createCheckoutIntent(s.p, m.id, card.id);
-  await payAtBrowser(s.emulator, clientSecret, CARDS.ok);
-  await webhooksSettled(s.emulator);
+  const card = { id: await topUpByCard(s, m.id, 10_000n) };
   await memberRefund(s.p, m.id, card.id);
 
   const club = await makeClub(s.p.db, "Harbour");

@@ -34,6 +34,9 @@ export function stripeId(prefix: string) {
 
 const now = () => Math.floor(Date.now() / 1000);
 
+/** Whole cents as "12.34", in integers, for Stripe's own error wording. */
+const dollars = (cents: number) => `${Math.trunc(cents / 100)}.${String(cents % 100).padStart(2, "0")}`;
+
 /** Stripe's Australian domestic card price, used for balance transactions: 1.75 % + 30c, rounded half up. */
 export function emulatedFee(amount: number) {
   return Math.floor((amount * 175 + 5000) / 10000) + 30;
@@ -440,7 +443,7 @@ export class EmulatorStore {
     if (amount < 1) throw invalid("Refund amount must be positive.", "amount");
     if (amount > left) {
       throw invalid(
-        `Refund amount ($${(amount / 100).toFixed(2)}) is greater than unrefunded amount on charge ($${(left / 100).toFixed(2)})`,
+        `Refund amount ($${dollars(amount)}) is greater than unrefunded amount on charge ($${dollars(left)})`,
         "amount",
       );
     }
