@@ -7,14 +7,13 @@
 // fresh PostgreSQL with durable settings — fsync on — in a temp folder).
 import fs from "node:fs";
 import os from "node:os";
-import path from "node:path";
 import { connectDatabase, type Database } from "../src/db/client";
 import { migrateDeploy } from "../src/db/migrate";
-import { type RunningPostgres, startPostgres } from "../src/infra/postgres/server";
 import { createLogger } from "../src/lib/logger";
 import { UnconfiguredCardGateway } from "../src/services/payments/card-gateway";
 import { createPayments, type Payments } from "../src/services/payments/context";
 import { paymentApiBatch } from "../src/services/payments/payment-api-batch";
+import { benchDatabase } from "./bench/bench-database";
 import { findPgbench, runPgbench, setupBaselineTables, verifyBaselineTables } from "./bench/pgbench-baselines";
 
 const env = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);
@@ -127,23 +126,9 @@ async function runService(p: Payments, mode: Mode, ids: { userIds: number[]; org
 }
 
 async function main() {
-  let server: RunningPostgres | null = null;
-  let dir: string | null = null;
-  let url = process.env.DATABASE_URL;
-  if (!url) {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "bc-bench-"));
-    fs.chmodSync(dir, 0o755);
-    // BENCH_SOCKET=1: connect (app and pgbench alike) over a Unix-domain socket instead of TCP.
-    const socketDir = process.env.BENCH_SOCKET === "1" ? path.join(dir, "sock") : undefined;
-    if (socketDir) {
-      fs.mkdirSync(socketDir, { mode: 0o777 });
-      fs.chmodSync(socketDir, 0o777); // the server may run as another user (nobody, when we are root)
-    }
-    server = await startPostgres({ dataDir: path.join(dir, "data"), persistent: true, socketDir });
-    url = socketDir
-      ? `postgresql://postgres@localhost:${server.port}/postgres?host=${encodeURIComponent(socketDir)}`
-      : server.url;
-  }
+  // BENCH_SOCKET=1: connect (app and pgbench alike) over a Unix-domain socket instead of TCP.
+  const bench = await benchDatabase({ socket: process.env.BENCH_SOCKET === "1" });
+  const url = bench.url;
   const log = (s: string) => console.log(s);
   try {
     log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
@@ -224,8 +209,7 @@ async function main() {
     await db.close();
     if (failed) process.exitCode = 1;
   } finally {
-    await server?.stop();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    await bench.stop();
   }
 }
 

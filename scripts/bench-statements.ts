@@ -1,22 +1,14 @@
-// npm run bench:statements — the statement bars of PRODUCT.md, measured: a statement page for a member with
-// 100,000 entries (first page, a deep page, filtered by type and by date), the CSV of 1,000,000 entries streamed
-// (time and peak memory, to show memory does not grow with size) and the PDF of 5,000 entries. Entries are
-// bulk-loaded straight into the ledger tables (postings balanced, running balances exact) and the invariants are
-// checked before measuring. Settings: BENCH_PAGE_ENTRIES (100000), BENCH_CSV_ENTRIES (1000000),
-// BENCH_PDF_ENTRIES (5000), DATABASE_URL (else a fresh PostgreSQL in a temp folder).
-import fs from "node:fs";
 import os from "node:os";
-import path from "node:path";
 import { Writable } from "node:stream";
 import { connectDatabase, type Database } from "../src/db/client";
 import { migrateDeploy } from "../src/db/migrate";
-import { type RunningPostgres, startPostgres } from "../src/infra/postgres/server";
 import { createLogger } from "../src/lib/logger";
 import { UnconfiguredCardGateway } from "../src/services/payments/card-gateway";
 import { createPayments, type Payments } from "../src/services/payments/context";
 import { allStatementRows, memberStatementPage } from "../src/services/statements/member-statement";
 import { writeStatementCsv } from "../src/services/statements/statement-csv";
 import { writeStatementPdf } from "../src/services/statements/statement-pdf";
+import { benchDatabase } from "./bench/bench-database";
 
 const env = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);
 const PAGE_ENTRIES = env("BENCH_PAGE_ENTRIES", 100_000);
@@ -108,15 +100,8 @@ class Counter extends Writable {
 }
 
 async function main() {
-  let server: RunningPostgres | null = null;
-  let dir: string | null = null;
-  let url = process.env.DATABASE_URL;
-  if (!url) {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "bc-bench-"));
-    fs.chmodSync(dir, 0o755);
-    server = await startPostgres({ dataDir: path.join(dir, "data"), persistent: true });
-    url = server.url;
-  }
+  const bench = await benchDatabase();
+  const url = bench.url;
   try {
     log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
     await migrateDeploy(url);
@@ -207,8 +192,7 @@ async function main() {
     for (const r of rows) log(line(r));
     await db.close();
   } finally {
-    await server?.stop();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    await bench.stop();
   }
 }
 

@@ -63,19 +63,37 @@ export interface CardWebhookEvent {
   object: Record<string, unknown>;
 }
 
+/** A charge of `amountCents` to a customer: a checkout's PaymentIntent, or an off-session saved-card charge. */
+export interface CustomerChargeRequest {
+  customerId: string;
+  amountCents: bigint;
+  description: string;
+  metadata: Record<string, string>;
+  /** Derived from our own record and saved on it before the call. */
+  idempotencyKey: string;
+}
+
+export interface SetupRequest {
+  customerId: string;
+  description: string;
+  metadata: Record<string, string>;
+  idempotencyKey: string;
+}
+
+export interface RefundRequest {
+  chargeId: string;
+  amountCents: bigint;
+  metadata: Record<string, string>;
+  idempotencyKey: string;
+}
+
 export interface CardGateway {
   /** What the browser needs to load Stripe.js (or the emulator's stand-in); null when not configured. */
   readonly browser: { publishableKey: string; scriptUrl: string; origin: string } | null;
   createCustomer(req: { name: string; email: string; userId: number; idempotencyKey: string }): Promise<string>;
   customerExists(customerId: string): Promise<boolean>;
   /** A PaymentIntent the member confirms at the browser (the checkout). */
-  createPaymentIntent(req: {
-    customerId: string;
-    amountCents: bigint;
-    description: string;
-    metadata: Record<string, string>;
-    idempotencyKey: string;
-  }): Promise<{ id: string; clientSecret: string }>;
+  createPaymentIntent(req: CustomerChargeRequest): Promise<{ id: string; clientSecret: string }>;
   retrievePaymentIntent(id: string): Promise<{
     id: string;
     status: string;
@@ -86,29 +104,13 @@ export interface CardGateway {
     charge: CardCharge | null;
   }>;
   /** A SetupIntent that saves a card for off-session charges. */
-  createSetupIntent(req: {
-    customerId: string;
-    description: string;
-    metadata: Record<string, string>;
-    idempotencyKey: string;
-  }): Promise<{ id: string; clientSecret: string }>;
+  createSetupIntent(req: SetupRequest): Promise<{ id: string; clientSecret: string }>;
   /** The card auto top-up charges: the customer's default card, else the newest saved one. */
   defaultCard(customerId: string): Promise<SavedCard | null>;
   setDefaultCard(customerId: string, paymentMethodId: string, idempotencyKey: string): Promise<void>;
   /** Charges the saved default card without the member present. Throws CardGatewayError. */
-  chargeSavedCard(req: {
-    customerId: string;
-    amountCents: bigint;
-    description: string;
-    metadata: Record<string, string>;
-    idempotencyKey: string;
-  }): Promise<CardCharge>;
-  refund(req: {
-    chargeId: string;
-    amountCents: bigint;
-    metadata: Record<string, string>;
-    idempotencyKey: string;
-  }): Promise<{ id: string; status: string }>;
+  chargeSavedCard(req: CustomerChargeRequest): Promise<CardCharge>;
+  refund(req: RefundRequest): Promise<{ id: string; status: string }>;
   balanceTransaction(id: string): Promise<{ amountCents: bigint; feeCents: bigint; netCents: bigint }>;
   availableBalanceCents(): Promise<bigint>;
   /** Checks the Stripe-Signature of a raw webhook body; throws WebhookSignatureError. */

@@ -71,12 +71,7 @@ export async function listIousForMember(p: Payments, userId: number) {
 }
 
 export async function payIou(p: Payments, req: { iouId: number; payerUserId: number }) {
-  const [iou, payer] = await Promise.all([
-    p.db.iou.findUnique({ where: { id: req.iouId } }),
-    p.db.user.findUnique({ where: { id: req.payerUserId }, select: { systemNumber: true } }),
-  ]);
-  if (!iou || !payer) throw notFound("That IOU does not exist or has already been paid.");
-  if (iou.systemNumber !== payer.systemNumber) throw forbidden("You can only pay your own IOUs.");
+  const iou = await debtorsIou(p, req);
   const result = await paymentApiBatch(p, {
     memberId: req.payerUserId,
     organisationId: iou.organisationId,
@@ -96,12 +91,7 @@ export async function payIou(p: Payments, req: { iouId: number; payerUserId: num
  * UPP callback removes the IOU once paid (at once, or when the card payment's webhook arrives).
  */
 export async function payIouInteractive(p: Payments, req: { iouId: number; payerUserId: number }) {
-  const [iou, payer] = await Promise.all([
-    Number.isSafeInteger(req.iouId) ? p.db.iou.findUnique({ where: { id: req.iouId } }) : null,
-    p.db.user.findUnique({ where: { id: req.payerUserId }, select: { systemNumber: true } }),
-  ]);
-  if (!iou || !payer) throw notFound("That IOU does not exist or has already been paid.");
-  if (iou.systemNumber !== payer.systemNumber) throw forbidden("You can only pay your own IOUs.");
+  const iou = await debtorsIou(p, req);
   return paymentApiInteractive(p, {
     memberId: req.payerUserId,
     organisationId: iou.organisationId,
@@ -114,4 +104,15 @@ export async function payIouInteractive(p: Payments, req: { iouId: number; payer
     nextUrl: "/dashboard",
     idempotencyKey: `iou:${iou.id}`,
   });
+}
+
+/** The IOU, if `payerUserId` is its debtor; the same "not found" for a missing or paid one. */
+async function debtorsIou(p: Payments, req: { iouId: number; payerUserId: number }) {
+  const [iou, payer] = await Promise.all([
+    Number.isSafeInteger(req.iouId) ? p.db.iou.findUnique({ where: { id: req.iouId } }) : null,
+    p.db.user.findUnique({ where: { id: req.payerUserId }, select: { systemNumber: true } }),
+  ]);
+  if (!iou || !payer) throw notFound("That IOU does not exist or has already been paid.");
+  if (iou.systemNumber !== payer.systemNumber) throw forbidden("You can only pay your own IOUs.");
+  return iou;
 }

@@ -8,7 +8,10 @@ import {
   type CardGateway,
   CardGatewayError,
   type CardWebhookEvent,
+  type CustomerChargeRequest,
+  type RefundRequest,
   type SavedCard,
+  type SetupRequest,
   WebhookSignatureError,
 } from "../payments/card-gateway";
 
@@ -143,13 +146,7 @@ export class StripeGateway implements CardGateway {
     }
   }
 
-  createPaymentIntent(req: {
-    customerId: string;
-    amountCents: bigint;
-    description: string;
-    metadata: Record<string, string>;
-    idempotencyKey: string;
-  }) {
+  createPaymentIntent(req: CustomerChargeRequest) {
     return this.call(async () => {
       const pi = await this.stripe.paymentIntents.create(
         {
@@ -181,12 +178,7 @@ export class StripeGateway implements CardGateway {
     });
   }
 
-  createSetupIntent(req: {
-    customerId: string;
-    description: string;
-    metadata: Record<string, string>;
-    idempotencyKey: string;
-  }) {
+  createSetupIntent(req: SetupRequest) {
     return this.call(async () => {
       const si = await this.stripe.setupIntents.create(
         {
@@ -223,13 +215,7 @@ export class StripeGateway implements CardGateway {
     });
   }
 
-  chargeSavedCard(req: {
-    customerId: string;
-    amountCents: bigint;
-    description: string;
-    metadata: Record<string, string>;
-    idempotencyKey: string;
-  }) {
+  chargeSavedCard(req: CustomerChargeRequest) {
     return this.call(async () => {
       const card = await this.defaultCard(req.customerId);
       if (!card) throw new CardGatewayError("hard_decline", "No saved card was found.");
@@ -258,7 +244,7 @@ export class StripeGateway implements CardGateway {
     });
   }
 
-  refund(req: { chargeId: string; amountCents: bigint; metadata: Record<string, string>; idempotencyKey: string }) {
+  refund(req: RefundRequest) {
     return this.call(async () => {
       const r = await this.stripe.refunds.create(
         { charge: req.chargeId, amount: Number(req.amountCents), metadata: req.metadata },
