@@ -36,6 +36,11 @@ export function formatAmount(cents: bigint | number): string {
   return `${neg ? "-" : ""}${dollars}.${rest}`;
 }
 
+/** 123456n → "1234.56": for files (CSV, spreadsheets, forms) where thousands separators get in the way. */
+export function plainAmount(cents: bigint | number): string {
+  return formatAmount(cents).replaceAll(",", "");
+}
+
 /** 123456n → "$1,234.56"; negative amounts as "-$5.00". */
 export function formatMoney(cents: bigint | number): string {
   const s = formatAmount(cents);

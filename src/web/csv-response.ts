@@ -3,12 +3,17 @@
 
 import { stringify } from "csv-stringify";
 import type { Response } from "express";
+import { plainAmount } from "../lib/money";
 import { safeCell } from "../services/statements/statement-csv";
 
 export type CsvCell = string | number | bigint | null | undefined | { raw: string };
 
 /** A cell written exactly as given (amounts, which may start with "-"). */
 export const raw = (v: string) => ({ raw: v });
+
+/** An amount cell ("-12.50"); empty for none. */
+export const amountCell = (cents: bigint | null | undefined) =>
+  cents === null || cents === undefined ? "" : raw(plainAmount(cents));
 
 export async function sendCsv(res: Response, filename: string, rows: Iterable<CsvCell[]> | AsyncIterable<CsvCell[]>) {
   res.setHeader("Content-Type", "text/csv; charset=utf-8");

@@ -5,7 +5,7 @@ import ExcelJS from "exceljs";
 import { type Request, Router } from "express";
 import { requireGlobal } from "../../auth/guards";
 import { badInput } from "../../lib/errors";
-import { formatAmount } from "../../lib/money";
+import { plainAmount } from "../../lib/money";
 import type { Payments } from "../../services/payments/context";
 import { MOVEMENT_COLUMNS, movementReport, previousMonth } from "../../services/settlement/movement-report";
 import {
@@ -16,9 +16,9 @@ import {
 } from "../../services/settlement/reconciliation";
 import { parseReferenceDate } from "../../services/settlement/settlement";
 import { localTime } from "../../services/statements/statement-csv";
-import { raw, sendCsv } from "../../web/csv-response";
+import { amountCell, sendCsv } from "../../web/csv-response";
 
-const money = (c: bigint | null) => (c === null ? "" : raw(formatAmount(c).replaceAll(",", "")));
+const money = amountCell;
 const isoDate = (v: unknown, fallback: string) => {
   const s = String(v ?? "");
   if (s === "") return fallback;
@@ -114,7 +114,7 @@ export function reconciliationRoutes(deps: { payments: Payments }) {
       sheet.addRow([`Organisation movements ${report.from} to ${report.to}`]);
       sheet.addRow(head).font = { bold: true };
       // Whole cents become a numeric cell in dollars for the spreadsheet; the text of the amount is exact.
-      const cell = (c: bigint) => Number(formatAmount(c).replaceAll(",", ""));
+      const cell = (c: bigint) => Number(plainAmount(c));
       for (const row of report.rows)
         sheet.addRow([row.clubNumber, row.name, ...MOVEMENT_COLUMNS.map(([k]) => cell(row[k]))]);
       sheet.addRow(["", "Total", ...MOVEMENT_COLUMNS.map(([k]) => cell(report.totals[k]))]).font = { bold: true };

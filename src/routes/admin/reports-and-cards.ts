@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { type Request, Router } from "express";
 import { requireGlobal } from "../../auth/guards";
 import { AppError, notFound } from "../../lib/errors";
-import { formatAmount, formatMoney, parseAmount } from "../../lib/money";
+import { formatMoney, parseAmount, plainAmount } from "../../lib/money";
 import { adminRefund, adminRefundQuote } from "../../services/cards/card-refunds";
 import { listStripeEvents, reapplyStripeEvent } from "../../services/cards/stripe-webhook";
 import { adjustmentReport, REPORT_TYPES, reportType } from "../../services/finance/adjustment-reports";
@@ -12,12 +12,11 @@ import { cardPaymentDetail, listCardPayments } from "../../services/finance/card
 import type { Payments } from "../../services/payments/context";
 import { parseStatementQuery } from "../../services/statements/member-statement";
 import { localTime } from "../../services/statements/statement-csv";
-import { raw, sendCsv } from "../../web/csv-response";
+import { amountCell, sendCsv } from "../../web/csv-response";
 import { flash } from "../../web/flash";
 
 const idParam = (req: Request) => (/^\d{1,9}$/.test(String(req.params.id)) ? Number(req.params.id) : -1);
-const amount = (c: bigint | null | undefined) =>
-  c === null || c === undefined ? "" : raw(formatAmount(c).replaceAll(",", ""));
+const amount = amountCell;
 
 /** A date range from the query (YYYY-MM-DD), checked like the statement's; the last 30 days by default. */
 function dateRange(req: Request, defaultDays: number | null) {
@@ -178,7 +177,7 @@ export function reportAndCardRoutes(deps: { payments: Payments }) {
       left,
       requestId: randomUUID(),
       form: {
-        amount: form.amount || formatAmount(left).replaceAll(",", ""),
+        amount: form.amount || plainAmount(left),
         description: form.description || "Card Refund",
       },
       error,

@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { type Request, Router } from "express";
 import { requireGlobal } from "../../auth/guards";
 import { AppError, notFound } from "../../lib/errors";
-import { formatAmount, formatPercent, parseAmount } from "../../lib/money";
+import { formatPercent, parseAmount } from "../../lib/money";
 import type { Payments } from "../../services/payments/context";
 import {
   confirmSettlement,
@@ -15,10 +15,10 @@ import {
   settlementHistory,
 } from "../../services/settlement/settlement";
 import { localTime } from "../../services/statements/statement-csv";
-import { raw, sendCsv } from "../../web/csv-response";
+import { amountCell, raw, sendCsv } from "../../web/csv-response";
 import { flash } from "../../web/flash";
 
-const money = (c: bigint) => raw(formatAmount(c).replaceAll(",", ""));
+const money = amountCell;
 
 /** The ticked clubs and their overrides, from the form (org_<id> = on, override_<id> = dollars). */
 function selection(body: Record<string, unknown>): Selection[] {

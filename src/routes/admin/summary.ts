@@ -2,7 +2,6 @@
 import { Router } from "express";
 import { requireGlobal } from "../../auth/guards";
 import type { Db } from "../../db/client";
-import { formatAmount } from "../../lib/money";
 import {
   allMembersWithBalance,
   allOrgsWithBalance,
@@ -14,7 +13,7 @@ import { listOrganisations } from "../../services/orgs/list-organisations";
 import type { Payments } from "../../services/payments/context";
 import { localTime } from "../../services/statements/statement-csv";
 import { searchMembers } from "../../services/users/search-members";
-import { raw, sendCsv } from "../../web/csv-response";
+import { amountCell, sendCsv } from "../../web/csv-response";
 
 const pageOf = (v: unknown) => (/^\d{1,6}$/.test(String(v ?? "")) ? Math.max(1, Number(v)) : 1);
 
@@ -51,7 +50,7 @@ export function adminSummaryRoutes(deps: { db: Db; payments: Payments }) {
         yield ["Member Balances", `Downloaded by ${who}`, localTime(new Date(), deps.payments.timeZone)];
         yield ["Member Number", "Member First Name", "Member Last Name", "Balance"];
         for await (const m of allMembersWithBalance(deps.db)) {
-          yield [m.systemNumber, m.firstName, m.lastName, raw(formatAmount(m.balanceCents).replaceAll(",", ""))];
+          yield [m.systemNumber, m.firstName, m.lastName, amountCell(m.balanceCents)];
         }
       })(),
     );
@@ -66,7 +65,7 @@ export function adminSummaryRoutes(deps: { db: Db; payments: Payments }) {
         yield ["Organisation Balances", `Downloaded by ${who}`, localTime(new Date(), deps.payments.timeZone)];
         yield ["Club Number", "Club Name", "Balance"];
         for await (const o of allOrgsWithBalance(deps.db)) {
-          yield [o.clubNumber, o.name, raw(formatAmount(o.balanceCents).replaceAll(",", ""))];
+          yield [o.clubNumber, o.name, amountCell(o.balanceCents)];
         }
       })(),
     );

@@ -4,7 +4,7 @@
 // Cells a spreadsheet would run as a formula are neutralised.
 import type { Writable } from "node:stream";
 import { stringify } from "csv-stringify";
-import { formatAmount } from "../../lib/money";
+import { plainAmount } from "../../lib/money";
 import type { StatementRow } from "../ledger/statement-rows";
 
 /** OWASP's advice: prefix cells starting with = + - @ (or tab / CR) with an apostrophe. Amounts are not text. */
@@ -54,8 +54,8 @@ export async function writeStatementCsv(
       safeCell(r.referenceNo),
       safeCell(r.type),
       safeCell(r.description),
-      formatAmount(r.amountCents).replaceAll(",", ""),
-      formatAmount(r.balanceAfterCents).replaceAll(",", ""),
+      plainAmount(r.amountCents),
+      plainAmount(r.balanceAfterCents),
     ]);
   }
   await new Promise<void>((resolve, reject) => {
