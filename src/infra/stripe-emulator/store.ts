@@ -3,6 +3,7 @@
 // Objects are shaped like Stripe's own (../shared/fixtures/stripe/fixtures3.json), trimmed to the fields we use
 // plus the usual envelope (id, object, created, livemode, metadata).
 import { randomBytes } from "node:crypto";
+import { plainAmount } from "../../lib/money";
 import { type TestCard, testCard } from "./test-cards";
 
 type Obj = Record<string, unknown> & { id: string };
@@ -33,9 +34,6 @@ export function stripeId(prefix: string) {
 }
 
 const now = () => Math.floor(Date.now() / 1000);
-
-/** Whole cents as "12.34", in integers, for Stripe's own error wording. */
-const dollars = (cents: number) => `${Math.trunc(cents / 100)}.${String(cents % 100).padStart(2, "0")}`;
 
 /** Stripe's Australian domestic card price, used for balance transactions: 1.75 % + 30c, rounded half up. */
 export function emulatedFee(amount: number) {
@@ -443,7 +441,7 @@ export class EmulatorStore {
     if (amount < 1) throw invalid("Refund amount must be positive.", "amount");
     if (amount > left) {
       throw invalid(
-        `Refund amount ($${dollars(amount)}) is greater than unrefunded amount on charge ($${dollars(left)})`,
+        `Refund amount ($${plainAmount(amount)}) is greater than unrefunded amount on charge ($${plainAmount(left)})`,
         "amount",
       );
     }
