@@ -5,7 +5,7 @@
 //  - at most one saved-card charge per member is in flight (a unique index), so two payments needing a top-up
 //    at the same moment cannot both charge the card: the second is told to wait for the first;
 //  - no database transaction is open during the Stripe call.
-import { Prisma } from "../../generated/prisma/client";
+import { type CardPayment, Prisma } from "../../generated/prisma/client";
 import { inTransaction } from "../ledger/transaction";
 import { messages } from "../notifications/messages";
 import { writeNotifications } from "../notifications/outbox";
@@ -29,39 +29,45 @@ export interface SavedCardChargeRequest {
   requestKey: string;
 }
 
-async function claim(p: Payments, req: SavedCardChargeRequest) {
-  const existing = await p.db.cardPayment.findUnique({ where: { requestKey: req.requestKey } });
-  if (existing) return { card: existing, fresh: false };
-  try {
-    const card = await p.db.$transaction(async (tx) => {
-      const c = await tx.cardPayment.create({
-        data: {
-          userId: req.userId,
-          kind: "SAVED_CARD",
-          description: req.type,
-          amountCents: req.amountCents,
-          requestKey: req.requestKey,
-        },
+/**
+ * Takes this member's one saved-card slot for the request, or finds the request's record, or names the charge
+ * in flight. The in-flight charge may finish between our refused insert and our look at it: then try again.
+ */
+async function claim(
+  p: Payments,
+  req: SavedCardChargeRequest,
+): Promise<{ card: CardPayment; fresh: boolean } | { busyWith: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const existing = await p.db.cardPayment.findUnique({ where: { requestKey: req.requestKey } });
+    if (existing) return { card: existing, fresh: false };
+    try {
+      const card = await p.db.$transaction(async (tx) => {
+        const c = await tx.cardPayment.create({
+          data: {
+            userId: req.userId,
+            kind: "SAVED_CARD",
+            description: req.type,
+            amountCents: req.amountCents,
+            requestKey: req.requestKey,
+          },
+        });
+        return tx.cardPayment.update({ where: { id: c.id }, data: { stripeIdempotencyKey: `topup:${c.id}` } });
       });
-      return tx.cardPayment.update({ where: { id: c.id }, data: { stripeIdempotencyKey: `topup:${c.id}` } });
-    });
-    return { card, fresh: true };
-  } catch (e) {
-    if (!(e instanceof Prisma.PrismaClientKnownRequestError) || e.code !== "P2002") throw e;
-    const again = await p.db.cardPayment.findUnique({ where: { requestKey: req.requestKey } });
-    if (again) return { card: again, fresh: false };
-    const inFlight = await p.db.cardPayment.findFirst({
-      where: { userId: req.userId, kind: "SAVED_CARD", status: "INITIATED" },
-      select: { id: true },
-    });
-    if (inFlight) return { busyWith: inFlight.id };
-    throw e;
+      return { card, fresh: true };
+    } catch (e) {
+      if (!(e instanceof Prisma.PrismaClientKnownRequestError) || e.code !== "P2002" || attempt >= 5) throw e;
+      const inFlight = await p.db.cardPayment.findFirst({
+        where: { userId: req.userId, kind: "SAVED_CARD", status: "INITIATED" },
+        select: { id: true },
+      });
+      if (inFlight) return { busyWith: inFlight.id };
+    }
   }
 }
 
 export async function chargeSavedCard(p: Payments, req: SavedCardChargeRequest): Promise<SavedCardChargeResult> {
   const claimed = await claim(p, req);
-  if ("busyWith" in claimed) return { status: "busy", inFlightCardPaymentId: claimed.busyWith! };
+  if ("busyWith" in claimed) return { status: "busy", inFlightCardPaymentId: claimed.busyWith };
   const { card } = claimed;
   if (!claimed.fresh) {
     // A retry of a charge already made (or being made): report what happened, charge nothing.
