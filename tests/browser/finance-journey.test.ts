@@ -41,9 +41,7 @@ maybe("finance journey", () => {
     await expect(page.locator("#balance-after").textContent()).resolves.toBe("$42.50");
     await page.getByRole("button", { name: "Confirm" }).click();
     await page.waitForURL(`${s.base}/payments/statement-admin-view/${member.id}`);
-    await expect(
-      page.getByText(`Manual adjustment successful. Harold ${member.lastName} adjusted by $42.50`).count(),
-    ).resolves.toBe(1);
+    await page.getByText(`Manual adjustment successful. Harold ${member.lastName} adjusted by $42.50`).waitFor(); // waits for the page after the redirect
     await expect(page.locator("#balance").textContent()).resolves.toBe("$42.50");
     await expect(page.locator("#statement tbody").textContent()).resolves.toContain(
       "Goodwill credit for the cancelled congress",

@@ -53,9 +53,7 @@ maybe("member journeys", () => {
     await page.getByLabel("Description").fill("Thanks for partnering");
     await page.getByRole("button", { name: "Transfer" }).click();
     await page.waitForURL(`${s.base}/dashboard`);
-    await expect(
-      page.getByText(`Payment of $12.34 to Rosalind ${recipient.lastName} successful`).count(),
-    ).resolves.toBe(1);
+    await page.getByText(`Payment of $12.34 to Rosalind ${recipient.lastName} successful`).waitFor(); // waits for the page after the redirect
     await expect(page.locator("#balance").textContent()).resolves.toBe("$37.66");
     await page.screenshot({ path: path.join(ARTIFACTS, "transfer-done.png"), fullPage: true });
     expect(problems).toEqual([]);
