@@ -32,19 +32,14 @@ export async function orgsWithBalance(db: Db, page: number) {
   return { rows, total, pages: Math.max(1, Math.ceil(total / LIST_PAGE)) };
 }
 
-/** Every member with a balance, for the CSV (streamed by the caller a page at a time). */
-export async function* allMembersWithBalance(db: Db) {
+/** Every row of a paged list, a page at a time (for CSVs of any length). */
+async function* everyPage<T>(fetch: (page: number) => Promise<{ rows: T[] }>) {
   for (let page = 1; ; page++) {
-    const { rows } = await membersWithBalance(db, page);
+    const { rows } = await fetch(page);
     yield* rows;
     if (rows.length < LIST_PAGE) return;
   }
 }
 
-export async function* allOrgsWithBalance(db: Db) {
-  for (let page = 1; ; page++) {
-    const { rows } = await orgsWithBalance(db, page);
-    yield* rows;
-    if (rows.length < LIST_PAGE) return;
-  }
-}
+export const allMembersWithBalance = (db: Db) => everyPage((page) => membersWithBalance(db, page));
+export const allOrgsWithBalance = (db: Db) => everyPage((page) => orgsWithBalance(db, page));
