@@ -3,8 +3,8 @@
 // payments spread over many clubs, and every payment to one hot club. Ledger invariants are checked after each
 // run. Settings (environment): BENCH_MEMBERS (10000), BENCH_CLUBS (200), BENCH_WORKERS (16),
 // BENCH_SECONDS (15), BENCH_WARMUP (3), BENCH_CONNECTIONS (posting engine connections, 2), BENCH_LINGER_BELOW (8)
-// and BENCH_LINGER_MS (1) (the engine's batching), DATABASE_URL (else a
-// fresh PostgreSQL with durable settings — fsync on — in a temp folder).
+// and BENCH_LINGER_MS (1) (the engine's batching), BENCH_BASELINES=0 (skip pgbench), BENCH_SOCKET=1 (connect over a
+// Unix-domain socket), DATABASE_URL (else a fresh PostgreSQL with durable settings — fsync on — in a temp folder).
 import fs from "node:fs";
 import os from "node:os";
 import { connectDatabase, type Database } from "../src/db/client";
@@ -150,9 +150,12 @@ async function main() {
       ledger: { connections: CONNECTIONS, lingerBelow: LINGER_BELOW, lingerMs: LINGER_MS },
     });
     const ids = await seed(db, p);
-    const pgbench = findPgbench();
+    // BENCH_BASELINES=0 skips pgbench (quicker runs while tuning the engine; the ratios then read n/a).
+    const pgbench = process.env.BENCH_BASELINES === "0" ? null : findPgbench();
     if (pgbench) await setupBaselineTables(db.pool, MEMBERS, CLUBS);
-    else log("pgbench not found (it comes with a PostgreSQL server install): baselines skipped");
+    else if (process.env.BENCH_BASELINES !== "0") {
+      log("pgbench not found (it comes with a PostgreSQL server install): baselines skipped");
+    }
 
     const table: string[][] = [];
     let failed = false;
@@ -206,6 +209,7 @@ async function main() {
     log(line(head));
     for (const r of table) log(line(r));
     log("\ngoals: ≥ 1.0× the 5-statement baseline and ≥ 0.5× the single-statement baseline in both modes");
+    await p.ledger.close();
     await db.close();
     if (failed) process.exitCode = 1;
   } finally {

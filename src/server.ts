@@ -13,7 +13,7 @@ import { createLogger } from "./lib/logger";
 import { seedDemoActivity } from "./services/demo/seed-activity";
 import { DEMO_LOGINS, seedDemoData } from "./services/demo/seed-demo";
 import { createMailer } from "./services/notifications/mailer";
-import { createPayments } from "./services/payments/context";
+import { createPayments, type Payments } from "./services/payments/context";
 import { type CardProcessor, startCardProcessor } from "./services/stripe/card-processor";
 
 dotenv.config({ quiet: true });
@@ -38,6 +38,7 @@ async function main() {
 
   let server: Server | null = null;
   let database: ReturnType<typeof connectDatabase> | null = null;
+  let payments: Payments | null = null;
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -47,6 +48,7 @@ async function main() {
     server?.closeAllConnections();
     await mailer?.stop().catch(() => {});
     await cards?.close().catch(() => {});
+    await payments?.ledger.close().catch(() => {});
     await database?.close().catch(() => {});
     await local?.stop();
     process.exit();
@@ -62,7 +64,7 @@ async function main() {
   const appHost = config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST;
   cards = await startCardProcessor(config, `http://${appHost}:${config.PORT}`);
   if (cards.emulator) say(`No Stripe keys configured: using the local Stripe emulator on ${cards.emulator.url}`);
-  const payments = createPayments({
+  payments = createPayments({
     db: database.prisma,
     pool: database.pool,
     gateway: cards.gateway,

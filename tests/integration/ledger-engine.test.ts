@@ -1,4 +1,5 @@
 // The posting engine and the database's own guards.
+import { TRANSACTION_TYPES } from "../../src/services/ledger/transaction-types";
 import { makeClub, makeUser } from "../helpers/app";
 import { fundMember, key, startPayments, type TestPayments, violations } from "../helpers/payments";
 
@@ -185,6 +186,17 @@ describe("database guards (they hold even against code that bypasses the engine)
     await expect(
       t.p.db.$executeRaw`INSERT INTO accounts (kind, system_code, balance_cents) VALUES ('SYSTEM', 'X', 5)`,
     ).rejects.toThrow(/open empty/);
+  });
+
+  test("postings and entries take exactly the transaction types the code knows", async () => {
+    const defs = await t.p.db.$queryRaw<{ name: string; def: string }[]>`
+      SELECT conname::text AS name, pg_get_constraintdef(oid) AS def FROM pg_constraint
+       WHERE conname IN ('postings_type_chk', 'entries_type_chk') ORDER BY conname`;
+    expect(defs.map((d) => d.name)).toEqual(["entries_type_chk", "postings_type_chk"]);
+    for (const d of defs) {
+      const listed = [...d.def.matchAll(/'([^']+)'::text/g)].map((m) => m[1]);
+      expect(listed.sort()).toEqual([...TRANSACTION_TYPES].sort());
+    }
   });
 
   test("idempotency keys are unique in the database", async () => {

@@ -88,7 +88,7 @@ interface WriteArrays {
 }
 
 /** The key an entry's account is known by in the lock results, or null when the entry names none or several. */
-function refKey(e: EntryInput): string | null {
+export function refKey(e: EntryInput): string | null {
   const refs = [
     e.accountId !== undefined ? `a${e.accountId}` : null,
     e.userId !== undefined ? `u${e.userId}` : null,
@@ -117,7 +117,7 @@ export function requestHash(p: PostingInput): string {
   return createHash("sha256").update(canonical).digest("hex").slice(0, 32);
 }
 
-function invalidReason(p: PostingInput): string | null {
+export function invalidReason(p: PostingInput): string | null {
   if (!p.idempotencyKey || p.idempotencyKey.length > 200) return "idempotency key missing or too long";
   if (!isTransactionType(p.type)) return `unknown transaction type ${p.type}`;
   if (!p.description?.trim()) return "description missing";
@@ -142,22 +142,15 @@ interface AccountState {
   touched: boolean;
 }
 
-/** SQL that opens a ledger transaction (see `bookPostings`). */
-export const BEGIN_LEDGER = "BEGIN; SET LOCAL enable_seqscan = off";
-
 /**
- * Books `postings`. `ownTransaction`: this call opens the transaction (unless `alreadyBegun`: the engine opened it
- * with BEGIN_LEDGER when it committed its previous batch) and ends it with `end()` — "COMMIT", or "COMMIT; BEGIN…"
- * to open the next batch's transaction in the same round trip. Otherwise the caller has a transaction open on
- * `client` and commits it.
+ * Books `postings`. `ownTransaction`: this call opens the transaction and commits it. Otherwise the caller has a
+ * transaction open on `client` and commits it.
  */
 export async function bookPostings(
   client: TxClient,
   postings: PostingInput[],
   opts: {
     ownTransaction?: boolean;
-    alreadyBegun?: boolean;
-    end?: () => string;
     accountCache?: Map<string, number>;
   } = {},
 ): Promise<PostingResult[]> {
@@ -175,7 +168,7 @@ export async function bookPostings(
   const keys = postings.map((p) => p.idempotencyKey);
   // Every ledger statement is a key look-up. Right after bulk loads, before statistics catch up, the planner
   // could cache a sequential scan for the connection's life; this keeps the plans on the indexes.
-  if (!(own && opts.alreadyBegun)) await client.query(own ? BEGIN_LEDGER : "SET LOCAL enable_seqscan = off");
+  await client.query(own ? "BEGIN; SET LOCAL enable_seqscan = off" : "SET LOCAL enable_seqscan = off");
   const found = await client.query<{ t: string; k: string; b: string; c: number; x: string; owner: string }>({
     ...LOCK_SQL,
     values: [
@@ -317,7 +310,7 @@ export async function bookPostings(
   }
 
   // Inside a caller's transaction, hand the planner setting back as it was.
-  const finishSql = () => (own ? (opts.end?.() ?? "COMMIT") : "SET LOCAL enable_seqscan TO DEFAULT");
+  const finishSql = () => (own ? "COMMIT" : "SET LOCAL enable_seqscan TO DEFAULT");
   if (accepted.length === 0) {
     await client.query(finishSql());
     return results;

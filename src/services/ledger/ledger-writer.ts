@@ -1,10 +1,12 @@
 // The posting engine's front door. Concurrent postings are grouped: while a batch is being booked, new
 // postings queue, and the next batch books them all in one transaction (group commit). A lone posting never
 // waits; under load many postings share one commit and one lock acquisition, which is what keeps a hot club
-// account fast (docs/ledger.md). Deadlocks cannot happen (locks are taken in id order), but a serialization
+// account fast (docs/ledger.md). A batch is booked in one statement when it can (book-at-once.ts), otherwise
+// the careful way (book-postings.ts). Deadlocks cannot happen (locks are taken in id order), but a serialization
 // failure or a key race is retried; one bad posting never fails its neighbours.
-import type pg from "pg";
-import { BEGIN_LEDGER, bookPostings } from "./book-postings";
+import pg from "pg";
+import { bookAtOnce } from "./book-at-once";
+import { bookPostings } from "./book-postings";
 import type { PostingInput, PostingResult } from "./posting";
 
 export interface LedgerWriterOptions {
@@ -52,17 +54,36 @@ export class LedgerWriter {
   private readonly maxBatch: number;
   private readonly lingerBelow: number;
   private readonly lingerMs: number;
+  /** Batches booked, postings in them, and batches booked in one statement (the rest went the careful way). */
+  readonly stats = { batches: 0, postings: 0, atOnce: 0 };
   /** "u<user id>" / "o<organisation id>" / "s<code>" → account id, learnt from bookings. */
   private readonly accountCache = new Map<string, number>();
 
-  constructor(
-    private readonly pool: pg.Pool,
-    opts: LedgerWriterOptions = {},
-  ) {
+  /**
+   * The engine's own connections, set up for what it runs: short key look-ups whose plans are made once
+   * (a generic plan: planning the one-statement booking would otherwise cost more than running it) and never
+   * a sequential scan (which a plan made while a table was still small could otherwise keep).
+   */
+  private readonly conns: pg.Pool;
+
+  constructor(pool: pg.Pool, opts: LedgerWriterOptions = {}) {
     this.connections = opts.connections ?? 2;
     this.maxBatch = opts.maxBatch ?? 64;
     this.lingerBelow = opts.lingerBelow ?? 8;
     this.lingerMs = opts.lingerMs ?? 1;
+    this.conns = new pg.Pool({
+      ...pool.options,
+      max: this.connections,
+      options: "-c plan_cache_mode=force_generic_plan -c enable_seqscan=off",
+      allowExitOnIdle: true,
+    });
+    this.conns.on("error", () => {}); // an idle connection lost (database restart) is simply replaced
+  }
+
+  /** Closes the engine's connections (postings still queued are booked first). */
+  async close(): Promise<void> {
+    while (this.queue.length > 0 || this.inFlight > 0) await new Promise((r) => setTimeout(r, 5));
+    if (!this.conns.ended) await this.conns.end();
   }
 
   /** Books one posting (in a transaction possibly shared with concurrent postings). */
@@ -74,11 +95,8 @@ export class LedgerWriter {
   }
 
   private lingering: NodeJS.Timeout | null = null;
-  /** Connections whose next transaction is already open (committed their batch with "COMMIT; BEGIN"). */
-  private readonly open: pg.PoolClient[] = [];
 
   private pump() {
-    if (this.queue.length === 0 && this.inFlight === 0) this.closeOpen();
     while (this.inFlight < this.connections && this.queue.length > 0) {
       // With a batch already in flight, a few queued postings wait a moment for company: fuller batches mean
       // fewer transactions per posting. A lone posting on an idle engine never waits.
@@ -96,45 +114,33 @@ export class LedgerWriter {
   /** Starts batches without lingering (the linger timer has run out). */
   private pumpNow() {
     while (this.inFlight < this.connections && this.queue.length > 0) this.startBatch();
-    if (this.queue.length === 0 && this.inFlight === 0) this.closeOpen();
-  }
-
-  /** No more work: end the transactions opened in advance and give their connections back. */
-  private closeOpen() {
-    for (const client of this.open.splice(0)) {
-      client.query("COMMIT").then(
-        () => client.release(),
-        (e) => client.release(e),
-      );
-    }
   }
 
   /**
-   * Books a batch on a connection of its own. When more postings are waiting as it commits, the next
-   * transaction is opened in the same round trip ("COMMIT; BEGIN") and the connection kept for them.
+   * Books a batch on one of the engine's connections: in one statement when it can (`bookAtOnce`), otherwise —
+   * a refusal, a replay, a message to write, an approved overdraft, or a failure there — the careful way.
    */
   private async bookBatch(inputs: PostingInput[]): Promise<PostingResult[]> {
-    const reused = this.open.pop();
-    const client = reused ?? (await this.pool.connect());
-    let keep = false;
+    const client = await this.conns.connect();
+    let broken: Error | undefined;
     try {
-      const results = await bookPostings(client, inputs, {
-        ownTransaction: true,
-        alreadyBegun: !!reused,
-        accountCache: this.accountCache,
-        end: () => {
-          keep = this.queue.length > 0 && this.open.length < this.connections;
-          return keep ? `COMMIT; ${BEGIN_LEDGER}` : "COMMIT";
-        },
+      const fast = await bookAtOnce(client, inputs, this.accountCache).catch((e: unknown) => {
+        if (!sqlState(e)) throw e; // the connection failed, not the statement
+        return null;
       });
-      return results;
+      this.stats.batches += 1;
+      this.stats.postings += inputs.length;
+      if (fast) {
+        this.stats.atOnce += 1;
+        return fast;
+      }
+      return await bookPostings(client, inputs, { ownTransaction: true, accountCache: this.accountCache });
     } catch (e) {
-      keep = false;
-      await client.query("ROLLBACK").catch(() => {});
+      if (sqlState(e)) await client.query("ROLLBACK").catch(() => {});
+      else broken = e instanceof Error ? e : new Error(String(e));
       throw e;
     } finally {
-      if (keep) this.open.push(client);
-      else client.release();
+      client.release(broken);
     }
   }
 
@@ -163,7 +169,7 @@ export class LedgerWriter {
       // so only a posting at fault fails.
       await Promise.all(
         batch.map((p) =>
-          bookInOwnTransaction(this.pool, [p.input], this.accountCache).then(
+          bookInOwnTransaction(this.conns, [p.input], this.accountCache).then(
             (r) => p.resolve(r[0]!),
             (e) => p.reject(e),
           ),
@@ -171,4 +177,9 @@ export class LedgerWriter {
       );
     }
   }
+}
+
+/** The SQLSTATE of an error the database answered; undefined when the connection, not a statement, failed. */
+function sqlState(e: unknown): string | undefined {
+  return e instanceof pg.DatabaseError ? e.code : undefined;
 }
