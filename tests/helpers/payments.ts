@@ -128,6 +128,17 @@ export async function fundOrganisation(p: Payments, organisationId: number, cent
   });
 }
 
+/** Every account's balance and entry count, and how many entries and postings exist: equal before and after
+ * an operation exactly when it changed nothing in the ledger. */
+export async function ledgerSnapshot(p: Payments) {
+  const [accounts, entries, postings] = await Promise.all([
+    p.db.account.findMany({ orderBy: { id: "asc" }, select: { id: true, balanceCents: true, entryCount: true } }),
+    p.db.entry.count(),
+    p.db.posting.count(),
+  ]);
+  return JSON.stringify({ accounts, entries, postings }, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+}
+
 export async function violations(p: Payments) {
   return p.db.$queryRaw<{ rule: string; subject: string }[]>`SELECT rule, subject FROM ledger_violations()`;
 }

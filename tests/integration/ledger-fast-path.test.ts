@@ -7,7 +7,7 @@ import { bookAtOnce } from "../../src/services/ledger/book-at-once";
 import { bookPostings } from "../../src/services/ledger/book-postings";
 import type { PostingInput, PostingResult } from "../../src/services/ledger/posting";
 import { quickClub, quickMember } from "../helpers/fast-people";
-import { fundMember, key, startPayments, type TestPayments, violations } from "../helpers/payments";
+import { fundMember, key, ledgerSnapshot, startPayments, type TestPayments, violations } from "../helpers/payments";
 
 let t: TestPayments;
 let client: pg.PoolClient;
@@ -23,14 +23,7 @@ afterAll(async () => {
 });
 afterEach(async () => expect(await violations(t.p)).toEqual([]));
 
-async function snapshot() {
-  const [accounts, entries, postings] = await Promise.all([
-    t.p.db.account.findMany({ orderBy: { id: "asc" }, select: { id: true, balanceCents: true, entryCount: true } }),
-    t.p.db.entry.count(),
-    t.p.db.posting.count(),
-  ]);
-  return JSON.stringify({ accounts, entries, postings }, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
-}
+const snapshot = () => ledgerSnapshot(t.p);
 
 /** What the careful path answers for `batch` right now, without keeping anything. */
 async function carefulAnswers(batch: PostingInput[]): Promise<PostingResult[]> {

@@ -10,7 +10,7 @@ import { memberTransfer } from "../../src/services/payments/member-transfer";
 import { orgToMemberTransfer } from "../../src/services/payments/org-to-member-transfer";
 import { paymentApiBatch } from "../../src/services/payments/payment-api-batch";
 import { quickClub, quickMember } from "../helpers/fast-people";
-import { CARDS, saveCard, startPayments, type TestPayments, violations } from "../helpers/payments";
+import { CARDS, ledgerSnapshot, saveCard, startPayments, type TestPayments, violations } from "../helpers/payments";
 
 let t: TestPayments;
 beforeAll(async () => {
@@ -33,14 +33,7 @@ const op = fc.oneof(
 );
 type Op = typeof op extends fc.Arbitrary<infer T> ? T : never;
 
-async function snapshot() {
-  const [accounts, entries, postings] = await Promise.all([
-    t.p.db.account.findMany({ orderBy: { id: "asc" }, select: { id: true, balanceCents: true, entryCount: true } }),
-    t.p.db.entry.count(),
-    t.p.db.posting.count(),
-  ]);
-  return JSON.stringify({ accounts, entries, postings }, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
-}
+const snapshot = () => ledgerSnapshot(t.p);
 
 test("ledger invariants hold after every step of random operation sequences", async () => {
   const admin = await quickMember(t.p.db);
