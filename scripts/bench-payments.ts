@@ -1,10 +1,13 @@
 // npm run bench:payments — payments per second through the service layer (paymentApiBatch → posting engine →
 // PostgreSQL), side by side with two pgbench baselines on the same database in the same run, in two modes:
 // payments spread over many clubs, and every payment to one hot club. Ledger invariants are checked after each
-// run. Settings (environment): BENCH_MEMBERS (10000), BENCH_CLUBS (200), BENCH_WORKERS (16),
-// BENCH_SECONDS (15), BENCH_WARMUP (3), BENCH_CONNECTIONS (posting engine connections, 2), BENCH_LINGER_BELOW (8)
-// and BENCH_LINGER_MS (1) (the engine's batching), BENCH_BASELINES=0 (skip pgbench), BENCH_SOCKET=1 (connect over a
-// Unix-domain socket), DATABASE_URL (else a fresh PostgreSQL with durable settings — fsync on — in a temp folder).
+// mode. Each mode runs in rounds of service layer, 5-statement and 1-statement baselines in turn, so all three
+// see the same machine. Settings (environment): BENCH_MEMBERS (10000), BENCH_CLUBS (200), BENCH_WORKERS (16),
+// BENCH_SECONDS (15, measured per mode and kind, split over the rounds), BENCH_ROUNDS (3), BENCH_WARMUP (3),
+// BENCH_MODES (spread,hot),
+// BENCH_CONNECTIONS (posting engine connections, 2), BENCH_LINGER_BELOW (8) and BENCH_LINGER_MS (1) (the engine's
+// batching), BENCH_BASELINES=0 (skip pgbench), BENCH_SOCKET=1 (connect over a Unix-domain socket), DATABASE_URL
+// (else a fresh PostgreSQL with durable settings — fsync on — in a temp folder).
 import fs from "node:fs";
 import os from "node:os";
 import { connectDatabase, type Database } from "../src/db/client";
@@ -25,6 +28,10 @@ const WARMUP = env("BENCH_WARMUP", 3);
 const CONNECTIONS = env("BENCH_CONNECTIONS", 2);
 const LINGER_BELOW = env("BENCH_LINGER_BELOW", 8);
 const LINGER_MS = env("BENCH_LINGER_MS", 1);
+const ROUNDS = env("BENCH_ROUNDS", 3);
+const MODES = (process.env.BENCH_MODES ?? "spread,hot")
+  .split(",")
+  .filter((m): m is Mode => m === "spread" || m === "hot");
 
 type Mode = "spread" | "hot";
 
@@ -79,11 +86,29 @@ function pct(sorted: number[], q: number) {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : Number.NaN;
 }
 
-async function runService(p: Payments, mode: Mode, ids: { userIds: number[]; orgIds: number[] }) {
+let paymentNo = 0; // numbers every payment of the run, so no idempotency key is used twice
+
+interface ServiceRound {
+  measured: number;
+  secs: number;
+  lat: number[];
+  refused: number;
+  busyTicks: number;
+  totalTicks: number;
+  appMicros: number;
+}
+
+/** One measured stretch of payments through the service layer, after `warmup` seconds of the same load. */
+async function runService(
+  p: Payments,
+  mode: Mode,
+  ids: { userIds: number[]; orgIds: number[] },
+  seconds: number,
+  warmup: number,
+): Promise<ServiceRound> {
   let phase: "warm" | "measure" | "done" = "warm";
   let measured = 0;
   let refused = 0;
-  let n = 0;
   const lat: number[] = [];
   const worker = async () => {
     while (phase !== "done") {
@@ -96,7 +121,7 @@ async function runService(p: Payments, mode: Mode, ids: { userIds: number[]; org
         amountCents: BigInt(1 + Math.floor(Math.random() * 1000)),
         description: "Benchmark session",
         type: "Club Payment",
-        idempotencyKey: `bench-${mode}-${process.pid}-${++n}`,
+        idempotencyKey: `bench-${mode}-${process.pid}-${++paymentNo}`,
       });
       if (!r.ok) refused++;
       if (phase === "measure") {
@@ -106,23 +131,49 @@ async function runService(p: Payments, mode: Mode, ids: { userIds: number[]; org
     }
   };
   const workers = Array.from({ length: WORKERS }, worker);
-  await new Promise((r) => setTimeout(r, WARMUP * 1000));
+  await new Promise((r) => setTimeout(r, warmup * 1000));
   phase = "measure";
   const t0 = process.hrtime.bigint();
   const c0 = cpuTicks();
   const n0 = process.cpuUsage();
-  await new Promise((r) => setTimeout(r, SECONDS * 1000));
+  await new Promise((r) => setTimeout(r, seconds * 1000));
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   const c1 = cpuTicks();
   const n1 = process.cpuUsage(n0);
-  const nodeShare = (100 * (n1.user + n1.system)) / 1e6 / secs; // % of one core used by this process
-  // Machine-wide CPU (app, database, kernel) per payment: steadier than throughput on a noisy shared machine.
-  const cpuMs = c0 && c1 ? ((c1.busy - c0.busy) * 10) / Math.max(measured, 1) : Number.NaN;
-  const busy = c0 && c1 ? (100 * (c1.busy - c0.busy)) / Math.max(c1.total - c0.total, 1) : Number.NaN;
   phase = "done";
   await Promise.all(workers);
-  lat.sort((a, b) => a - b);
-  return { tps: measured / secs, p50: pct(lat, 0.5), p99: pct(lat, 0.99), refused, cpuMs, busy, nodeShare };
+  return {
+    measured,
+    secs,
+    lat,
+    refused,
+    busyTicks: c0 && c1 ? c1.busy - c0.busy : Number.NaN,
+    totalTicks: c0 && c1 ? c1.total - c0.total : Number.NaN,
+    appMicros: n1.user + n1.system,
+  };
+}
+
+/** The rounds of one mode taken together. */
+function combine(rounds: ServiceRound[]) {
+  const sum = (f: (r: ServiceRound) => number) => rounds.reduce((a, r) => a + f(r), 0);
+  const measured = sum((r) => r.measured);
+  const secs = sum((r) => r.secs);
+  const lat = rounds.flatMap((r) => r.lat).sort((a, b) => a - b);
+  return {
+    tps: measured / secs,
+    p50: pct(lat, 0.5),
+    p99: pct(lat, 0.99),
+    refused: sum((r) => r.refused),
+    // Machine-wide CPU (app, database, kernel) per payment: steadier than throughput on a noisy shared machine.
+    cpuMs: (sum((r) => r.busyTicks) * 10) / Math.max(measured, 1),
+    busy:
+      (100 * sum((r) => r.busyTicks)) /
+      Math.max(
+        sum((r) => r.totalTicks),
+        1,
+      ),
+    nodeShare: (100 * sum((r) => r.appMicros)) / 1e6 / secs, // % of one core used by this process
+  };
 }
 
 async function main() {
@@ -158,9 +209,24 @@ async function main() {
     }
 
     const table: string[][] = [];
+    const roundLines: string[] = [];
     let failed = false;
-    for (const mode of ["spread", "hot"] as Mode[]) {
-      const ours = await runService(p, mode, ids);
+    for (const mode of MODES) {
+      // Rounds of service, 5-statement and 1-statement runs in turn, so all three see the same machine: on a
+      // shared machine, conditions drift more between consecutive 15-s runs than within a round.
+      const seconds = Math.max(1, Math.round(SECONDS / ROUNDS));
+      const o = { mode, clients: WORKERS, seconds, members: MEMBERS, clubs: CLUBS };
+      const rounds: ServiceRound[] = [];
+      const fives: number[] = [];
+      const ones: number[] = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        rounds.push(await runService(p, mode, ids, seconds, r === 0 ? WARMUP : 1));
+        if (pgbench) {
+          fives.push(runPgbench(pgbench, url, { ...o, kind: "five" }).tps);
+          ones.push(runPgbench(pgbench, url, { ...o, kind: "one" }).tps);
+        }
+      }
+      const ours = combine(rounds);
       await db.pool.query("CHECKPOINT");
       const bad = await db.pool.query("SELECT rule, subject FROM ledger_violations() LIMIT 5");
       const neg = await db.pool.query(
@@ -170,13 +236,16 @@ async function main() {
         ...bad.rows.map((r) => `${r.rule} (${r.subject})`),
         ...(neg.rows[0].n ? ["negative balances"] : []),
       ];
-      let five: { tps: number; latencyMs: number } | null = null;
-      let one: { tps: number; latencyMs: number } | null = null;
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      const five = pgbench ? { tps: mean(fives) } : null;
+      const one = pgbench ? { tps: mean(ones) } : null;
       if (pgbench) {
-        const o = { mode, clients: WORKERS, seconds: SECONDS, members: MEMBERS, clubs: CLUBS };
-        five = runPgbench(pgbench, url, { ...o, kind: "five" });
-        one = runPgbench(pgbench, url, { ...o, kind: "one" });
         problems.push(...(await verifyBaselineTables(db.pool, MEMBERS)));
+        const perRound = rounds.map((r, i) => {
+          const tps = r.measured / r.secs;
+          return `${tps.toFixed(0)}/s ${(tps / fives[i]!).toFixed(2)}× ${(tps / ones[i]!).toFixed(2)}×`;
+        });
+        roundLines.push(`${mode} rounds (service, vs 5-stmt, vs 1-stmt): ${perRound.join(" | ")}`);
       }
       failed ||= problems.length > 0;
       const ratio = (b: { tps: number } | null) => (b ? `${(ours.tps / b.tps).toFixed(2)}×` : "n/a");
@@ -208,6 +277,7 @@ async function main() {
     log("");
     log(line(head));
     for (const r of table) log(line(r));
+    if (roundLines.length) log(`\n${roundLines.join("\n")}`);
     log("\ngoals: ≥ 1.0× the 5-statement baseline and ≥ 0.5× the single-statement baseline in both modes");
     await p.ledger.close();
     await db.close();
