@@ -230,6 +230,13 @@ describe("batches the one statement leaves to the careful path, having written n
     ]);
   });
 
+  test("one account named two ways in one batch (by member and by account id)", async () => {
+    const account = await t.p.accounts.forUser(m.id);
+    const byId = pay({ userId: m.id }, { organisationId: c.id }, 100n);
+    byId.entries[0] = { accountId: account, amountCents: -100n, counterparty: 1 };
+    await untouched([pay({ userId: m.id }, { organisationId: c.id }, 100n), byId]);
+  });
+
   test("an approved overdraft, a repeated key, an invalid posting", async () => {
     const p = pay({ userId: m.id }, { organisationId: c.id }, 100n);
     await untouched([{ ...p, allowOverdraft: true }]);

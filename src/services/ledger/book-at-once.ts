@@ -12,23 +12,31 @@
 // still check whatever this writes.
 import type pg from "pg";
 import { invalidReason, refKey, requestHash } from "./book-postings";
-import type { PostingInput, PostingResult } from "./posting";
+import type { EntryInput, PostingInput, PostingResult } from "./posting";
 import { newReferenceNo } from "./reference-no";
 
 const AT_ONCE_SQL = {
-  name: "ledger_at_once_v3",
+  name: "ledger_at_once_v5",
   text: `
-    WITH need AS MATERIALIZED (
-      SELECT * FROM unnest($11::int[], $12::bigint[], $13::int[], $14::bigint[], $15::bigint[])
-               AS n(acct, delta, count, funds, warn)),
-    locked AS MATERIALIZED (
-      SELECT id, kind, balance_cents, entry_count FROM accounts WHERE id = ANY($11::int[]) ORDER BY id FOR UPDATE),
+    WITH locked AS MATERIALIZED (
+      SELECT id, kind, balance_cents, entry_count,
+             coalesce('u' || user_id, 'o' || organisation_id, 's' || system_code) AS owner
+        FROM accounts
+       WHERE id = ANY($23::int[]) OR user_id = ANY($24::int[]) OR organisation_id = ANY($25::int[])
+          OR system_code = ANY($26::text[])
+       ORDER BY id FOR UPDATE),
+    acct AS MATERIALIZED (
+      SELECT n.*, l.id, l.kind, l.balance_cents, l.entry_count
+        FROM unnest($11::text[], $12::bigint[], $13::int[], $14::bigint[], $15::bigint[])
+             AS n(ref, delta, count, funds, warn)
+        JOIN (SELECT id, 'a' || id AS ref FROM locked UNION ALL SELECT id, owner FROM locked) k ON k.ref = n.ref
+        JOIN locked l ON l.id = k.id),
     verdict AS MATERIALIZED (
-      SELECT count(*) = cardinality($11::int[])
-             AND coalesce(bool_and((l.kind = 'SYSTEM' OR n.funds IS NULL OR l.balance_cents >= n.funds)
-                                   AND (n.warn IS NULL OR l.balance_cents >= n.warn)), false)
+      SELECT count(*) = cardinality($11::text[]) AND count(DISTINCT id) = count(*)
+             AND coalesce(bool_and((kind = 'SYSTEM' OR funds IS NULL OR balance_cents >= funds)
+                                   AND (warn IS NULL OR balance_cents >= warn)), false)
              AND NOT EXISTS (SELECT 1 FROM postings WHERE idempotency_key = ANY($1::text[])) AS ok
-        FROM locked l JOIN need n ON n.acct = l.id),
+        FROM acct),
     pin AS MATERIALIZED (
       SELECT x.*, nextval('postings_id_seq') AS id, coalesce(x.at, clock_timestamp()) AS ts
         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $8::int[],
@@ -41,17 +49,16 @@ const AT_ONCE_SQL = {
     ent AS (
       INSERT INTO entries (posting_id, account_id, entry_no, amount_cents, balance_after_cents, type,
                            counterparty_account_id, created_at)
-      SELECT pin.id, y.acct, l.entry_count + y.no, y.amt, l.balance_cents + y.offs, y.typ, y.cp, pin.ts
-        FROM unnest($16::int[], $17::int[], $18::bigint[], $19::text[], $20::int[], $21::bigint[], $22::int[])
-             AS y(pord, acct, amt, typ, cp, offs, no)
-        JOIN pin ON pin.pord = y.pord JOIN locked l ON l.id = y.acct),
+      SELECT pin.id, a.id, a.entry_count + y.no, y.amt, a.balance_cents + y.offs, y.typ, cp.id, pin.ts
+        FROM unnest($16::int[], $17::text[], $18::bigint[], $19::text[], $20::text[], $21::bigint[], $22::int[])
+             AS y(pord, ref, amt, typ, cp, offs, no)
+        JOIN pin ON pin.pord = y.pord JOIN acct a ON a.ref = y.ref LEFT JOIN acct cp ON cp.ref = y.cp),
     upd AS (
-      UPDATE accounts SET balance_cents = l.balance_cents + n.delta, entry_count = l.entry_count + n.count
-        FROM locked l JOIN need n ON n.acct = l.id
-       WHERE accounts.id = l.id AND (SELECT ok FROM verdict))
-    SELECT 'a' AS t, id AS n, balance_cents::text AS v FROM locked WHERE (SELECT ok FROM verdict)
+      UPDATE accounts SET balance_cents = a.balance_cents + a.delta, entry_count = a.entry_count + a.count
+        FROM acct a WHERE accounts.id = a.id AND (SELECT ok FROM verdict))
+    SELECT 'a' AS t, ref AS k, id, balance_cents::text AS v FROM acct WHERE (SELECT ok FROM verdict)
     UNION ALL
-    SELECT 'p', pord::int, id::text FROM pin`,
+    SELECT 'p', pord::text, NULL, id::text FROM pin`,
 };
 
 /** Whether a batch may take the fast path: its results then depend only on balances and keys. */
@@ -82,8 +89,8 @@ const atLeast = (a: bigint | null, b: bigint) => (a === null || b > a ? b : a);
 
 /**
  * Books `postings` in one statement on `client` (no transaction open), or answers null having written nothing
- * when the batch needs the careful path. `cache` maps "u<user>"/"o<org>"/"s<code>" to account ids; members and
- * organisations not in it yet are looked up first.
+ * when the batch needs the careful path. `cache` maps "u<user>"/"o<org>"/"s<code>" to account ids, and learns
+ * the ones this batch resolved.
  */
 export async function bookAtOnce(
   client: Pick<pg.PoolClient, "query">,
@@ -91,25 +98,29 @@ export async function bookAtOnce(
   cache: Map<string, number>,
 ): Promise<PostingResult[] | null> {
   if (!eligible(postings)) return null;
-  if (!(await resolveAccounts(client, postings, cache))) return null;
-  const accountOf = (ref: string) => (ref[0] === "a" ? Number(ref.slice(1)) : cache.get(ref)!);
-
-  const needs = new Map<number, AccountNeed>();
+  // Each account is named by its id when this process knows it, otherwise as the entry names it ("u12", "o3",
+  // "sCARD_FUNDS"); the statement resolves those while it locks.
+  const keyOf = (e: EntryInput) => {
+    const ref = refKey(e)!;
+    const id = ref[0] === "a" ? undefined : cache.get(ref);
+    return id === undefined ? ref : `a${id}`;
+  };
+  const needs = new Map<string, AccountNeed>();
   const legs = {
     pord: [] as number[],
-    acct: [] as number[],
+    key: [] as string[],
     amt: [] as string[],
     typ: [] as string[],
-    cp: [] as (number | null)[],
+    cp: [] as (string | null)[],
     offs: [] as bigint[],
     no: [] as number[],
   };
   for (const [i, p] of postings.entries()) {
-    const accts = p.entries.map((e) => accountOf(refKey(e)!));
+    const keys = p.entries.map(keyOf);
     for (const [j, e] of p.entries.entries()) {
-      const acct = accts[j]!;
-      const need = needs.get(acct) ?? { delta: 0n, count: 0, funds: null, warn: null };
-      needs.set(acct, need);
+      const key = keys[j]!;
+      const need = needs.get(key) ?? { delta: 0n, count: 0, funds: null, warn: null };
+      needs.set(key, need);
       need.delta += e.amountCents;
       need.count += 1;
       // With starting balance B this entry leaves B + delta-so-far; a debit needs that to be at least zero.
@@ -119,16 +130,20 @@ export async function bookAtOnce(
           need.warn = atLeast(need.warn, n.whenBalanceBelow!.cents - need.delta);
       }
       legs.pord.push(i + 1);
-      legs.acct.push(acct);
+      legs.key.push(key);
       legs.amt.push(e.amountCents.toString());
       legs.typ.push(e.type ?? p.type);
-      legs.cp.push(e.counterparty === undefined ? null : accts[e.counterparty]!);
+      legs.cp.push(e.counterparty === undefined ? null : keys[e.counterparty]!);
       legs.offs.push(need.delta);
       legs.no.push(need.count);
     }
   }
-  const accounts = [...needs.keys()].sort((a, b) => a - b);
-  const { rows } = await client.query<{ t: string; n: number; v: string }>({
+  const keys = [...needs.keys()];
+  const named = (kind: string) => keys.filter((k) => k[0] === kind).map((k) => Number(k.slice(1)));
+  const lock = { ids: named("a"), users: named("u"), orgs: named("o") };
+  // An id the database could not even take names no account: the careful path says so.
+  if ([...lock.ids, ...lock.users, ...lock.orgs].some((n) => !validId(n))) return null;
+  const { rows } = await client.query<{ t: string; k: string; id: number | null; v: string }>({
     ...AT_ONCE_SQL,
     values: [
       postings.map((p) => p.idempotencyKey),
@@ -141,63 +156,40 @@ export async function bookAtOnce(
       postings.map((p) => p.eventId ?? null),
       postings.map((p) => p.cardPaymentId ?? null),
       postings.map((p) => (p.at ? p.at.toISOString() : null)),
-      accounts,
-      accounts.map((a) => needs.get(a)!.delta.toString()),
-      accounts.map((a) => needs.get(a)!.count),
-      accounts.map((a) => needs.get(a)!.funds?.toString() ?? null),
-      accounts.map((a) => needs.get(a)!.warn?.toString() ?? null),
+      keys,
+      keys.map((k) => needs.get(k)!.delta.toString()),
+      keys.map((k) => needs.get(k)!.count),
+      keys.map((k) => needs.get(k)!.funds?.toString() ?? null),
+      keys.map((k) => needs.get(k)!.warn?.toString() ?? null),
       legs.pord,
-      legs.acct,
+      legs.key,
       legs.amt,
       legs.typ,
       legs.cp,
       legs.offs.map(String),
       legs.no,
+      lock.ids,
+      lock.users,
+      lock.orgs,
+      keys.filter((k) => k[0] === "s").map((k) => k.slice(1)),
     ],
   });
   if (rows.length === 0) return null;
-  const start = new Map<number, bigint>();
+  const start = new Map<string, { id: number; balance: bigint }>();
   const postingIds: bigint[] = [];
   for (const r of rows) {
-    if (r.t === "a") start.set(r.n, BigInt(r.v));
-    else postingIds[r.n - 1] = BigInt(r.v);
+    if (r.t === "a") {
+      start.set(r.k, { id: r.id!, balance: BigInt(r.v) });
+      if (r.k[0] !== "a" && cache.size < 1_000_000) cache.set(r.k, r.id!);
+    } else postingIds[Number(r.k) - 1] = BigInt(r.v);
   }
   let leg = 0;
   return postings.map((p, i) => ({
     status: "POSTED",
     postingId: postingIds[i]!,
     balances: p.entries.map(() => {
-      const accountId = legs.acct[leg]!;
-      return { accountId, balanceAfterCents: start.get(accountId)! + legs.offs[leg++]! };
+      const s = start.get(legs.key[leg]!)!;
+      return { accountId: s.id, balanceAfterCents: s.balance + legs.offs[leg++]! };
     }),
   }));
-}
-
-/**
- * Makes sure every member, organisation and system account the batch names has its account id in `cache`
- * (one look-up for those seen for the first time). False when one names no account: the careful path says so.
- */
-async function resolveAccounts(
-  client: Pick<pg.PoolClient, "query">,
-  postings: PostingInput[],
-  cache: Map<string, number>,
-): Promise<boolean> {
-  const missing = new Set<string>();
-  for (const p of postings) {
-    for (const e of p.entries) {
-      const ref = refKey(e)!;
-      if (ref[0] === "a" ? !validId(e.accountId) : !cache.has(ref)) missing.add(ref);
-    }
-  }
-  if (missing.size === 0) return true;
-  const ids = (kind: string) => [...missing].filter((r) => r[0] === kind).map((r) => Number(r.slice(1)));
-  if ([...ids("a"), ...ids("u"), ...ids("o")].some((n) => !validId(n))) return false;
-  const { rows } = await client.query<{ id: number; owner: string }>({
-    name: "ledger_resolve_accounts",
-    text: `SELECT id, coalesce('u' || user_id, 'o' || organisation_id, 's' || system_code) AS owner FROM accounts
-            WHERE user_id = ANY($1::int[]) OR organisation_id = ANY($2::int[]) OR system_code = ANY($3::text[])`,
-    values: [ids("u"), ids("o"), [...missing].filter((r) => r[0] === "s").map((r) => r.slice(1))],
-  });
-  for (const r of rows) if (cache.size < 1_000_000) cache.set(r.owner, r.id);
-  return [...missing].every((ref) => cache.has(ref));
 }
