@@ -11,7 +11,7 @@
 // exact answer (refused, replayed, warned). The database's own guards (sum to zero, no overdraft, unique keys)
 // still check whatever this writes.
 import type pg from "pg";
-import { invalidReason, refKey, requestHash } from "./book-postings";
+import { invalidReason, knownRef, refKey, requestHash } from "./book-postings";
 import type { EntryInput, PostingInput, PostingResult } from "./posting";
 import { newReferenceNo } from "./reference-no";
 
@@ -98,13 +98,8 @@ export async function bookAtOnce(
   cache: Map<string, number>,
 ): Promise<PostingResult[] | null> {
   if (!eligible(postings)) return null;
-  // Each account is named by its id when this process knows it, otherwise as the entry names it ("u12", "o3",
-  // "sCARD_FUNDS"); the statement resolves those while it locks.
-  const keyOf = (e: EntryInput) => {
-    const ref = refKey(e)!;
-    const id = ref[0] === "a" ? undefined : cache.get(ref);
-    return id === undefined ? ref : `a${id}`;
-  };
+  // Accounts this process has not seen yet are named as the entries name them; the statement resolves them.
+  const keyOf = (e: EntryInput) => knownRef(e, cache)!;
   const needs = new Map<string, AccountNeed>();
   const legs = {
     pord: [] as number[],
@@ -139,6 +134,7 @@ export async function bookAtOnce(
     }
   }
   const keys = [...needs.keys()];
+  const accounts = [...needs.values()];
   const named = (kind: string) => keys.filter((k) => k[0] === kind).map((k) => Number(k.slice(1)));
   const lock = { ids: named("a"), users: named("u"), orgs: named("o") };
   // An id the database could not even take names no account: the careful path says so.
@@ -157,10 +153,10 @@ export async function bookAtOnce(
       postings.map((p) => p.cardPaymentId ?? null),
       postings.map((p) => (p.at ? p.at.toISOString() : null)),
       keys,
-      keys.map((k) => needs.get(k)!.delta.toString()),
-      keys.map((k) => needs.get(k)!.count),
-      keys.map((k) => needs.get(k)!.funds?.toString() ?? null),
-      keys.map((k) => needs.get(k)!.warn?.toString() ?? null),
+      accounts.map((n) => n.delta.toString()),
+      accounts.map((n) => n.count),
+      accounts.map((n) => n.funds?.toString() ?? null),
+      accounts.map((n) => n.warn?.toString() ?? null),
       legs.pord,
       legs.key,
       legs.amt,

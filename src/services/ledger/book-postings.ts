@@ -98,6 +98,16 @@ export function refKey(e: EntryInput): string | null {
   return refs.length === 1 ? refs[0]! : null;
 }
 
+/**
+ * The entry's account as "a<id>" when its id is known — named by id, or a member, organisation or system account
+ * found in `cache` — otherwise as the entry names it ("u12", "o3", "sCARD_FUNDS"); null when it names none or several.
+ */
+export function knownRef(e: EntryInput, cache: Map<string, number>): string | null {
+  const ref = refKey(e);
+  const id = ref && ref[0] !== "a" ? cache.get(ref) : undefined;
+  return id === undefined ? ref : `a${id}`;
+}
+
 const ids = (xs: (number | undefined)[]) => [
   ...new Set(xs.filter((x): x is number => Number.isInteger(x) && x! > 0 && x! < 2 ** 31)),
 ];
@@ -158,11 +168,8 @@ export async function bookPostings(
   const cache = opts.accountCache ?? new Map<string, number>();
   // Members and organisations already seen are passed by account id (account ids never change).
   const cached = (e: EntryInput): EntryInput => {
-    const ref = refKey(e);
-    const id = ref && ref[0] !== "a" ? cache.get(ref) : undefined;
-    return id === undefined
-      ? e
-      : { accountId: id, amountCents: e.amountCents, type: e.type, counterparty: e.counterparty };
+    const ref = knownRef(e, cache);
+    return ref === null || ref === refKey(e) ? e : { accountId: Number(ref.slice(1)), amountCents: e.amountCents };
   };
   const entries = postings.flatMap((p) => p.entries.map(cached));
   const keys = postings.map((p) => p.idempotencyKey);
@@ -195,7 +202,7 @@ export async function bookPostings(
     }
   }
   const accountOf = (e: EntryInput) => {
-    const ref = refKey(cached(e));
+    const ref = knownRef(e, cache);
     return ref === null ? undefined : byRef.get(ref);
   };
 
