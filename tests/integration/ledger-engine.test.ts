@@ -189,14 +189,22 @@ describe("database guards (they hold even against code that bypasses the engine)
   });
 
   test("postings and entries take exactly the transaction types the code knows", async () => {
-    const defs = await t.p.db.$queryRaw<{ name: string; def: string }[]>`
-      SELECT conname::text AS name, pg_get_constraintdef(oid) AS def FROM pg_constraint
-       WHERE conname IN ('postings_type_chk', 'entries_type_chk') ORDER BY conname`;
-    expect(defs.map((d) => d.name)).toEqual(["entries_type_chk", "postings_type_chk"]);
-    for (const d of defs) {
-      const listed = [...d.def.matchAll(/'([^']+)'::text/g)].map((m) => m[1]);
-      expect(listed.sort()).toEqual([...TRANSACTION_TYPES].sort());
-    }
+    const cols = await t.p.db.$queryRaw<{ table: string; domain: string }[]>`
+      SELECT table_name::text AS table, domain_name::text AS domain FROM information_schema.columns
+       WHERE table_name IN ('postings', 'entries') AND column_name = 'type' ORDER BY table_name`;
+    expect(cols).toEqual([
+      { table: "entries", domain: "ledger_type" },
+      { table: "postings", domain: "ledger_type" },
+    ]);
+    const [check] = await t.p.db.$queryRaw<{ def: string }[]>`
+      SELECT pg_get_constraintdef(c.oid) AS def FROM pg_constraint c JOIN pg_type ty ON ty.oid = c.contypid
+       WHERE ty.typname = 'ledger_type'`;
+    const listed = [...check!.def.matchAll(/'([^']+)'::text/g)].map((m) => m[1]);
+    expect(listed.sort()).toEqual([...TRANSACTION_TYPES].sort());
+    await expect(
+      t.p.db.$executeRaw`INSERT INTO postings (idempotency_key, request_hash, type, description, reference_no)
+                         VALUES ('bad-type', 'x', 'Club Paymnet', 'a', 'A')`,
+    ).rejects.toThrow(/ledger_type/);
   });
 
   test("idempotency keys are unique in the database", async () => {

@@ -5,18 +5,25 @@
 // the number of entries and the lowest starting balance the batch needs (so no debit takes a member or club
 // below zero, and no low-balance warning would fire); per entry, its offset from the starting balance and its
 // place in the account's numbering. The statement then locks the accounts in id order, checks each starting
-// balance read under the lock against what the batch needs and that no key was booked before, and — only when
-// all of that holds — writes postings, entries and balances. Otherwise it writes nothing, and the engine books the
-// batch the careful way (`bookPostings`: lock, decide posting by posting, write), which gives each posting its
-// exact answer (refused, replayed, warned). The database's own guards (sum to zero, no overdraft, unique keys)
-// still check whatever this writes.
-import type pg from "pg";
-import { invalidReason, knownRef, refKey, requestHash } from "./book-postings";
-import type { EntryInput, PostingInput, PostingResult } from "./posting";
-import { newReferenceNo } from "./reference-no";
+// balance read under the lock against what the batch needs, and — only when all of that holds — writes postings,
+// entries and balances. Otherwise it writes nothing, and the engine books the batch the careful way
+// (`bookPostings`: lock, decide posting by posting, write), which gives each posting its exact answer (refused,
+// replayed, warned). A key booked before is caught by the unique index on postings (the statement fails as a
+// whole and the careful path answers the replay): replays are rare, and looking every key up first cost every
+// batch an index probe per posting. The database's own guards (sum to zero, no overdraft, unique keys) still
+// check whatever this writes.
+//
+// This runs for every payment, so the preparation is written for speed: one pass over the batch, array
+// parameters built as literals, and the answer returned as one row of two strings.
+import pg from "pg";
+import { numberArray, textArray } from "../../db/array-literal";
+import { addPosting, invalidReason, knownRef, postingColumns, refKey, requestHash } from "./book-postings";
+import type { PostingInput, PostingResult } from "./posting";
+
+const UNIQUE_VIOLATION = "23505";
 
 const AT_ONCE_SQL = {
-  name: "ledger_at_once_v5",
+  name: "ledger_at_once_v6",
   text: `
     WITH locked AS MATERIALIZED (
       SELECT id, kind, balance_cents, entry_count,
@@ -34,8 +41,7 @@ const AT_ONCE_SQL = {
     verdict AS MATERIALIZED (
       SELECT count(*) = cardinality($11::text[]) AND count(DISTINCT id) = count(*)
              AND coalesce(bool_and((kind = 'SYSTEM' OR funds IS NULL OR balance_cents >= funds)
-                                   AND (warn IS NULL OR balance_cents >= warn)), false)
-             AND NOT EXISTS (SELECT 1 FROM postings WHERE idempotency_key = ANY($1::text[])) AS ok
+                                   AND (warn IS NULL OR balance_cents >= warn)), false) AS ok
         FROM acct),
     pin AS MATERIALIZED (
       SELECT x.*, nextval('postings_id_seq') AS id, coalesce(x.at, clock_timestamp()) AS ts
@@ -56,24 +62,11 @@ const AT_ONCE_SQL = {
     upd AS (
       UPDATE accounts SET balance_cents = a.balance_cents + a.delta, entry_count = a.entry_count + a.count
         FROM acct a WHERE accounts.id = a.id AND (SELECT ok FROM verdict))
-    SELECT 'a' AS t, ref AS k, id, balance_cents::text AS v FROM acct WHERE (SELECT ok FROM verdict)
-    UNION ALL
-    SELECT 'p', pord::text, NULL, id::text FROM pin`,
+    SELECT (SELECT string_agg(ref || ' ' || id || ' ' || balance_cents, ',') FROM acct
+             WHERE (SELECT ok FROM verdict)) AS a,
+           string_agg(id::text, ',' ORDER BY pord) AS p
+      FROM pin`,
 };
-
-/** Whether a batch may take the fast path: its results then depend only on balances and keys. */
-function eligible(postings: PostingInput[]): boolean {
-  const keys = new Set<string>();
-  for (const p of postings) {
-    if (p.allowOverdraft || keys.has(p.idempotencyKey) || invalidReason(p) !== null) return false;
-    if (p.notify?.some((n) => !n.whenBalanceBelow)) return false;
-    if (p.entries.some((e) => refKey(e) === null)) return false;
-    keys.add(p.idempotencyKey);
-  }
-  return keys.size > 0;
-}
-
-const validId = (x: number | undefined): x is number => Number.isInteger(x) && x! > 0 && x! < 2 ** 31;
 
 /** What the batch asks of one account: its total change, entries, and the lowest starting balances it needs. */
 interface AccountNeed {
@@ -86,33 +79,36 @@ interface AccountNeed {
 }
 
 const atLeast = (a: bigint | null, b: bigint) => (a === null || b > a ? b : a);
+const validId = (x: number) => Number.isInteger(x) && x > 0 && x < 2 ** 31;
 
-/**
- * Books `postings` in one statement on `client` (no transaction open), or answers null having written nothing
- * when the batch needs the careful path. `cache` maps "u<user>"/"o<org>"/"s<code>" to account ids, and learns
- * the ones this batch resolved.
- */
-export async function bookAtOnce(
-  client: Pick<pg.PoolClient, "query">,
-  postings: PostingInput[],
-  cache: Map<string, number>,
-): Promise<PostingResult[] | null> {
-  if (!eligible(postings)) return null;
-  // Accounts this process has not seen yet are named as the entries name them; the statement resolves them.
-  const keyOf = (e: EntryInput) => knownRef(e, cache)!;
+/** The statement's parameters for a batch, or null when the batch is not one this path may book. */
+function prepare(postings: PostingInput[], cache: Map<string, number>) {
+  const seen = new Set<string>();
   const needs = new Map<string, AccountNeed>();
+  const post = postingColumns();
   const legs = {
     pord: [] as number[],
     key: [] as string[],
-    amt: [] as string[],
+    amt: [] as bigint[],
     typ: [] as string[],
     cp: [] as (string | null)[],
     offs: [] as bigint[],
     no: [] as number[],
   };
-  for (const [i, p] of postings.entries()) {
-    const keys = p.entries.map(keyOf);
-    for (const [j, e] of p.entries.entries()) {
+  for (let i = 0; i < postings.length; i++) {
+    const p = postings[i]!;
+    // Its results depend only on balances and keys, or it goes the careful way.
+    if (p.allowOverdraft || seen.has(p.idempotencyKey) || invalidReason(p) !== null) return null;
+    if (p.notify?.some((n) => !n.whenBalanceBelow)) return null;
+    seen.add(p.idempotencyKey);
+    const refs = p.entries.map(refKey);
+    // Accounts this process has seen are named by id; the others as the entry names them (the statement
+    // resolves those).
+    if (refs.includes(null)) return null;
+    const keys = refs.map((ref) => knownRef(ref, cache)!);
+    addPosting(post, p, requestHash(p, refs));
+    for (let j = 0; j < p.entries.length; j++) {
+      const e = p.entries[j]!;
       const key = keys[j]!;
       const need = needs.get(key) ?? { delta: 0n, count: 0, funds: null, warn: null };
       needs.set(key, need);
@@ -126,63 +122,91 @@ export async function bookAtOnce(
       }
       legs.pord.push(i + 1);
       legs.key.push(key);
-      legs.amt.push(e.amountCents.toString());
+      legs.amt.push(e.amountCents);
       legs.typ.push(e.type ?? p.type);
       legs.cp.push(e.counterparty === undefined ? null : keys[e.counterparty]!);
       legs.offs.push(need.delta);
       legs.no.push(need.count);
     }
   }
+  if (seen.size === 0) return null;
   const keys = [...needs.keys()];
   const accounts = [...needs.values()];
-  const named = (kind: string) => keys.filter((k) => k[0] === kind).map((k) => Number(k.slice(1)));
-  const lock = { ids: named("a"), users: named("u"), orgs: named("o") };
-  // An id the database could not even take names no account: the careful path says so.
-  if ([...lock.ids, ...lock.users, ...lock.orgs].some((n) => !validId(n))) return null;
-  const { rows } = await client.query<{ t: string; k: string; id: number | null; v: string }>({
-    ...AT_ONCE_SQL,
-    values: [
-      postings.map((p) => p.idempotencyKey),
-      postings.map(requestHash),
-      postings.map((p) => p.type),
-      postings.map((p) => p.description),
-      postings.map(() => newReferenceNo()),
-      postings.map((p) => p.actorUserId ?? null),
-      postings.map((p) => p.clubSessionId ?? null),
-      postings.map((p) => p.eventId ?? null),
-      postings.map((p) => p.cardPaymentId ?? null),
-      postings.map((p) => (p.at ? p.at.toISOString() : null)),
-      keys,
-      accounts.map((n) => n.delta.toString()),
-      accounts.map((n) => n.count),
-      accounts.map((n) => n.funds?.toString() ?? null),
-      accounts.map((n) => n.warn?.toString() ?? null),
-      legs.pord,
-      legs.key,
-      legs.amt,
-      legs.typ,
-      legs.cp,
-      legs.offs.map(String),
-      legs.no,
-      lock.ids,
-      lock.users,
-      lock.orgs,
-      keys.filter((k) => k[0] === "s").map((k) => k.slice(1)),
-    ],
-  });
-  if (rows.length === 0) return null;
-  const start = new Map<string, { id: number; balance: bigint }>();
-  const postingIds: bigint[] = [];
-  for (const r of rows) {
-    if (r.t === "a") {
-      start.set(r.k, { id: r.id!, balance: BigInt(r.v) });
-      if (r.k[0] !== "a" && cache.size < 1_000_000) cache.set(r.k, r.id!);
-    } else postingIds[Number(r.k) - 1] = BigInt(r.v);
+  const lock = { ids: [] as number[], users: [] as number[], orgs: [] as number[], codes: [] as string[] };
+  for (const k of keys) {
+    if (k[0] === "s") lock.codes.push(k.slice(1));
+    else {
+      const n = Number(k.slice(1));
+      // An id the database could not even take names no account: the careful path says so.
+      if (!validId(n)) return null;
+      (k[0] === "a" ? lock.ids : k[0] === "u" ? lock.users : lock.orgs).push(n);
+    }
   }
+  const values = [
+    textArray(post.k),
+    textArray(post.h),
+    textArray(post.t),
+    textArray(post.d),
+    textArray(post.r),
+    numberArray(post.a),
+    numberArray(post.s),
+    numberArray(post.e),
+    numberArray(post.c),
+    textArray(post.at),
+    textArray(keys),
+    numberArray(accounts.map((n) => n.delta)),
+    numberArray(accounts.map((n) => n.count)),
+    numberArray(accounts.map((n) => n.funds)),
+    numberArray(accounts.map((n) => n.warn)),
+    numberArray(legs.pord),
+    textArray(legs.key),
+    numberArray(legs.amt),
+    textArray(legs.typ),
+    textArray(legs.cp),
+    numberArray(legs.offs),
+    numberArray(legs.no),
+    numberArray(lock.ids),
+    numberArray(lock.users),
+    numberArray(lock.orgs),
+    textArray(lock.codes),
+  ];
+  return { values, legs };
+}
+
+/**
+ * Books `postings` in one statement on `client` (no transaction open), or answers null having written nothing
+ * when the batch needs the careful path. `cache` maps "u<user>"/"o<org>"/"s<code>" to account ids, and learns
+ * the ones this batch resolved.
+ */
+export async function bookAtOnce(
+  client: Pick<pg.PoolClient, "query">,
+  postings: PostingInput[],
+  cache: Map<string, number>,
+): Promise<PostingResult[] | null> {
+  const prepared = prepare(postings, cache);
+  if (!prepared) return null;
+  let row: { a: string | null; p: string | null } | undefined;
+  try {
+    ({
+      rows: [row],
+    } = await client.query<{ a: string | null; p: string | null }>({ ...AT_ONCE_SQL, values: prepared.values }));
+  } catch (e) {
+    if (e instanceof pg.DatabaseError && e.code === UNIQUE_VIOLATION) return null; // a replay: the careful path
+    throw e;
+  }
+  if (!row?.a || !row.p) return null;
+  const start = new Map<string, { id: number; balance: bigint }>();
+  for (const account of row.a.split(",")) {
+    const [ref, id, balance] = account.split(" ") as [string, string, string];
+    start.set(ref, { id: Number(id), balance: BigInt(balance) });
+    if (ref[0] !== "a" && cache.size < 1_000_000) cache.set(ref, Number(id));
+  }
+  const postingIds = row.p.split(",");
+  const { legs } = prepared;
   let leg = 0;
   return postings.map((p, i) => ({
     status: "POSTED",
-    postingId: postingIds[i]!,
+    postingId: BigInt(postingIds[i]!),
     balances: p.entries.map(() => {
       const s = start.get(legs.key[leg]!)!;
       return { accountId: s.id, balanceAfterCents: s.balance + legs.offs[leg++]! };

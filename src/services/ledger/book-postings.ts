@@ -5,7 +5,7 @@
 //     and write all accepted postings, their entries (running balances, per-account entry numbers) and the
 //     new balances in one statement.
 // The database checks the result again (entries sum to zero, no overdraft, unique keys, append-only).
-import { createHash } from "node:crypto";
+import crypto, { createHash } from "node:crypto";
 import type pg from "pg";
 import { formatMoney } from "../../lib/money";
 import { type NotificationInput, writeNotifications } from "../notifications/outbox";
@@ -66,7 +66,8 @@ const WRITE_SQL = {
     SELECT p.idempotency_key AS k, p.id::text AS id FROM chk LEFT JOIN p ON true WHERE chk.ok`,
 };
 
-interface WriteArrays {
+/** The postings of a batch as the columns both booking statements insert, one element per posting. */
+export interface PostingColumns {
   k: string[];
   h: string[];
   t: string[];
@@ -78,6 +79,38 @@ interface WriteArrays {
   c: (number | null)[];
   o: boolean[];
   at: (string | null)[];
+}
+
+export const postingColumns = (): PostingColumns => ({
+  k: [],
+  h: [],
+  t: [],
+  d: [],
+  r: [],
+  a: [],
+  s: [],
+  e: [],
+  c: [],
+  o: [],
+  at: [],
+});
+
+/** Adds a posting to `cols`, with its fingerprint and a new statement reference. */
+export function addPosting(cols: PostingColumns, p: PostingInput, hash: string) {
+  cols.k.push(p.idempotencyKey);
+  cols.h.push(hash);
+  cols.t.push(p.type);
+  cols.d.push(p.description);
+  cols.r.push(newReferenceNo());
+  cols.a.push(p.actorUserId ?? null);
+  cols.s.push(p.clubSessionId ?? null);
+  cols.e.push(p.eventId ?? null);
+  cols.c.push(p.cardPaymentId ?? null);
+  cols.o.push(!!p.allowOverdraft);
+  cols.at.push(p.at ? p.at.toISOString() : null);
+}
+
+interface WriteArrays extends PostingColumns {
   ek: string[];
   eacct: number[];
   eno: number[];
@@ -89,21 +122,23 @@ interface WriteArrays {
 
 /** The key an entry's account is known by in the lock results, or null when the entry names none or several. */
 export function refKey(e: EntryInput): string | null {
-  const refs = [
-    e.accountId !== undefined ? `a${e.accountId}` : null,
-    e.userId !== undefined ? `u${e.userId}` : null,
-    e.organisationId !== undefined ? `o${e.organisationId}` : null,
-    e.system !== undefined ? `s${e.system}` : null,
-  ].filter((r): r is string => r !== null);
-  return refs.length === 1 ? refs[0]! : null;
+  // Written out rather than built from a filtered list: every entry of every posting comes through here.
+  const named =
+    +(e.accountId !== undefined) +
+    +(e.userId !== undefined) +
+    +(e.organisationId !== undefined) +
+    +(e.system !== undefined);
+  if (named !== 1) return null;
+  if (e.accountId !== undefined) return `a${e.accountId}`;
+  if (e.userId !== undefined) return `u${e.userId}`;
+  return e.organisationId !== undefined ? `o${e.organisationId}` : `s${e.system}`;
 }
 
 /**
- * The entry's account as "a<id>" when its id is known — named by id, or a member, organisation or system account
- * found in `cache` — otherwise as the entry names it ("u12", "o3", "sCARD_FUNDS"); null when it names none or several.
+ * An account key as "a<id>" when its id is known — named by id, or a member, organisation or system account found
+ * in `cache` — otherwise as given ("u12", "o3", "sCARD_FUNDS"); null stays null.
  */
-export function knownRef(e: EntryInput, cache: Map<string, number>): string | null {
-  const ref = refKey(e);
+export function knownRef(ref: string | null, cache: Map<string, number>): string | null {
   const id = ref && ref[0] !== "a" ? cache.get(ref) : undefined;
   return id === undefined ? ref : `a${id}`;
 }
@@ -112,19 +147,29 @@ const ids = (xs: (number | undefined)[]) => [
   ...new Set(xs.filter((x): x is number => Number.isInteger(x) && x! > 0 && x! < 2 ** 31)),
 ];
 
-/** Fingerprint of what a posting asks for, so a key reused for a different request is caught. */
-export function requestHash(p: PostingInput): string {
-  const canonical = JSON.stringify([
-    p.type,
-    p.description,
-    p.actorUserId ?? null,
-    p.clubSessionId ?? null,
-    p.eventId ?? null,
-    p.cardPaymentId ?? null,
-    !!p.allowOverdraft,
-    p.entries.map((e) => [refKey(e), e.amountCents.toString(), e.type ?? null, e.counterparty ?? null]),
-  ]);
-  return createHash("sha256").update(canonical).digest("hex").slice(0, 32);
+const json = JSON.stringify;
+// crypto.hash (Node 20.12+) hashes a string in one call, without a Hash object.
+const sha256Hex: (s: string) => string =
+  typeof crypto.hash === "function"
+    ? (s) => crypto.hash("sha256", s)
+    : (s) => createHash("sha256").update(s).digest("hex");
+
+/**
+ * Fingerprint of what a posting asks for, so a key reused for a different request is caught. The SHA-256 of
+ * JSON [type, description, actor, club session, event, card payment, overdraft, [[account, cents, type,
+ * counterparty], …]], spelt out by hand (JSON.stringify of the nested arrays cost more than the hash); stored
+ * fingerprints must keep matching, and a test holds this to the JSON form. `refs`: the entries' refKeys, when
+ * the caller has them already.
+ */
+export function requestHash(p: PostingInput, refs?: readonly (string | null)[]): string {
+  let s = `[${json(p.type)},${json(p.description)},${json(p.actorUserId ?? null)},${json(p.clubSessionId ?? null)},`;
+  s += `${json(p.eventId ?? null)},${json(p.cardPaymentId ?? null)},${p.allowOverdraft ? "true" : "false"},[`;
+  for (let i = 0; i < p.entries.length; i++) {
+    const e = p.entries[i]!;
+    if (i > 0) s += ",";
+    s += `[${json(refs ? refs[i] : refKey(e))},"${e.amountCents}",${json(e.type ?? null)},${json(e.counterparty ?? null)}]`;
+  }
+  return sha256Hex(`${s}]]`).slice(0, 32);
 }
 
 export function invalidReason(p: PostingInput): string | null {
@@ -168,7 +213,7 @@ export async function bookPostings(
   const cache = opts.accountCache ?? new Map<string, number>();
   // Members and organisations already seen are passed by account id (account ids never change).
   const cached = (e: EntryInput): EntryInput => {
-    const ref = knownRef(e, cache);
+    const ref = knownRef(refKey(e), cache);
     return ref === null || ref === refKey(e) ? e : { accountId: Number(ref.slice(1)), amountCents: e.amountCents };
   };
   const entries = postings.flatMap((p) => p.entries.map(cached));
@@ -202,7 +247,7 @@ export async function bookPostings(
     }
   }
   const accountOf = (e: EntryInput) => {
-    const ref = knownRef(e, cache);
+    const ref = knownRef(refKey(e), cache);
     return ref === null ? undefined : byRef.get(ref);
   };
 
@@ -210,17 +255,7 @@ export async function bookPostings(
   const accepted: number[] = [];
   const hashes: string[] = [];
   const w: WriteArrays = {
-    k: [],
-    h: [],
-    t: [],
-    d: [],
-    r: [],
-    a: [],
-    s: [],
-    e: [],
-    c: [],
-    o: [],
-    at: [],
+    ...postingColumns(),
     ek: [],
     eacct: [],
     eno: [],
@@ -277,17 +312,7 @@ export async function bookPostings(
     }
     batchKeys.set(p.idempotencyKey, { index: i, hash });
     accepted.push(i);
-    w.k.push(p.idempotencyKey);
-    w.h.push(hash);
-    w.t.push(p.type);
-    w.d.push(p.description);
-    w.r.push(newReferenceNo());
-    w.a.push(p.actorUserId ?? null);
-    w.s.push(p.clubSessionId ?? null);
-    w.e.push(p.eventId ?? null);
-    w.c.push(p.cardPaymentId ?? null);
-    w.o.push(!!p.allowOverdraft);
-    w.at.push(p.at ? p.at.toISOString() : null);
+    addPosting(w, p, hash);
     const balances: { accountId: number; balanceAfterCents: bigint }[] = [];
     for (const [j, e] of p.entries.entries()) {
       const id = acctIds[j]!;
