@@ -80,7 +80,8 @@ test("a random batch is booked at once exactly as the careful path would, or not
   let fast = 0;
   let careful = 0;
   await fc.assert(
-    fc.asyncProperty(fc.array(leg, { minLength: 1, maxLength: 8 }), async (legs) => {
+    // `fresh`: the accounts are named as the postings name them (the statement resolves them), not by known ids.
+    fc.asyncProperty(fc.array(leg, { minLength: 1, maxLength: 8 }), fc.boolean(), async (legs, fresh) => {
       // Each batch starts with every member holding at least $200, so both outcomes keep coming.
       for (const m of members) {
         const { balanceCents } = await t.p.db.account.findUniqueOrThrow({ where: { userId: m.id } });
@@ -101,7 +102,7 @@ test("a random batch is booked at once exactly as the careful path would, or not
       });
       const everyOnePosts = expected.every((r) => r.status === "POSTED") && !warned;
       const before = await snapshot();
-      const got = await bookAtOnce(client, batch, cache);
+      const got = await bookAtOnce(client, batch, fresh ? new Map() : cache);
       if (everyOnePosts) {
         fast += 1;
         expect(got).not.toBeNull();
@@ -119,6 +120,9 @@ test("a random batch is booked at once exactly as the careful path would, or not
   // Both outcomes were exercised: each comes about half the time (one leg in 7 is a replay, one in 4 warns).
   expect(fast).toBeGreaterThan(10);
   expect(careful).toBeGreaterThan(10);
+  // Both forms of the statement ran: accounts known by id, and accounts resolved inside the statement.
+  const { rows } = await client.query("SELECT name FROM pg_prepared_statements WHERE name LIKE 'ledger_at_once%'");
+  expect(rows.map((r) => r.name).sort()).toEqual(["ledger_at_once_known_v1", "ledger_at_once_v6"]);
 });
 
 describe("the one statement writes what the careful path writes", () => {
@@ -173,85 +177,113 @@ describe("the one statement writes what the careful path writes", () => {
   });
 });
 
-test("boundaries: the whole balance may be paid and a warning fires only below its threshold", async () => {
-  const m = await quickMember(t.p.db);
-  const c = await quickClub(t.p.db);
-  await fundMember(t.p, m.id, 3_000n, admin.id);
-  const before = await snapshot();
-  expect(await bookAtOnce(client, [pay({ userId: m.id }, { organisationId: c.id }, 3_001n)], new Map())).toBeNull();
-  expect(await snapshot()).toBe(before);
-  // Ends exactly at the $20 threshold: not below it, so no warning and nothing in the way.
-  const atThreshold = warnBelow(pay({ userId: m.id }, { organisationId: c.id }, 1_000n), m.id, 2_000n);
-  expect(await bookAtOnce(client, [atThreshold], new Map())).not.toBeNull();
-  const all = await bookAtOnce(client, [pay({ userId: m.id }, { organisationId: c.id }, 2_000n)], new Map());
-  expect(all?.[0]).toMatchObject({ status: "POSTED", balances: [{ balanceAfterCents: 0n }, {}] });
-});
+/** Every account by the keys the engine remembers them by, as a warmed-up engine would know them. */
+async function knownAccounts() {
+  const rows = await t.p.db.$queryRaw<
+    { id: number; user_id: number | null; organisation_id: number | null; system_code: string | null }[]
+  >`SELECT id, user_id, organisation_id, system_code FROM accounts`;
+  const known = new Map<string, number>();
+  for (const r of rows) {
+    known.set(r.user_id ? `u${r.user_id}` : r.organisation_id ? `o${r.organisation_id}` : `s${r.system_code}`, r.id);
+  }
+  return known;
+}
 
-describe("batches the one statement leaves to the careful path, having written nothing", () => {
-  let m: { id: number };
-  let c: { id: number };
-  beforeEach(async () => {
-    m = await quickMember(t.p.db);
-    c = await quickClub(t.p.db);
-    await fundMember(t.p, m.id, 1_000n, admin.id);
-  });
-
-  const untouched = async (batch: PostingInput[]) => {
+// The statement has two forms (accounts resolved inside it, or all known by id): each must hold every rule.
+describe.each([
+  ["named by member and club, resolved in the statement", async () => new Map<string, number>()],
+  ["known by id", knownAccounts],
+])("accounts %s", (form, accountsFor) => {
+  test("boundaries: the whole balance may be paid and a warning fires only below its threshold", async () => {
+    const m = await quickMember(t.p.db);
+    const c = await quickClub(t.p.db);
+    await fundMember(t.p, m.id, 3_000n, admin.id);
     const before = await snapshot();
-    expect(await bookAtOnce(client, batch, new Map())).toBeNull();
+    expect(
+      await bookAtOnce(client, [pay({ userId: m.id }, { organisationId: c.id }, 3_001n)], await accountsFor()),
+    ).toBeNull();
     expect(await snapshot()).toBe(before);
-  };
-
-  test("a debit the balance cannot cover, even when a later credit would", async () => {
-    const other = await quickMember(t.p.db);
-    await fundMember(t.p, other.id, 5_000n, admin.id);
-    await untouched([
-      pay({ userId: m.id }, { organisationId: c.id }, 1_500n),
-      pay({ userId: other.id }, { userId: m.id }, 4_000n),
-    ]);
+    // Ends exactly at the $20 threshold: not below it, so no warning and nothing in the way.
+    const atThreshold = warnBelow(pay({ userId: m.id }, { organisationId: c.id }, 1_000n), m.id, 2_000n);
+    expect(await bookAtOnce(client, [atThreshold], await accountsFor())).not.toBeNull();
+    const all = await bookAtOnce(
+      client,
+      [pay({ userId: m.id }, { organisationId: c.id }, 2_000n)],
+      await accountsFor(),
+    );
+    expect(all?.[0]).toMatchObject({ status: "POSTED", balances: [{ balanceAfterCents: 0n }, {}] });
   });
 
-  test("a key booked before (a replay)", async () => {
-    const p = pay({ userId: m.id }, { organisationId: c.id }, 100n);
-    expect(await bookAtOnce(client, [p], new Map())).not.toBeNull();
-    await untouched([p]);
-    await untouched([pay({ userId: m.id }, { organisationId: c.id }, 100n), p]);
-  });
+  describe("batches the one statement leaves to the careful path, having written nothing", () => {
+    let m: { id: number };
+    let c: { id: number };
+    beforeEach(async () => {
+      m = await quickMember(t.p.db);
+      c = await quickClub(t.p.db);
+      await fundMember(t.p, m.id, 1_000n, admin.id);
+    });
 
-  test("a low-balance warning that would be sent (one that would not is no obstacle)", async () => {
-    await untouched([warnBelow(pay({ userId: m.id }, { organisationId: c.id }, 100n), m.id, 2_000n)]);
-    const quiet = warnBelow(pay({ userId: m.id }, { organisationId: c.id }, 100n), m.id, 500n);
-    expect(await bookAtOnce(client, [quiet], new Map())).not.toBeNull();
-  });
-
-  test("a member or account that does not exist", async () => {
-    await untouched([pay({ userId: 2_000_000_000 }, { organisationId: c.id }, 100n)]);
-    await untouched([
-      {
-        ...pay({ userId: m.id }, { organisationId: c.id }, 100n),
-        entries: [
-          { userId: m.id, amountCents: -100n },
-          { accountId: 2_000_000_000, amountCents: 100n },
-        ],
-      },
-    ]);
-  });
-
-  test("one account named two ways in one batch (by member and by account id)", async () => {
-    const account = await t.p.accounts.forUser(m.id);
-    const plain = pay({ userId: m.id }, { organisationId: c.id }, 100n);
-    const byId: PostingInput = {
-      ...plain,
-      entries: [{ accountId: account, amountCents: -100n, counterparty: 1 }, plain.entries[1]!],
+    const untouched = async (batch: PostingInput[]) => {
+      const before = await snapshot();
+      expect(await bookAtOnce(client, batch, await accountsFor())).toBeNull();
+      expect(await snapshot()).toBe(before);
     };
-    await untouched([pay({ userId: m.id }, { organisationId: c.id }, 100n), byId]);
-  });
 
-  test("an approved overdraft, a repeated key, an invalid posting", async () => {
-    const p = pay({ userId: m.id }, { organisationId: c.id }, 100n);
-    await untouched([{ ...p, allowOverdraft: true }]);
-    await untouched([p, p]);
-    await untouched([{ ...p, description: " " }]);
+    test("a debit the balance cannot cover, even when a later credit would", async () => {
+      const other = await quickMember(t.p.db);
+      await fundMember(t.p, other.id, 5_000n, admin.id);
+      await untouched([
+        pay({ userId: m.id }, { organisationId: c.id }, 1_500n),
+        pay({ userId: other.id }, { userId: m.id }, 4_000n),
+      ]);
+    });
+
+    test("a key booked before (a replay)", async () => {
+      const p = pay({ userId: m.id }, { organisationId: c.id }, 100n);
+      expect(await bookAtOnce(client, [p], await accountsFor())).not.toBeNull();
+      await untouched([p]);
+      await untouched([pay({ userId: m.id }, { organisationId: c.id }, 100n), p]);
+    });
+
+    test("a low-balance warning that would be sent (one that would not is no obstacle)", async () => {
+      await untouched([warnBelow(pay({ userId: m.id }, { organisationId: c.id }, 100n), m.id, 2_000n)]);
+      const quiet = warnBelow(pay({ userId: m.id }, { organisationId: c.id }, 100n), m.id, 500n);
+      expect(await bookAtOnce(client, [quiet], await accountsFor())).not.toBeNull();
+    });
+
+    test("a member or account that does not exist", async () => {
+      await untouched([pay({ userId: 2_000_000_000 }, { organisationId: c.id }, 100n)]);
+      await untouched([
+        {
+          ...pay({ userId: m.id }, { organisationId: c.id }, 100n),
+          entries: [
+            { userId: m.id, amountCents: -100n },
+            { accountId: 2_000_000_000, amountCents: 100n },
+          ],
+        },
+      ]);
+    });
+
+    test("one account named two ways in one batch (by member and by account id)", async () => {
+      const account = await t.p.accounts.forUser(m.id);
+      const plain = pay({ userId: m.id }, { organisationId: c.id }, 100n);
+      const byId: PostingInput = {
+        ...plain,
+        entries: [{ accountId: account, amountCents: -100n, counterparty: 1 }, plain.entries[1]!],
+      };
+      const batch = [pay({ userId: m.id }, { organisationId: c.id }, 100n), byId];
+      if (form !== "known by id") return untouched(batch);
+      // Known, both names are the same account id: one member paying twice, booked as such.
+      const r = await bookAtOnce(client, batch, await accountsFor());
+      expect(r?.map((x) => x.status === "POSTED" && x.balances[0]!.balanceAfterCents)).toEqual([900n, 800n]);
+    });
+
+    test("an approved overdraft, a repeated key, an invalid posting", async () => {
+      const p = pay({ userId: m.id }, { organisationId: c.id }, 100n);
+      await untouched([{ ...p, allowOverdraft: true }]);
+      await untouched([p, p]);
+      await untouched([{ ...p, description: " " }]);
+    });
   });
 });
 

@@ -22,7 +22,51 @@ import type { PostingInput, PostingResult } from "./posting";
 
 const UNIQUE_VIOLATION = "23505";
 
-const AT_ONCE_SQL = {
+// When every account of the batch is known by id (the usual case: the engine remembers the accounts it has seen),
+// the statement is this smaller one: the accounts are locked straight from the list of ids. It was about a sixth
+// cheaper to run than the general form below.
+const KNOWN_SQL = {
+  name: "ledger_at_once_known_v1",
+  text: `
+    WITH acct AS MATERIALIZED (
+      SELECT n.*, a.kind, a.balance_cents, a.entry_count
+        FROM unnest($11::int[], $12::bigint[], $13::int[], $14::bigint[], $15::bigint[])
+             AS n(id, delta, count, funds, warn)
+        JOIN accounts a ON a.id = n.id
+       ORDER BY a.id FOR UPDATE OF a),
+    verdict AS MATERIALIZED (
+      SELECT count(*) = cardinality($11::int[])
+             AND coalesce(bool_and((kind = 'SYSTEM' OR funds IS NULL OR balance_cents >= funds)
+                                   AND (warn IS NULL OR balance_cents >= warn)), false) AS ok
+        FROM acct),
+    pin AS MATERIALIZED (
+      SELECT x.*, nextval('postings_id_seq') AS id, coalesce(x.at, clock_timestamp()) AS ts
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $8::int[],
+                    $9::int[], $10::timestamptz[]) WITH ORDINALITY AS x(k, h, t, d, r, a, s, e, c, at, pord)
+       WHERE (SELECT ok FROM verdict)),
+    p AS (
+      INSERT INTO postings (id, idempotency_key, request_hash, type, description, reference_no, actor_user_id,
+                            club_session_id, event_id, card_payment_id, created_at)
+      SELECT id, k, h, t, d, r, a, s, e, c, ts FROM pin),
+    ent AS (
+      INSERT INTO entries (posting_id, account_id, entry_no, amount_cents, balance_after_cents, type,
+                           counterparty_account_id, created_at)
+      SELECT pin.id, y.acct, a.entry_count + y.no, y.amt, a.balance_cents + y.offs, y.typ, y.cp, pin.ts
+        FROM unnest($16::int[], $17::int[], $18::bigint[], $19::text[], $20::int[], $21::bigint[], $22::int[])
+             AS y(pord, acct, amt, typ, cp, offs, no)
+        JOIN pin ON pin.pord = y.pord JOIN acct a ON a.id = y.acct),
+    upd AS (
+      UPDATE accounts SET balance_cents = a.balance_cents + a.delta, entry_count = a.entry_count + a.count
+        FROM acct a WHERE accounts.id = a.id AND (SELECT ok FROM verdict))
+    SELECT (SELECT string_agg('a' || id || ' ' || id || ' ' || balance_cents, ',') FROM acct
+             WHERE (SELECT ok FROM verdict)) AS a,
+           string_agg(id::text, ',' ORDER BY pord) AS p
+      FROM pin`,
+};
+
+// The general form: accounts named by member, organisation or system code as well as by id are resolved (and
+// locked) inside the statement, so a first payment needs no look-up round trip of its own.
+const RESOLVING_SQL = {
   name: "ledger_at_once_v6",
   text: `
     WITH locked AS MATERIALIZED (
@@ -142,7 +186,7 @@ function prepare(postings: PostingInput[], cache: Map<string, number>) {
       (k[0] === "a" ? lock.ids : k[0] === "u" ? lock.users : lock.orgs).push(n);
     }
   }
-  const values = [
+  const postingValues = [
     textArray(post.k),
     textArray(post.h),
     textArray(post.t),
@@ -153,24 +197,45 @@ function prepare(postings: PostingInput[], cache: Map<string, number>) {
     numberArray(post.e),
     numberArray(post.c),
     textArray(post.at),
-    textArray(keys),
+  ];
+  const accountValues = [
     numberArray(accounts.map((n) => n.delta)),
     numberArray(accounts.map((n) => n.count)),
     numberArray(accounts.map((n) => n.funds)),
     numberArray(accounts.map((n) => n.warn)),
-    numberArray(legs.pord),
-    textArray(legs.key),
-    numberArray(legs.amt),
-    textArray(legs.typ),
-    textArray(legs.cp),
-    numberArray(legs.offs),
-    numberArray(legs.no),
-    numberArray(lock.ids),
-    numberArray(lock.users),
-    numberArray(lock.orgs),
-    textArray(lock.codes),
   ];
-  return { values, legs };
+  const id = (k: string | null) => (k === null ? null : Number(k.slice(1)));
+  const known = lock.ids.length === keys.length;
+  const values = known
+    ? [
+        ...postingValues,
+        numberArray(lock.ids),
+        ...accountValues,
+        numberArray(legs.pord),
+        numberArray(legs.key.map(id)),
+        numberArray(legs.amt),
+        textArray(legs.typ),
+        numberArray(legs.cp.map(id)),
+        numberArray(legs.offs),
+        numberArray(legs.no),
+      ]
+    : [
+        ...postingValues,
+        textArray(keys),
+        ...accountValues,
+        numberArray(legs.pord),
+        textArray(legs.key),
+        numberArray(legs.amt),
+        textArray(legs.typ),
+        textArray(legs.cp),
+        numberArray(legs.offs),
+        numberArray(legs.no),
+        numberArray(lock.ids),
+        numberArray(lock.users),
+        numberArray(lock.orgs),
+        textArray(lock.codes),
+      ];
+  return { sql: known ? KNOWN_SQL : RESOLVING_SQL, values, legs };
 }
 
 /**
@@ -189,7 +254,7 @@ export async function bookAtOnce(
   try {
     ({
       rows: [row],
-    } = await client.query<{ a: string | null; p: string | null }>({ ...AT_ONCE_SQL, values: prepared.values }));
+    } = await client.query<{ a: string | null; p: string | null }>({ ...prepared.sql, values: prepared.values }));
   } catch (e) {
     if (e instanceof pg.DatabaseError && e.code === UNIQUE_VIOLATION) return null; // a replay: the careful path
     throw e;
