@@ -22,6 +22,26 @@ import type { PostingInput, PostingResult } from "./posting";
 
 const UNIQUE_VIOLATION = "23505";
 
+// Parts both forms share. ENOUGH: every balance read under the lock covers what the batch needs. POSTINGS: the
+// postings (ids drawn from the sequence up front), written only if the verdict is yes. BALANCES: the new balances.
+const ENOUGH = `
+             AND coalesce(bool_and((kind = 'SYSTEM' OR funds IS NULL OR balance_cents >= funds)
+                                   AND (warn IS NULL OR balance_cents >= warn)), false) AS ok`;
+const POSTINGS = `
+    pin AS MATERIALIZED (
+      SELECT x.*, nextval('postings_id_seq') AS id, coalesce(x.at, clock_timestamp()) AS ts
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $8::int[],
+                    $9::int[], $10::timestamptz[]) WITH ORDINALITY AS x(k, h, t, d, r, a, s, e, c, at, pord)
+       WHERE (SELECT ok FROM verdict)),
+    p AS (
+      INSERT INTO postings (id, idempotency_key, request_hash, type, description, reference_no, actor_user_id,
+                            club_session_id, event_id, card_payment_id, created_at)
+      SELECT id, k, h, t, d, r, a, s, e, c, ts FROM pin),`;
+const BALANCES = `
+    upd AS (
+      UPDATE accounts SET balance_cents = a.balance_cents + a.delta, entry_count = a.entry_count + a.count
+        FROM acct a WHERE accounts.id = a.id AND (SELECT ok FROM verdict))`;
+
 // When every account of the batch is known by id (the usual case: the engine remembers the accounts it has seen),
 // the statement is this smaller one: the accounts are locked straight from the list of ids. It was about a sixth
 // cheaper to run than the general form below.
@@ -36,18 +56,9 @@ const KNOWN_SQL = {
        ORDER BY a.id FOR UPDATE OF a),
     verdict AS MATERIALIZED (
       SELECT count(*) = cardinality($11::int[])
-             AND coalesce(bool_and((kind = 'SYSTEM' OR funds IS NULL OR balance_cents >= funds)
-                                   AND (warn IS NULL OR balance_cents >= warn)), false) AS ok
+${ENOUGH}
         FROM acct),
-    pin AS MATERIALIZED (
-      SELECT x.*, nextval('postings_id_seq') AS id, coalesce(x.at, clock_timestamp()) AS ts
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $8::int[],
-                    $9::int[], $10::timestamptz[]) WITH ORDINALITY AS x(k, h, t, d, r, a, s, e, c, at, pord)
-       WHERE (SELECT ok FROM verdict)),
-    p AS (
-      INSERT INTO postings (id, idempotency_key, request_hash, type, description, reference_no, actor_user_id,
-                            club_session_id, event_id, card_payment_id, created_at)
-      SELECT id, k, h, t, d, r, a, s, e, c, ts FROM pin),
+${POSTINGS}
     ent AS (
       INSERT INTO entries (posting_id, account_id, entry_no, amount_cents, balance_after_cents, type,
                            counterparty_account_id, created_at)
@@ -55,9 +66,7 @@ const KNOWN_SQL = {
         FROM unnest($16::int[], $17::int[], $18::bigint[], $19::text[], $20::int[], $21::bigint[], $22::int[])
              AS y(pord, acct, amt, typ, cp, offs, no)
         JOIN pin ON pin.pord = y.pord JOIN acct a ON a.id = y.acct),
-    upd AS (
-      UPDATE accounts SET balance_cents = a.balance_cents + a.delta, entry_count = a.entry_count + a.count
-        FROM acct a WHERE accounts.id = a.id AND (SELECT ok FROM verdict))
+${BALANCES}
     SELECT (SELECT string_agg('a' || id || ' ' || id || ' ' || balance_cents, ',') FROM acct
              WHERE (SELECT ok FROM verdict)) AS a,
            string_agg(id::text, ',' ORDER BY pord) AS p
@@ -84,18 +93,9 @@ const RESOLVING_SQL = {
         JOIN locked l ON l.id = k.id),
     verdict AS MATERIALIZED (
       SELECT count(*) = cardinality($11::text[]) AND count(DISTINCT id) = count(*)
-             AND coalesce(bool_and((kind = 'SYSTEM' OR funds IS NULL OR balance_cents >= funds)
-                                   AND (warn IS NULL OR balance_cents >= warn)), false) AS ok
+${ENOUGH}
         FROM acct),
-    pin AS MATERIALIZED (
-      SELECT x.*, nextval('postings_id_seq') AS id, coalesce(x.at, clock_timestamp()) AS ts
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $8::int[],
-                    $9::int[], $10::timestamptz[]) WITH ORDINALITY AS x(k, h, t, d, r, a, s, e, c, at, pord)
-       WHERE (SELECT ok FROM verdict)),
-    p AS (
-      INSERT INTO postings (id, idempotency_key, request_hash, type, description, reference_no, actor_user_id,
-                            club_session_id, event_id, card_payment_id, created_at)
-      SELECT id, k, h, t, d, r, a, s, e, c, ts FROM pin),
+${POSTINGS}
     ent AS (
       INSERT INTO entries (posting_id, account_id, entry_no, amount_cents, balance_after_cents, type,
                            counterparty_account_id, created_at)
@@ -103,9 +103,7 @@ const RESOLVING_SQL = {
         FROM unnest($16::int[], $17::text[], $18::bigint[], $19::text[], $20::text[], $21::bigint[], $22::int[])
              AS y(pord, ref, amt, typ, cp, offs, no)
         JOIN pin ON pin.pord = y.pord JOIN acct a ON a.ref = y.ref LEFT JOIN acct cp ON cp.ref = y.cp),
-    upd AS (
-      UPDATE accounts SET balance_cents = a.balance_cents + a.delta, entry_count = a.entry_count + a.count
-        FROM acct a WHERE accounts.id = a.id AND (SELECT ok FROM verdict))
+${BALANCES}
     SELECT (SELECT string_agg(ref || ' ' || id || ' ' || balance_cents, ',') FROM acct
              WHERE (SELECT ok FROM verdict)) AS a,
            string_agg(id::text, ',' ORDER BY pord) AS p
