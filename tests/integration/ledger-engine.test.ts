@@ -207,6 +207,30 @@ describe("database guards (they hold even against code that bypasses the engine)
     ).rejects.toThrow(/ledger_type/);
   });
 
+  test("an account belongs to exactly the one owner its kind names, when opened and ever after", async () => {
+    const a = await accounts();
+    await expect(
+      t.p.db.$executeRaw`INSERT INTO accounts (kind, system_code) VALUES ('MEMBER', 'NOT_A_MEMBER')`,
+    ).rejects.toThrow(/exactly the one owner/);
+    await expect(t.p.db.$executeRaw`UPDATE accounts SET system_code = 'ALSO' WHERE id = ${a.member}`).rejects.toThrow(
+      /exactly the one owner/,
+    );
+    await expect(t.p.db.$executeRaw`UPDATE accounts SET kind = 'SYSTEM' WHERE id = ${a.member}`).rejects.toThrow(
+      /exactly the one owner/,
+    );
+    await expect(
+      t.p.db.$executeRaw`INSERT INTO accounts (kind, system_code) VALUES ('SYSTEM', 'A_NEW_ROLE')`,
+    ).resolves.toBe(1);
+  });
+
+  test("idempotency keys are 1 to 200 characters", async () => {
+    const insert = (k: string) =>
+      t.p.db.$executeRaw`INSERT INTO postings (idempotency_key, request_hash, type, description, reference_no)
+                         VALUES (${k}, 'x', 'Miscellaneous', 'a', 'A')`;
+    await expect(insert("")).rejects.toThrow(/ledger_key/);
+    await expect(insert("k".repeat(201))).rejects.toThrow(/ledger_key/);
+  });
+
   test("idempotency keys are unique in the database", async () => {
     await expect(
       t.p.db.$executeRaw`INSERT INTO postings (idempotency_key, request_hash, type, description, reference_no)
