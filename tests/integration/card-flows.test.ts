@@ -189,6 +189,24 @@ describe("auto top-up through Stripe", () => {
     expect(await getBalance(s.p, m.id)).toBe($("25"));
   });
 
+  test("a payment refused just before another payment's top-up landed does not charge the card again", async () => {
+    // The race the one-charge-in-flight rule alone leaves open: payment B is refused at a zero balance, payment
+    // A's top-up then completes and frees the member's slot, and only then does B ask for its own top-up.
+    const m = await person("Otto");
+    await saveCard(s, m.id, CARDS.ok, $("100"));
+    const first = await autoTopUpMember(s.p, { userId: m.id, idempotencyKey: key(), unlessBalanceAtLeast: $("15") });
+    expect(first).toMatchObject({ ok: true, amountCents: $("100") });
+    const late = await autoTopUpMember(s.p, { userId: m.id, idempotencyKey: key(), unlessBalanceAtLeast: $("15") });
+    expect(late).toMatchObject({ ok: false, notNeeded: true });
+    expect(savedCardCharges(s.emulator, m.id)).toHaveLength(1);
+    expect(await s.p.db.cardPayment.count({ where: { userId: m.id } })).toBe(1);
+    // When the balance does not cover it, the charge is made.
+    const needed = await autoTopUpMember(s.p, { userId: m.id, idempotencyKey: key(), unlessBalanceAtLeast: $("150") });
+    expect(needed).toMatchObject({ ok: true, amountCents: $("100") });
+    expect(savedCardCharges(s.emulator, m.id)).toHaveLength(2);
+    expect(await getBalance(s.p, m.id)).toBe($("200"));
+  });
+
   test("saving a card turns auto top-up on (by webhook) and tops up a low balance at once", async () => {
     const m = await person("Nina", "3");
     const { clientSecret } = await startCardSetup(s.p, m.id);

@@ -4,6 +4,8 @@
 //    (`topup:<record id>`) is saved on the record before the call;
 //  - at most one saved-card charge per member is in flight (a unique index), so two payments needing a top-up
 //    at the same moment cannot both charge the card: the second is told to wait for the first;
+//  - a charge made to cover a payment is not made when, by the time it holds the member's slot, the balance
+//    already covers that payment (another top-up landed meanwhile: its credit is booked before its slot is free);
 //  - no database transaction is open during the Stripe call.
 import { type CardPayment, Prisma } from "../../generated/prisma/client";
 import { inTransaction } from "../ledger/transaction";
@@ -19,7 +21,9 @@ export type SavedCardChargeResult =
   | { status: "authentication_required"; cardPaymentId: number; message: string }
   | { status: "unknown"; cardPaymentId: number; message: string }
   /** Another saved-card charge for this member is in flight: wait for it, then look at the balance again. */
-  | { status: "busy"; inFlightCardPaymentId: number };
+  | { status: "busy"; inFlightCardPaymentId: number }
+  /** The balance already covered `unlessBalanceAtLeast`: nothing was charged. */
+  | { status: "not_needed" };
 
 export interface SavedCardChargeRequest {
   userId: number;
@@ -27,6 +31,8 @@ export interface SavedCardChargeRequest {
   amountCents: bigint;
   type: "Auto Top Up" | "Manual Top Up";
   requestKey: string;
+  /** Charge nothing if, once this request holds the member's slot, the balance is at least this. */
+  unlessBalanceAtLeast?: bigint;
 }
 
 /**
@@ -93,6 +99,12 @@ export async function chargeSavedCard(p: Payments, req: SavedCardChargeRequest):
     return { status: "failed", cardPaymentId: card.id, message: card.failureMessage ?? "The card payment failed." };
   }
 
+  if (req.unlessBalanceAtLeast !== undefined && (await balanceCovers(p, req.userId, req.unlessBalanceAtLeast))) {
+    // Another top-up landed between the payment's refusal and this claim. The record never reached Stripe.
+    await p.pool.query(`DELETE FROM card_payments WHERE id = $1 AND status = 'INITIATED'`, [card.id]);
+    return { status: "not_needed" };
+  }
+
   const metadata = { bc_card_payment_id: String(card.id), bc_kind: "saved_card", bc_user_id: String(req.userId) };
   let attempt = 0;
   for (;;) {
@@ -119,6 +131,11 @@ export async function chargeSavedCard(p: Payments, req: SavedCardChargeRequest):
       return recordFailure(p, req, card.id, e);
     }
   }
+}
+
+async function balanceCovers(p: Payments, userId: number, cents: bigint): Promise<boolean> {
+  const account = await p.db.account.findUnique({ where: { userId }, select: { balanceCents: true } });
+  return account !== null && account.balanceCents >= cents;
 }
 
 /** Records a failed charge, and what it means for the member, in one transaction. */

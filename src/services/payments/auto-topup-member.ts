@@ -16,6 +16,8 @@ export interface AutoTopUpRequest {
   type?: Extract<TransactionType, "Auto Top Up" | "Manual Top Up">;
   /** Identifies this top-up: the same key means the same top-up. */
   idempotencyKey: string;
+  /** For a top-up that rescues a payment: charge nothing if the balance already covers this much by then. */
+  unlessBalanceAtLeast?: bigint;
 }
 
 export type AutoTopUpResult =
@@ -27,6 +29,8 @@ export type AutoTopUpResult =
       busyWith?: number;
       /** The bank wants the member to confirm this card payment on-session. */
       needsAuthentication?: number;
+      /** Nothing was charged: the balance already covered `unlessBalanceAtLeast`. */
+      notNeeded?: true;
     };
 
 export async function autoTopUpMember(p: Payments, req: AutoTopUpRequest): Promise<AutoTopUpResult> {
@@ -42,6 +46,7 @@ export async function autoTopUpMember(p: Payments, req: AutoTopUpRequest): Promi
     amountCents,
     type: req.type ?? "Auto Top Up",
     requestKey: `topup:${req.idempotencyKey}`,
+    unlessBalanceAtLeast: req.unlessBalanceAtLeast,
   });
   switch (r.status) {
     case "succeeded":
@@ -54,6 +59,8 @@ export async function autoTopUpMember(p: Payments, req: AutoTopUpRequest): Promi
       };
     case "busy":
       return { ok: false, message: "Another top-up is in progress.", busyWith: r.inFlightCardPaymentId };
+    case "not_needed":
+      return { ok: false, message: "The balance already covers it: no top-up was needed.", notNeeded: true };
     case "hard_decline":
       // Auto top-up is now off (switched with the failure, in its transaction) until the member sets it up again.
       p.events.emit("autoTopUpFailed", { userId: user.id, amountCents, message: r.message });

@@ -205,8 +205,11 @@ async function rescueWithAutoTopUp(
     userId: user.id,
     amountCents: topUpCents,
     idempotencyKey: round === 1 ? `for:${req.idempotencyKey}` : `for:${req.idempotencyKey}:${round}`,
+    // Another payment's top-up may have landed since this one was refused: then charge nothing, look again.
+    unlessBalanceAtLeast: req.amountCents,
   });
   if (topUp.ok) return { topUpCents };
+  if (topUp.notNeeded) return { topUpCents: null };
   if (topUp.busyWith) {
     await waitForTopUp(p, topUp.busyWith);
     return { topUpCents: null };
