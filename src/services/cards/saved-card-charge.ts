@@ -38,6 +38,8 @@ export interface SavedCardChargeRequest {
 /**
  * Takes this member's one saved-card slot for the request, or finds the request's record, or names the charge
  * in flight. The in-flight charge may finish between our refused insert and our look at it: then try again.
+ * Each such miss means another request took the slot and let it go meanwhile (quickly, when it found the top-up
+ * no longer needed), so under a burst of payments this can take a few rounds.
  */
 async function claim(
   p: Payments,
@@ -61,12 +63,13 @@ async function claim(
       });
       return { card, fresh: true };
     } catch (e) {
-      if (!(e instanceof Prisma.PrismaClientKnownRequestError) || e.code !== "P2002" || attempt >= 5) throw e;
+      if (!(e instanceof Prisma.PrismaClientKnownRequestError) || e.code !== "P2002" || attempt >= 50) throw e;
       const inFlight = await p.db.cardPayment.findFirst({
         where: { userId: req.userId, kind: "SAVED_CARD", status: "INITIATED" },
         select: { id: true },
       });
       if (inFlight) return { busyWith: inFlight.id };
+      await new Promise((r) => setTimeout(r, Math.random() * 5)); // let the burst spread out
     }
   }
 }
