@@ -24,6 +24,7 @@ const UNIQUE_VIOLATION = "23505";
 
 // Parts both forms share. ENOUGH: every balance read under the lock covers what the batch needs. POSTINGS: the
 // postings (ids drawn from the sequence up front), written only if the verdict is yes. BALANCES: the new balances.
+// ENTRIES: the columns an entry is written with.
 const ENOUGH = `
              AND coalesce(bool_and((kind = 'SYSTEM' OR funds IS NULL OR balance_cents >= funds)
                                    AND (warn IS NULL OR balance_cents >= warn)), false) AS ok`;
@@ -37,6 +38,14 @@ const POSTINGS = `
       INSERT INTO postings (id, idempotency_key, request_hash, type, description, reference_no, actor_user_id,
                             club_session_id, event_id, card_payment_id, created_at)
       SELECT id, k, h, t, d, r, a, s, e, c, ts FROM pin),`;
+const ENTRIES = `INSERT INTO entries (posting_id, account_id, entry_no, amount_cents, balance_after_cents, type,
+                           counterparty_account_id, created_at)`;
+/** The answer: each account's key, id and starting balance (only if booked), and the postings' ids in order. */
+const answer = (key: string) => `
+    SELECT (SELECT string_agg(${key} || ' ' || id || ' ' || balance_cents, ',') FROM acct
+             WHERE (SELECT ok FROM verdict)) AS a,
+           string_agg(id::text, ',' ORDER BY pord) AS p
+      FROM pin`;
 const BALANCES = `
     upd AS (
       UPDATE accounts SET balance_cents = a.balance_cents + a.delta, entry_count = a.entry_count + a.count
@@ -60,17 +69,13 @@ ${ENOUGH}
         FROM acct),
 ${POSTINGS}
     ent AS (
-      INSERT INTO entries (posting_id, account_id, entry_no, amount_cents, balance_after_cents, type,
-                           counterparty_account_id, created_at)
+      ${ENTRIES}
       SELECT pin.id, y.acct, a.entry_count + y.no, y.amt, a.balance_cents + y.offs, y.typ, y.cp, pin.ts
         FROM unnest($16::int[], $17::int[], $18::bigint[], $19::text[], $20::int[], $21::bigint[], $22::int[])
              AS y(pord, acct, amt, typ, cp, offs, no)
         JOIN pin ON pin.pord = y.pord JOIN acct a ON a.id = y.acct),
 ${BALANCES}
-    SELECT (SELECT string_agg('a' || id || ' ' || id || ' ' || balance_cents, ',') FROM acct
-             WHERE (SELECT ok FROM verdict)) AS a,
-           string_agg(id::text, ',' ORDER BY pord) AS p
-      FROM pin`,
+${answer("'a' || id")}`,
 };
 
 // The general form: accounts named by member, organisation or system code as well as by id are resolved (and
@@ -97,17 +102,13 @@ ${ENOUGH}
         FROM acct),
 ${POSTINGS}
     ent AS (
-      INSERT INTO entries (posting_id, account_id, entry_no, amount_cents, balance_after_cents, type,
-                           counterparty_account_id, created_at)
+      ${ENTRIES}
       SELECT pin.id, a.id, a.entry_count + y.no, y.amt, a.balance_cents + y.offs, y.typ, cp.id, pin.ts
         FROM unnest($16::int[], $17::text[], $18::bigint[], $19::text[], $20::text[], $21::bigint[], $22::int[])
              AS y(pord, ref, amt, typ, cp, offs, no)
         JOIN pin ON pin.pord = y.pord JOIN acct a ON a.ref = y.ref LEFT JOIN acct cp ON cp.ref = y.cp),
 ${BALANCES}
-    SELECT (SELECT string_agg(ref || ' ' || id || ' ' || balance_cents, ',') FROM acct
-             WHERE (SELECT ok FROM verdict)) AS a,
-           string_agg(id::text, ',' ORDER BY pord) AS p
-      FROM pin`,
+${answer("ref")}`,
 };
 
 /** What the batch asks of one account: its total change, entries, and the lowest starting balances it needs. */

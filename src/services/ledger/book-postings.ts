@@ -213,8 +213,9 @@ export async function bookPostings(
   const cache = opts.accountCache ?? new Map<string, number>();
   // Members and organisations already seen are passed by account id (account ids never change).
   const cached = (e: EntryInput): EntryInput => {
-    const ref = knownRef(refKey(e), cache);
-    return ref === null || ref === refKey(e) ? e : { accountId: Number(ref.slice(1)), amountCents: e.amountCents };
+    const named = refKey(e);
+    const ref = knownRef(named, cache);
+    return ref === null || ref === named ? e : { accountId: Number(ref.slice(1)), amountCents: e.amountCents };
   };
   const entries = postings.flatMap((p) => p.entries.map(cached));
   const keys = postings.map((p) => p.idempotencyKey);
