@@ -197,43 +197,27 @@ function prepare(postings: PostingInput[], cache: Map<string, number>) {
     numberArray(post.c),
     textArray(post.at),
   ];
-  const accountValues = [
+  const known = lock.ids.length === keys.length;
+  // Accounts go to the statement as ids when all are known (its smaller form), otherwise as keys to resolve.
+  const accountsAs = known
+    ? (ks: (string | null)[]) => numberArray(ks.map((k) => (k === null ? null : Number(k.slice(1)))))
+    : textArray;
+  const values = [
+    ...postingValues,
+    accountsAs(keys),
     numberArray(accounts.map((n) => n.delta)),
     numberArray(accounts.map((n) => n.count)),
     numberArray(accounts.map((n) => n.funds)),
     numberArray(accounts.map((n) => n.warn)),
+    numberArray(legs.pord),
+    accountsAs(legs.key),
+    numberArray(legs.amt),
+    textArray(legs.typ),
+    accountsAs(legs.cp),
+    numberArray(legs.offs),
+    numberArray(legs.no),
+    ...(known ? [] : [numberArray(lock.ids), numberArray(lock.users), numberArray(lock.orgs), textArray(lock.codes)]),
   ];
-  const id = (k: string | null) => (k === null ? null : Number(k.slice(1)));
-  const known = lock.ids.length === keys.length;
-  const values = known
-    ? [
-        ...postingValues,
-        numberArray(lock.ids),
-        ...accountValues,
-        numberArray(legs.pord),
-        numberArray(legs.key.map(id)),
-        numberArray(legs.amt),
-        textArray(legs.typ),
-        numberArray(legs.cp.map(id)),
-        numberArray(legs.offs),
-        numberArray(legs.no),
-      ]
-    : [
-        ...postingValues,
-        textArray(keys),
-        ...accountValues,
-        numberArray(legs.pord),
-        textArray(legs.key),
-        numberArray(legs.amt),
-        textArray(legs.typ),
-        textArray(legs.cp),
-        numberArray(legs.offs),
-        numberArray(legs.no),
-        numberArray(lock.ids),
-        numberArray(lock.users),
-        numberArray(lock.orgs),
-        textArray(lock.codes),
-      ];
   return { sql: known ? KNOWN_SQL : RESOLVING_SQL, values, legs };
 }
 
