@@ -157,6 +157,21 @@ test("after a burst, no connection is left with a transaction open", async () =>
   }
 });
 
+test("account pages keep room for balance updates, and those updates stay HOT (no index changes)", async () => {
+  const [table] = await t.p.db.$queryRaw<{ options: string[] | null }[]>`
+    SELECT reloptions AS options FROM pg_class WHERE oid = 'accounts'::regclass`;
+  expect(table!.options).toContain("fillfactor=20");
+  // No index may cover a column a posting changes, or every balance update would write index entries too.
+  const indexed = await t.p.db.$queryRaw<{ column: string }[]>`
+    SELECT DISTINCT a.attname::text AS column
+      FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+     WHERE i.indrelid = 'accounts'::regclass`;
+  const columns = indexed.map((r) => r.column);
+  expect(columns).toContain("id");
+  expect(columns).not.toContain("balance_cents");
+  expect(columns).not.toContain("entry_count");
+});
+
 describe("database guards (they hold even against code that bypasses the engine)", () => {
   test("entries are append-only", async () => {
     const a = await accounts();
