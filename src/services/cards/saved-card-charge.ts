@@ -104,7 +104,7 @@ export async function chargeSavedCard(p: Payments, req: SavedCardChargeRequest):
 
   if (req.unlessBalanceAtLeast !== undefined && (await balanceCovers(p, req.userId, req.unlessBalanceAtLeast))) {
     // Another top-up landed between the payment's refusal and this claim. The record never reached Stripe.
-    await p.pool.query(`DELETE FROM card_payments WHERE id = $1 AND status = 'INITIATED'`, [card.id]);
+    await p.db.cardPayment.deleteMany({ where: { id: card.id, status: "INITIATED" } });
     return { status: "not_needed" };
   }
 

@@ -211,13 +211,9 @@ export async function bookPostings(
 ): Promise<PostingResult[]> {
   const own = !!opts.ownTransaction;
   const cache = opts.accountCache ?? new Map<string, number>();
-  // Members and organisations already seen are passed by account id (account ids never change).
-  const cached = (e: EntryInput): EntryInput => {
-    const named = refKey(e);
-    const ref = knownRef(named, cache);
-    return ref === null || ref === named ? e : { accountId: Number(ref.slice(1)), amountCents: e.amountCents };
-  };
-  const entries = postings.flatMap((p) => p.entries.map(cached));
+  // The accounts to lock, by key; members and organisations already seen go by account id (ids never change).
+  const refs = postings.flatMap((p) => p.entries.map((e) => knownRef(refKey(e), cache)));
+  const named = (kind: string) => refs.flatMap((r) => (r?.[0] === kind ? [r.slice(1)] : []));
   const keys = postings.map((p) => p.idempotencyKey);
   // Every ledger statement is a key look-up. Right after bulk loads, before statistics catch up, the planner
   // could cache a sequential scan for the connection's life; this keeps the plans on the indexes.
@@ -225,10 +221,10 @@ export async function bookPostings(
   const found = await client.query<{ t: string; k: string; b: string; c: number; x: string; owner: string }>({
     ...LOCK_SQL,
     values: [
-      ids(entries.map((e) => e.accountId)),
-      ids(entries.map((e) => e.userId)),
-      ids(entries.map((e) => e.organisationId)),
-      [...new Set(entries.map((e) => e.system).filter((s) => s !== undefined))],
+      ids(named("a").map(Number)),
+      ids(named("u").map(Number)),
+      ids(named("o").map(Number)),
+      [...new Set(named("s"))],
       keys,
     ],
   });
