@@ -17,6 +17,7 @@
 // parameters built as literals, and the answer returned as one row of two strings.
 import pg from "pg";
 import { numberArray, textArray } from "../../db/array-literal";
+import { queryPreparedRow } from "../../db/prepared-row";
 import { addPosting, invalidReason, knownRef, postingColumns, refKey, requestHash } from "./book-postings";
 import type { PostingInput, PostingResult } from "./posting";
 
@@ -233,23 +234,22 @@ export async function bookAtOnce(
 ): Promise<PostingResult[] | null> {
   const prepared = prepare(postings, cache);
   if (!prepared) return null;
-  let row: { a: string | null; p: string | null } | undefined;
+  let row: (string | null)[] | null;
   try {
-    ({
-      rows: [row],
-    } = await client.query<{ a: string | null; p: string | null }>({ ...prepared.sql, values: prepared.values }));
+    row = await queryPreparedRow(client, prepared.sql, prepared.values);
   } catch (e) {
     if (e instanceof pg.DatabaseError && e.code === UNIQUE_VIOLATION) return null; // a replay: the careful path
     throw e;
   }
-  if (!row?.a || !row.p) return null;
+  const [accountsBooked, postingIdList] = row ?? [];
+  if (!accountsBooked || !postingIdList) return null;
   const start = new Map<string, { id: number; balance: bigint }>();
-  for (const account of row.a.split(",")) {
+  for (const account of accountsBooked.split(",")) {
     const [ref, id, balance] = account.split(" ") as [string, string, string];
     start.set(ref, { id: Number(id), balance: BigInt(balance) });
     if (ref[0] !== "a" && cache.size < 1_000_000) cache.set(ref, Number(id));
   }
-  const postingIds = row.p.split(",");
+  const postingIds = postingIdList.split(",");
   const { legs } = prepared;
   let leg = 0;
   return postings.map((p, i) => ({

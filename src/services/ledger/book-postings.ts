@@ -147,7 +147,13 @@ const ids = (xs: (number | undefined)[]) => [
   ...new Set(xs.filter((x): x is number => Number.isInteger(x) && x! > 0 && x! < 2 ** 31)),
 ];
 
-const json = JSON.stringify;
+// JSON of a string, number or null, as JSON.stringify writes it: a string with nothing to escape (the usual
+// case) is quoted directly, which is several times cheaper than a call into JSON.stringify.
+const PLAIN = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+function json(x: string | number | null): string {
+  if (typeof x === "string") return PLAIN.test(x) ? `"${x}"` : JSON.stringify(x);
+  return x === null ? "null" : JSON.stringify(x);
+}
 // crypto.hash (Node 20.12+) hashes a string in one call, without a Hash object.
 const sha256Hex: (s: string) => string =
   typeof crypto.hash === "function"
@@ -167,7 +173,7 @@ export function requestHash(p: PostingInput, refs?: readonly (string | null)[]):
   for (let i = 0; i < p.entries.length; i++) {
     const e = p.entries[i]!;
     if (i > 0) s += ",";
-    s += `[${json(refs ? refs[i] : refKey(e))},"${e.amountCents}",${json(e.type ?? null)},${json(e.counterparty ?? null)}]`;
+    s += `[${json(refs ? (refs[i] ?? null) : refKey(e))},"${e.amountCents}",${json(e.type ?? null)},${json(e.counterparty ?? null)}]`;
   }
   return sha256Hex(`${s}]]`).slice(0, 32);
 }
