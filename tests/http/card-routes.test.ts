@@ -6,7 +6,8 @@ import { createCheckout } from "../../src/services/cards/checkout";
 import { autoTopUpMember } from "../../src/services/payments/auto-topup-member";
 import { csrfToken, makeUser, signIn } from "../helpers/app";
 import { type CardStack, startCardStack } from "../helpers/card-stack";
-import { CARDS, fundMember, key, saveCard } from "../helpers/payments";
+import { CARDS, fundMember, key, ledgerSnapshot, saveCard, savedCardCharges } from "../helpers/payments";
+import { renderedForm } from "../helpers/rendered-form";
 
 let s: CardStack;
 let alice: { id: number; email: string };
@@ -63,6 +64,58 @@ test("manual top-up: bad amounts are refused with a clear message and nothing is
     expect(res.text).not.toMatch(/at \w+ \(/);
   }
   expect(await cardPayments()).toBe(before);
+});
+
+describe("manual top-up limits hold for both cards, driven through the form as rendered", () => {
+  // With auto top-up on, "Use Registered Card" is the form's default choice.
+  const limitCases = (start: bigint) =>
+    [
+      ["49.99", 0n, "Insufficient amount. Minimum is $50"],
+      ["50", start, "Too large. Maximum balance is $2000"],
+    ] as const;
+
+  for (const choice of ["Existing", "Another"] as const) {
+    test(`card choice ${choice}: under $50, or a balance taken over $2,000, is refused; nothing charged or booked`, async () => {
+      const m = await makeUser(s.p.db);
+      await saveCard(s, m.id, CARDS.ok, 5_000n);
+      const agent = (await signIn(s.app, m.email)).agent;
+      for (const [amount, fund, message] of limitCases(195_001n)) {
+        if (fund) await fundMember(s.p, m.id, fund, alice.id);
+        const page = await agent.get("/payments/manual-topup");
+        const form = renderedForm(page.text, "/payments/manual-topup");
+        if (choice === "Existing") expect(form.card_choice).toBe("Existing");
+        const [cards, ledger] = [await cardPayments(), await ledgerSnapshot(s.p)];
+        const res = await agent
+          .post("/payments/manual-topup")
+          .type("form")
+          .send({ ...form, amount, card_choice: choice });
+        expect({ amount, status: res.status }).toEqual({ amount, status: 400 });
+        expect(res.text).toContain(message);
+        expect(savedCardCharges(s.emulator, m.id)).toHaveLength(0);
+        expect(await cardPayments()).toBe(cards);
+        expect(await ledgerSnapshot(s.p)).toBe(ledger);
+      }
+      // A top-up that brings the balance to exactly $2,000 goes through.
+      const ok = await makeUser(s.p.db);
+      await saveCard(s, ok.id, CARDS.ok, 5_000n);
+      await fundMember(s.p, ok.id, 150_000n, alice.id);
+      const okAgent = (await signIn(s.app, ok.email)).agent;
+      const form = renderedForm((await okAgent.get("/payments/manual-topup")).text, "/payments/manual-topup");
+      const res = await okAgent
+        .post("/payments/manual-topup")
+        .type("form")
+        .send({ ...form, amount: "500", card_choice: choice });
+      expect(res.status).toBe(302);
+      if (choice === "Existing") {
+        expect(res.headers.location).toBe("/payments/statement");
+        expect(savedCardCharges(s.emulator, ok.id)).toHaveLength(1);
+        const acct = await s.p.db.account.findUniqueOrThrow({ where: { userId: ok.id } });
+        expect(acct.balanceCents).toBe(200_000n);
+      } else {
+        expect(res.headers.location).toMatch(/^\/payments\/checkout\/\d+$/);
+      }
+    });
+  }
 });
 
 test("manual top-up: a good amount leads to the checkout; the same form sent twice makes one checkout", async () => {

@@ -66,6 +66,31 @@ describe("pages and errors", () => {
   });
 });
 
+describe("the top menu", () => {
+  test("offers every page a member uses, member transfer included, on every page", async () => {
+    const user = await makeUser(t.db);
+    const { agent } = await signIn(t.app, user.email);
+    for (const page of ["/dashboard", "/payments/statement", "/payments/messages"]) {
+      const html = (await agent.get(page)).text;
+      const nav = /<nav\b[^>]*aria-label="Main navigation"[^>]*>[\s\S]*?<\/nav>/.exec(html)![0];
+      const links = [...nav.matchAll(/<a class="nav-link[^"]*"[^>]*href="([^"#]+)"[^>]*>([^<]+)</g)].map((m) => [
+        m[1],
+        m[2]!.trim(),
+      ]);
+      expect(links).toEqual([
+        ["/dashboard", "Dashboard"],
+        ["/payments/statement", "Statement"],
+        ["/payments/manual-topup", "Top Up"],
+        ["/payments/member-transfer", "Transfer"],
+        ["/payments/setup-autotopup", "Auto Top Up"],
+        ["/payments/messages", "Messages"],
+      ]);
+    }
+    const transfer = await agent.get("/payments/member-transfer");
+    expect(transfer.text).toMatch(/<a class="nav-link active" aria-current="page" href="\/payments\/member-transfer">/);
+  });
+});
+
 describe("health", () => {
   test("/healthz and /readyz answer when the database is up", async () => {
     expect((await request(t.app).get("/healthz")).body).toEqual({ status: "ok" });

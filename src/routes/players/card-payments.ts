@@ -4,7 +4,6 @@
 import { randomUUID } from "node:crypto";
 import { type Request, Router } from "express";
 import { requireLogin } from "../../auth/guards";
-import { badInput } from "../../lib/errors";
 import { formatMoney, parseAmount } from "../../lib/money";
 import {
   autoTopUpOffForNewCard,
@@ -18,9 +17,8 @@ import {
   createCheckoutIntent,
   markCheckoutConfirmedInBrowser,
   payableCheckout,
-  startManualTopUp,
 } from "../../services/cards/checkout";
-import { autoTopUpMember } from "../../services/payments/auto-topup-member";
+import { manualTopUp } from "../../services/cards/manual-top-up";
 import { getBalanceDetail } from "../../services/payments/balances";
 import type { Payments } from "../../services/payments/context";
 import { flash } from "../../web/flash";
@@ -53,20 +51,15 @@ export function cardPaymentRoutes(deps: { payments: Payments }) {
     const requestId = /^[\w-]{8,64}$/.test(String(req.body?.request_id)) ? String(req.body.request_id) : randomUUID();
     const form = { amount: String(req.body?.amount ?? ""), cardChoice: String(req.body?.card_choice ?? "") };
     try {
-      const amountCents = parseAmount(form.amount, "Amount");
-      if (form.cardChoice === "Existing") {
-        const r2 = await autoTopUpMember(p, {
-          userId: user.id,
-          amountCents,
-          type: "Manual Top Up",
-          idempotencyKey: `manual:${user.id}:${requestId}`,
-        });
-        if (!r2.ok) throw badInput(r2.message);
-        flash(req, "success", r2.message);
-        return res.redirect("/payments/statement");
-      }
-      const card = await startManualTopUp(p, user.id, amountCents, `manual:${user.id}:${requestId}`);
-      return res.redirect(`/payments/checkout/${card.id}`);
+      const done = await manualTopUp(p, {
+        userId: user.id,
+        amountCents: parseAmount(form.amount, "Amount"),
+        registeredCard: form.cardChoice === "Existing",
+        requestKey: `manual:${user.id}:${requestId}`,
+      });
+      if (done.via === "checkout") return res.redirect(`/payments/checkout/${done.cardPaymentId}`);
+      flash(req, "success", done.message);
+      return res.redirect("/payments/statement");
     } catch (e) {
       if (!(e instanceof Error) || !("code" in e) || e.code !== "BAD_INPUT") throw e;
       res

@@ -5,8 +5,6 @@ import { formatMoney } from "../../lib/money";
 import type { Payments } from "../payments/context";
 import { ensureStripeCustomer } from "./stripe-customer";
 
-export const MIN_MANUAL_TOP_UP_CENTS = 5_000n;
-export const MAX_BALANCE_AFTER_TOP_UP_CENTS = 200_000n;
 /** Stripe refuses card payments under 50 cents (in AUD). */
 export const STRIPE_MINIMUM_CENTS = 50n;
 
@@ -50,16 +48,6 @@ export async function createCheckout(p: Payments, c: NewCheckout) {
       routePayload: c.routePayload ?? null,
     },
   });
-}
-
-/** A manual top-up by card (§3.4): at least $50, and the balance may not go over $2,000. */
-export async function startManualTopUp(p: Payments, userId: number, amountCents: bigint, requestKey: string) {
-  if (amountCents < MIN_MANUAL_TOP_UP_CENTS) throw badInput("Insufficient amount. Minimum is $50");
-  const balance = (await p.db.account.findUnique({ where: { userId }, select: { balanceCents: true } }))?.balanceCents;
-  if ((balance ?? 0n) + amountCents > MAX_BALANCE_AFTER_TOP_UP_CENTS) {
-    throw badInput("Too large. Maximum balance is $2000");
-  }
-  return createCheckout(p, { userId, amountCents, description: "Manual Top Up", requestKey });
 }
 
 const PAYABLE = new Set(["INITIATED", "INTENT", "PENDING"]);
