@@ -2,7 +2,7 @@
 // fields included) and each select's chosen option (the selected one, else the first, as a browser does).
 // Tests then change only the fields a person would type into.
 
-const unescape = (s: string) =>
+const decodeEntities = (s: string) =>
   s
     .replace(/&quot;/g, '"')
     .replace(/&#39;/g, "'")
@@ -12,7 +12,7 @@ const unescape = (s: string) =>
 
 const attr = (tag: string, name: string) => {
   const m = new RegExp(`\\s${name}="([^"]*)"`).exec(tag);
-  return m ? unescape(m[1]!) : undefined;
+  return m ? decodeEntities(m[1]!) : undefined;
 };
 
 /** The fields of the first form on the page posting to `action`, as the browser would send them untouched. */
@@ -35,7 +35,7 @@ export function renderedForm(html: string, action: string): Record<string, strin
   }
   for (const area of form.match(/<textarea\b[^>]*>[\s\S]*?<\/textarea>/g) ?? []) {
     const name = attr(/<textarea\b[^>]*>/.exec(area)![0], "name");
-    if (name) fields[name] = unescape(area.replace(/^<textarea\b[^>]*>|<\/textarea>$/g, ""));
+    if (name) fields[name] = decodeEntities(area.replace(/^<textarea\b[^>]*>|<\/textarea>$/g, ""));
   }
   return fields;
 }
