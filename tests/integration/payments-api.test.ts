@@ -232,7 +232,7 @@ describe("transfers", () => {
     const entries = await t.p.db.entry.findMany({ where: { postingId: r.postingId } });
     expect(entries.map((e) => [e.amountCents, e.type]).sort()).toEqual(
       [
-        [-$("60"), "Member Transfer"],
+        [-$("60"), "Org Transfer"],
         [$("60"), "Org Transfer"],
       ].sort(),
     );

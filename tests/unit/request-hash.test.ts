@@ -16,7 +16,7 @@ function reference(p: PostingInput): string {
     p.eventId ?? null,
     p.cardPaymentId ?? null,
     !!p.allowOverdraft,
-    p.entries.map((e) => [refKey(e), e.amountCents.toString(), e.type ?? null, e.counterparty ?? null]),
+    p.entries.map((e) => [refKey(e), e.amountCents.toString(), null, e.counterparty ?? null]),
   ]);
   return createHash("sha256").update(canonical).digest("hex").slice(0, 32);
 }
@@ -32,7 +32,6 @@ const entry: fc.Arbitrary<EntryInput> = fc.record(
       nil: undefined,
     }),
     amountCents: fc.bigInt({ min: -(10n ** 13n), max: 10n ** 13n }),
-    type: fc.option(type, { nil: undefined }),
     counterparty: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
   },
   { requiredKeys: ["amountCents"] },

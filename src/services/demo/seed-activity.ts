@@ -69,8 +69,8 @@ export async function seedDemoActivity(p: Payments) {
     actorUserId: finance.id,
     at: at(30),
     entries: [
-      { organisationId: clubs[0]!.id, amountCents: -1_500n, type: "Member Transfer", counterparty: 1 },
-      { userId: a.id, amountCents: 1_500n, type: "Org Transfer", counterparty: 0 },
+      { organisationId: clubs[0]!.id, amountCents: -1_500n, counterparty: 1 },
+      { userId: a.id, amountCents: 1_500n, counterparty: 0 },
     ],
   });
   postings.sort((x, y) => x.at!.getTime() - y.at!.getTime());

@@ -167,7 +167,7 @@ function prepare(postings: PostingInput[], cache: Map<string, number>) {
       legs.pord.push(i + 1);
       legs.key.push(key);
       legs.amt.push(e.amountCents);
-      legs.typ.push(e.type ?? p.type);
+      legs.typ.push(p.type);
       legs.cp.push(e.counterparty === undefined ? null : keys[e.counterparty]!);
       legs.offs.push(need.delta);
       legs.no.push(need.count);

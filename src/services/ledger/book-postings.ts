@@ -162,8 +162,9 @@ const sha256Hex: (s: string) => string =
 
 /**
  * Fingerprint of what a posting asks for, so a key reused for a different request is caught. The SHA-256 of
- * JSON [type, description, actor, club session, event, card payment, overdraft, [[account, cents, type,
- * counterparty], …]], spelt out by hand (JSON.stringify of the nested arrays cost more than the hash); stored
+ * JSON [type, description, actor, club session, event, card payment, overdraft, [[account, cents, null,
+ * counterparty], …]] (the null is where an entry's own type was, before a posting had one type for all its
+ * sides), spelt out by hand (JSON.stringify of the nested arrays cost more than the hash); stored
  * fingerprints must keep matching, and a test holds this to the JSON form. `refs`: the entries' refKeys, when
  * the caller has them already.
  */
@@ -173,7 +174,7 @@ export function requestHash(p: PostingInput, refs?: readonly (string | null)[]):
   for (let i = 0; i < p.entries.length; i++) {
     const e = p.entries[i]!;
     if (i > 0) s += ",";
-    s += `[${json(refs ? (refs[i] ?? null) : refKey(e))},"${e.amountCents}",${json(e.type ?? null)},${json(e.counterparty ?? null)}]`;
+    s += `[${json(refs ? (refs[i] ?? null) : refKey(e))},"${e.amountCents}",null,${json(e.counterparty ?? null)}]`;
   }
   return sha256Hex(`${s}]]`).slice(0, 32);
 }
@@ -187,7 +188,6 @@ export function invalidReason(p: PostingInput): string | null {
   for (const [i, e] of p.entries.entries()) {
     if (typeof e.amountCents !== "bigint" || e.amountCents === 0n) return "each entry needs a non-zero amount";
     if (e.amountCents > MAX_CENTS || e.amountCents < -MAX_CENTS) return "amount out of range";
-    if (e.type !== undefined && !isTransactionType(e.type)) return `unknown transaction type ${e.type}`;
     if (e.counterparty !== undefined && (e.counterparty === i || !p.entries[e.counterparty])) {
       return "counterparty must name another entry of the posting";
     }
@@ -328,7 +328,7 @@ export async function bookPostings(
       w.eno.push(acct.count);
       w.eamt.push(e.amountCents.toString());
       w.ebal.push(acct.balance.toString());
-      w.etype.push(e.type ?? p.type);
+      w.etype.push(p.type);
       w.ecp.push(e.counterparty === undefined ? null : acctIds[e.counterparty]!);
       balances.push({ accountId: id, balanceAfterCents: acct.balance });
     }

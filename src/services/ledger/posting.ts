@@ -16,14 +16,13 @@ export interface EntryInput {
   system?: SystemAccountCode;
   /** Signed cents: positive = money into this account. */
   amountCents: bigint;
-  /** Type shown on this side, when it differs from the posting's (an organisation transfer). */
-  type?: TransactionType;
   /** Index (in this posting's entries) of the entry whose account is shown as this one's counterparty. */
   counterparty?: number;
 }
 
 export interface PostingInput {
   idempotencyKey: string;
+  /** The one type of the posting, shown on every side of it (each entry is written with it). */
   type: TransactionType;
   description: string;
   entries: EntryInput[];

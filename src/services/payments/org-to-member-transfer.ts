@@ -1,5 +1,7 @@
 // A club pays a member from its account (reference §3.7): positive amounts only, at most the club's balance
-// (checked under the lock), to an active member; the officer who did it is recorded.
+// (checked under the lock), to an active member; the officer who did it is recorded. Both sides show the one type
+// "Org Transfer" (reference §1.1 names the member side so; its "Member Transfer" on the club's side gave the same
+// posting two names, and "Member Transfer" is the member-to-member transfer).
 import { z } from "zod";
 import { badInput, conflict, notFound } from "../../lib/errors";
 import { formatMoney } from "../../lib/money";
@@ -35,8 +37,8 @@ export async function orgToMemberTransfer(p: Payments, raw: OrgToMemberTransferI
     description: req.description,
     actorUserId: req.actorUserId,
     entries: [
-      { organisationId: req.organisationId, amountCents: -req.amountCents, type: "Member Transfer", counterparty: 1 },
-      { userId: req.toUserId, amountCents: req.amountCents, type: "Org Transfer", counterparty: 0 },
+      { organisationId: req.organisationId, amountCents: -req.amountCents, counterparty: 1 },
+      { userId: req.toUserId, amountCents: req.amountCents, counterparty: 0 },
     ],
     notify: [
       messages.orgTransfer(
