@@ -154,7 +154,7 @@ async function main() {
     const csvAcct = await p.accounts.forUser(csvUser);
     await writeStatementCsv(
       sink,
-      { title: ["Bench csv", "0", "now"], timeZone: "Australia/Sydney" },
+      "Australia/Sydney",
       allStatementRows(p, csvAcct, { type: undefined, before: undefined }),
     );
     clearInterval(sampler);

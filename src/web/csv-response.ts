@@ -1,10 +1,12 @@
 // Sends rows as a CSV download, streamed with back-pressure; text cells are neutralised against spreadsheet
-// formula injection (numbers are passed as numbers' text and left alone).
+// formula injection (numbers are passed as numbers' text and left alone). The first row is the header: what the
+// file is, whose and for when is in its name (download-name.ts), never a title line above the header.
 
 import { stringify } from "csv-stringify";
 import type { Response } from "express";
 import { plainAmount } from "../lib/money";
 import { safeCell } from "../services/statements/statement-csv";
+import { attachment } from "./download-name";
 
 export type CsvCell = string | number | bigint | null | undefined | { raw: string };
 
@@ -17,7 +19,7 @@ export const amountCell = (cents: bigint | null | undefined) =>
 
 export async function sendCsv(res: Response, filename: string, rows: Iterable<CsvCell[]> | AsyncIterable<CsvCell[]>) {
   res.setHeader("Content-Type", "text/csv; charset=utf-8");
-  res.setHeader("Content-Disposition", `attachment; filename="${filename}"`);
+  attachment(res, filename);
   const csv = stringify();
   csv.pipe(res);
   for await (const row of rows) {

@@ -67,16 +67,16 @@ maybe("member journeys", () => {
       page.waitForEvent("download"),
       page.getByRole("link", { name: "Download as CSV" }).click(),
     ]);
-    expect(csv.suggestedFilename()).toBe("statement.csv");
+    expect(csv.suggestedFilename()).toMatch(/^statement-\d+-to-\d{4}-\d{2}-\d{2}-\d{4}\.csv$/);
     const csvText = fs.readFileSync((await csv.path())!, "utf8");
-    expect(csvText.split("\n")[1]).toBe("Date,Counterparty,Reference,Type,Description,Amount,Balance");
+    expect(csvText.split("\n")[0]).toBe("Date,Counterparty,Reference,Type,Description,Amount,Balance");
     expect(csvText).toContain("Thanks for partnering");
 
     const [pdf] = await Promise.all([
       page.waitForEvent("download"),
       page.getByRole("link", { name: "Download as PDF" }).click(),
     ]);
-    expect(pdf.suggestedFilename()).toBe("statement.pdf");
+    expect(pdf.suggestedFilename()).toMatch(/^statement-\d+-to-\d{4}-\d{2}-\d{2}-\d{4}\.pdf$/);
     const file = (await pdf.path())!;
     expect(fs.readFileSync(file).subarray(0, 5).toString()).toBe("%PDF-");
     const text = execFileSync("pdftotext", [file, "-"], { encoding: "utf8" });

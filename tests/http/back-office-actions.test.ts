@@ -140,8 +140,24 @@ describe("organisation adjustment and settlement by hand", () => {
       .get(`/payments/admin-view-specific-transactions/settlement?format=csv&from=2020-01-01&to=2099-12-31`)
       .buffer(true);
     const rows = csv(text(report));
-    const line = rows.find((r) => r[5] === "Settlement June")!;
+    expect(rows[0]).toEqual([
+      "Date",
+      "Administrator",
+      "Transaction Type",
+      "ABF Number",
+      "User",
+      "Club ID",
+      "Organisation",
+      "Description",
+      "Amount",
+      "Payment",
+      "Fee (gross)",
+      "GST",
+    ]);
+    const line = rows.find((r) => r[7] === "Settlement June")!;
     expect(line.slice(3)).toEqual([
+      "",
+      "",
       club.clubNumber,
       club.name,
       "Settlement June",
@@ -279,12 +295,12 @@ test("members-with-balance CSV parses back to the ledger", async () => {
   await fundMember(s.p, m.id, 12_345n, finance.id);
   const res = await editor.get("/payments/admin-members-with-balance-csv").buffer(true);
   const rows = csv(text(res));
-  expect(rows[1]).toEqual(["Member Number", "Member First Name", "Member Last Name", "Balance"]);
+  expect(rows[0]).toEqual(["Member Number", "Member First Name", "Member Last Name", "Balance"]);
   const ledger = await s.p.db.account.findMany({
     where: { kind: "MEMBER", balanceCents: { not: 0n } },
     include: { user: true },
   });
-  expect(rows.length - 2).toBe(ledger.length);
+  expect(rows.length - 1).toBe(ledger.length);
   for (const a of ledger) {
     const line = rows.find((r) => r[0] === String(a.user!.systemNumber))!;
     expect(line[3]).toBe((Number(a.balanceCents) / 100).toFixed(2)); // test-side check only

@@ -65,8 +65,11 @@ describe("settlement pages", () => {
       .type("form")
       .send({ ...form, action: "export" })
       .buffer(true);
-    const rows = parse(body(exported), { relax_column_count: true }) as string[][];
-    expect(rows[1]).toEqual([
+    const rows = parse(body(exported)) as string[][];
+    expect(exported.headers["content-disposition"]).toMatch(
+      new RegExp(`filename="settlements-${today()}-at-\\d{4}-\\d{2}-\\d{2}-\\d{4}\\.csv"$`),
+    );
+    expect(rows[0]).toEqual([
       "CLub Number",
       "CLub Name",
       "BSB",
@@ -77,7 +80,7 @@ describe("settlement pages", () => {
       "ABF fees %",
       "Settlement Amount",
     ]);
-    expect(rows[2]).toEqual([
+    expect(rows[1]).toEqual([
       c.clubNumber,
       c.name,
       "062000",
@@ -109,6 +112,7 @@ describe("settlement pages", () => {
     const file1 = await editor.get(`/payments/settlement-bank-file/${batchId}`).buffer(true).parse(binary);
     const file2 = await editor.get(`/payments/settlement-bank-file/${batchId}`).buffer(true).parse(binary);
     expect((file1.body as Buffer).equals(file2.body as Buffer)).toBe(true);
+    expect(file1.headers["content-disposition"]).toBe(`attachment; filename="settlement-${batchId}-${today()}.aba"`);
     const lines = (file1.body as Buffer).toString("ascii").split("\r\n");
     expect(lines[1]!.slice(20, 30)).toBe("0000048500");
     expect((await viewer.get("/payments/settlement-history")).text).toContain(c.name);
@@ -144,8 +148,8 @@ describe("reconciliation", () => {
       .type("form")
       .send({ _csrf: viewerToken, ref_date: today() })
       .buffer(true);
-    const recRows = parse(body(rec), { relax_column_count: true }) as string[][];
-    expect(recRows[4]).toEqual([
+    const recRows = parse(body(rec)) as string[][];
+    expect(recRows[0]).toEqual([
       "Date",
       "Table",
       "Counterparty",
@@ -179,7 +183,9 @@ describe("organisation movement report", () => {
     await pay(4_400n, { type: "Club Payment" });
     const path = `/payments/organisation-movement-report?from=${today()}&to=${today()}`;
     const csvRes = await viewer.get(`${path}&format=csv`).buffer(true);
-    const line = (parse(body(csvRes), { relax_column_count: true }) as string[][]).find((r) => r[1] === c.name)!;
+    const csvRows = parse(body(csvRes)) as string[][];
+    expect(csvRows[0]![1]).toBe("Organisation");
+    const line = csvRows.find((r) => r[1] === c.name)!;
     // Opening 0 (funded today), events, sessions, memberships, other (the funding is an adjustment), adjustments, settlements, closing
     expect(line.slice(2)).toEqual(["0.00", "11.00", "22.00", "33.00", "44.00", "500.00", "0.00", "610.00"]);
     const closing = (await s.p.db.account.findUniqueOrThrow({ where: { organisationId: c.id } })).balanceCents;

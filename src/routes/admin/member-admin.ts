@@ -6,7 +6,8 @@ import { getBalance } from "../../services/payments/balances";
 import type { Payments } from "../../services/payments/context";
 import { hasGlobal } from "../../services/roles/permissions";
 import { allStatementRows, memberStatementPage, parseStatementQuery } from "../../services/statements/member-statement";
-import { localTime, writeStatementCsv } from "../../services/statements/statement-csv";
+import { writeStatementCsv } from "../../services/statements/statement-csv";
+import { attachment, statementFileName } from "../../web/download-name";
 
 export function memberAdminRoutes(deps: { payments: Payments }) {
   const p = deps.payments;
@@ -37,15 +38,8 @@ export function memberAdminRoutes(deps: { payments: Payments }) {
     const m = await member(req);
     const q = parseStatementQuery(req.query);
     res.setHeader("Content-Type", "text/csv; charset=utf-8");
-    res.setHeader("Content-Disposition", 'attachment; filename="statement.csv"');
-    await writeStatementCsv(
-      res,
-      {
-        title: [`${m.firstName} ${m.lastName}`, String(m.systemNumber), localTime(new Date(), p.timeZone)],
-        timeZone: p.timeZone,
-      },
-      allStatementRows(p, await p.accounts.forUser(m.id), q),
-    );
+    attachment(res, statementFileName([m.systemNumber], q, p.timeZone, "csv"));
+    await writeStatementCsv(res, p.timeZone, allStatementRows(p, await p.accounts.forUser(m.id), q));
   });
 
   r.get("/payments/admin-player-payments/:memberId", ...requireGlobal("EDIT"), async (req, res) => {

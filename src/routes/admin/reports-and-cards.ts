@@ -13,6 +13,7 @@ import type { Payments } from "../../services/payments/context";
 import { parseStatementQuery } from "../../services/statements/member-statement";
 import { localTime } from "../../services/statements/statement-csv";
 import { amountCell, sendCsv } from "../../web/csv-response";
+import { downloadName, periodParts } from "../../web/download-name";
 import { flash } from "../../web/flash";
 
 const idParam = (req: Request) => (/^\d{1,9}$/.test(String(req.params.id)) ? Number(req.params.id) : -1);
@@ -48,34 +49,18 @@ export function reportAndCardRoutes(deps: { payments: Payments }) {
     if (req.query.format !== "csv") {
       return res.render("admin/adjustment-report", { type, label: REPORT_TYPES[type], from, to, report });
     }
-    const who = `${req.user!.firstName} ${req.user!.lastName}`;
+    // One table, header first: the member and organisation lines of the original's two sections in booking
+    // order, each leaving the other's columns empty, so the file sorts and imports as it is.
     await sendCsv(
       res,
-      `${REPORT_TYPES[type].replace(" ", "_")}.csv`,
+      downloadName([REPORT_TYPES[type], "report", from, "to", to], "csv"),
       (function* () {
-        yield [
-          `${REPORT_TYPES[type]} from ${from} to ${to}`,
-          `Downloaded by ${who}`,
-          localTime(new Date(), p.timeZone),
-        ];
-        yield ["Member Transactions"];
-        yield ["Date", "Administrator", "Transaction Type", "ABF Number", "User", "Description", "Amount"];
-        for (const l of report.members) {
-          yield [
-            localTime(l.createdAt, p.timeZone),
-            l.administrator,
-            l.type,
-            l.systemNumber,
-            l.member,
-            l.description,
-            amount(l.amountCents),
-          ];
-        }
-        yield ["Organisation Transactions"];
         yield [
           "Date",
           "Administrator",
           "Transaction Type",
+          "ABF Number",
+          "User",
           "Club ID",
           "Organisation",
           "Description",
@@ -84,11 +69,13 @@ export function reportAndCardRoutes(deps: { payments: Payments }) {
           "Fee (gross)",
           "GST",
         ];
-        for (const l of report.organisations) {
+        for (const l of report.lines) {
           yield [
             localTime(l.createdAt, p.timeZone),
             l.administrator,
             l.type,
+            l.systemNumber,
+            l.member,
             l.clubNumber,
             l.organisation,
             l.description,
@@ -112,9 +99,8 @@ export function reportAndCardRoutes(deps: { payments: Payments }) {
     const list = await listCardPayments(p, { from, to, all: true });
     await sendCsv(
       res,
-      "stripe-transactions.csv",
+      downloadName(["card-payments", ...periodParts(from, to, p.timeZone)], "csv"),
       (function* () {
-        yield ["Card payments", from ?? "", to ?? ""];
         yield [
           "Date",
           "Status",

@@ -14,8 +14,8 @@ import {
   settlementCandidates,
   settlementHistory,
 } from "../../services/settlement/settlement";
-import { localTime } from "../../services/statements/statement-csv";
 import { amountCell, raw, sendCsv } from "../../web/csv-response";
+import { attachment, downloadName, downloadStamp } from "../../web/download-name";
 import { flash } from "../../web/flash";
 
 const money = amountCell;
@@ -81,17 +81,11 @@ export function settlementRoutes(deps: { payments: Payments }) {
       const repeat = req.body?.repeat === "on";
       if (req.body?.action === "export") {
         const plan = await planSettlement(p, date, chosen, { repeat });
-        const who = `${req.user!.firstName} ${req.user!.lastName}`;
         return await sendCsv(
           res,
-          "settlements.csv",
+          // The plan for reference date D as it stood at the moment of the download.
+          downloadName(["settlements", date, "at", downloadStamp(p.timeZone)], "csv"),
           (function* () {
-            yield [
-              "Settlements Export",
-              `Downloaded by ${who}`,
-              localTime(new Date(), p.timeZone),
-              `Reference Date: ${date}`,
-            ];
             // The original's header, typo included: spreadsheets that read it look for these names.
             yield [
               "CLub Number",
@@ -157,7 +151,7 @@ export function settlementRoutes(deps: { payments: Payments }) {
     const batch = await batchOf(req);
     req.log.info({ actor: req.user!.id, batchId: batch.id }, "settlement bank file downloaded");
     res.setHeader("Content-Type", "text/plain; charset=us-ascii");
-    res.setHeader("Content-Disposition", `attachment; filename="settlement-${batch.id}.aba"`);
+    attachment(res, downloadName(["settlement", batch.id, batch.referenceDate.toISOString().slice(0, 10)], "aba"));
     res.send(batch.abaFile);
   });
 

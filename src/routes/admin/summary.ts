@@ -11,9 +11,9 @@ import {
 import { financeSummary } from "../../services/finance/finance-summary";
 import { listOrganisations } from "../../services/orgs/list-organisations";
 import type { Payments } from "../../services/payments/context";
-import { localTime } from "../../services/statements/statement-csv";
 import { searchMembers } from "../../services/users/search-members";
 import { amountCell, sendCsv } from "../../web/csv-response";
+import { downloadName, downloadStamp } from "../../web/download-name";
 
 const pageOf = (v: unknown) => (/^\d{1,6}$/.test(String(v ?? "")) ? Math.max(1, Number(v)) : 1);
 
@@ -41,13 +41,11 @@ export function adminSummaryRoutes(deps: { db: Db; payments: Payments }) {
     res.render("admin/orgs-with-balance", { ...(await orgsWithBalance(deps.db, page)), page });
   });
 
-  r.get("/payments/admin-members-with-balance-csv", ...view, async (req, res) => {
-    const who = `${req.user!.firstName} ${req.user!.lastName}`;
+  r.get("/payments/admin-members-with-balance-csv", ...view, async (_req, res) => {
     await sendCsv(
       res,
-      "member-balances.csv",
+      downloadName(["member-balances", "at", downloadStamp(deps.payments.timeZone)], "csv"),
       (async function* () {
-        yield ["Member Balances", `Downloaded by ${who}`, localTime(new Date(), deps.payments.timeZone)];
         yield ["Member Number", "Member First Name", "Member Last Name", "Balance"];
         for await (const m of allMembersWithBalance(deps.db)) {
           yield [m.systemNumber, m.firstName, m.lastName, amountCell(m.balanceCents)];
@@ -56,13 +54,11 @@ export function adminSummaryRoutes(deps: { db: Db; payments: Payments }) {
     );
   });
 
-  r.get("/payments/admin-orgs-with-balance-csv", ...view, async (req, res) => {
-    const who = `${req.user!.firstName} ${req.user!.lastName}`;
+  r.get("/payments/admin-orgs-with-balance-csv", ...view, async (_req, res) => {
     await sendCsv(
       res,
-      "organisation-balances.csv",
+      downloadName(["organisation-balances", "at", downloadStamp(deps.payments.timeZone)], "csv"),
       (async function* () {
-        yield ["Organisation Balances", `Downloaded by ${who}`, localTime(new Date(), deps.payments.timeZone)];
         yield ["Club Number", "Club Name", "Balance"];
         for await (const o of allOrgsWithBalance(deps.db)) {
           yield [o.clubNumber, o.name, amountCell(o.balanceCents)];

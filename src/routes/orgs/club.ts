@@ -14,7 +14,8 @@ import type { Payments } from "../../services/payments/context";
 import { orgToMemberTransfer } from "../../services/payments/org-to-member-transfer";
 import { hasOrg } from "../../services/roles/permissions";
 import { allStatementRows } from "../../services/statements/member-statement";
-import { localTime, writeStatementCsv } from "../../services/statements/statement-csv";
+import { writeStatementCsv } from "../../services/statements/statement-csv";
+import { attachment, statementFileName } from "../../web/download-name";
 import { flash } from "../../web/flash";
 
 const orgId = (req: Request) => Number(req.params.orgId);
@@ -52,17 +53,9 @@ export function clubRoutes(deps: { db: Db; payments: Payments }) {
   r.get("/payments/statement-csv-org/:orgId", ...requireOrg("VIEW"), async (req, res) => {
     const org = await getOrganisation(deps.db, orgId(req));
     const accountId = await p.accounts.forOrganisation(org.id);
-    const user = req.user!;
     res.setHeader("Content-Type", "text/csv; charset=utf-8");
-    res.setHeader("Content-Disposition", 'attachment; filename="statement.csv"');
-    await writeStatementCsv(
-      res,
-      {
-        title: [org.name, `Downloaded by ${user.firstName} ${user.lastName}`, localTime(new Date(), p.timeZone)],
-        timeZone: p.timeZone,
-      },
-      allStatementRows(p, accountId, { type: undefined, before: undefined }),
-    );
+    attachment(res, statementFileName(["club", org.clubNumber], {}, p.timeZone, "csv"));
+    await writeStatementCsv(res, p.timeZone, allStatementRows(p, accountId, { type: undefined, before: undefined }));
   });
 
   const transferPage = async (req: Request, form: Record<string, string>, error?: string) => {

@@ -11,8 +11,9 @@ import {
   parseStatementQuery,
   type StatementQuery,
 } from "../../services/statements/member-statement";
-import { localTime, writeStatementCsv } from "../../services/statements/statement-csv";
+import { writeStatementCsv } from "../../services/statements/statement-csv";
 import { writeStatementPdf } from "../../services/statements/statement-pdf";
+import { attachment, statementFileName } from "../../web/download-name";
 
 function filterQuery(q: StatementQuery) {
   const params = new URLSearchParams();
@@ -67,15 +68,8 @@ export function statementRoutes(deps: { payments: Payments }) {
     const q = parseStatementQuery(req.query);
     const accountId = await p.accounts.forUser(user.id);
     res.setHeader("Content-Type", "text/csv; charset=utf-8");
-    res.setHeader("Content-Disposition", 'attachment; filename="statement.csv"');
-    await writeStatementCsv(
-      res,
-      {
-        title: [`${user.firstName} ${user.lastName}`, String(user.systemNumber), localTime(new Date(), p.timeZone)],
-        timeZone: p.timeZone,
-      },
-      allStatementRows(p, accountId, q),
-    );
+    attachment(res, statementFileName([user.systemNumber], q, p.timeZone, "csv"));
+    await writeStatementCsv(res, p.timeZone, allStatementRows(p, accountId, q));
   });
 
   r.get("/payments/statement-pdf", requireLogin, async (req, res) => {
@@ -98,7 +92,7 @@ export function statementRoutes(deps: { payments: Payments }) {
       allStatementRows(p, accountId, q),
     );
     res.setHeader("Content-Type", "application/pdf");
-    res.setHeader("Content-Disposition", 'attachment; filename="statement.pdf"');
+    attachment(res, statementFileName([user.systemNumber], q, p.timeZone, "pdf"));
     res.send(Buffer.concat(chunks));
   });
   return r;

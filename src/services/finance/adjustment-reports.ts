@@ -82,5 +82,10 @@ export async function adjustmentReport(p: Payments, type: ReportType, from: stri
       gstCents: fee !== null ? gstOf(fee) : null,
     };
   });
-  return { members: lines.filter((l) => l.member), organisations: lines.filter((l) => l.organisation) };
+  return {
+    /** Every line, in booking order (the CSV's one table). */
+    lines,
+    members: lines.filter((l) => l.member),
+    organisations: lines.filter((l) => l.organisation),
+  };
 }

@@ -1,5 +1,6 @@
-// The statement as CSV (reference §3.13): a first line naming the member and the download time, the original's
-// header (Date, Counterparty, Reference, Type, Description, Amount, Balance), newest first, times in the
+// The statement as CSV (reference §3.13): the original's header (Date, Counterparty, Reference, Type, Description,
+// Amount, Balance) as the first line — the original's title line above it (name, ABF number, download time) broke
+// sorting and imports, so those are in the file's name instead — then the lines newest first, times in the
 // configured zone. Streamed page by page with back-pressure, so a million lines need no more memory than one page.
 // Cells a spreadsheet would run as a formula are neutralised.
 import type { Writable } from "node:stream";
@@ -35,21 +36,16 @@ export function localTime(d: Date, timeZone: string) {
   return `${v.year}-${v.month}-${v.day} ${v.hour}:${v.minute}:${v.second}`;
 }
 
-export async function writeStatementCsv(
-  out: Writable,
-  head: { title: string[]; timeZone: string },
-  rows: AsyncIterable<StatementRow>,
-) {
+export async function writeStatementCsv(out: Writable, timeZone: string, rows: AsyncIterable<StatementRow>) {
   const csv = stringify();
   csv.pipe(out);
   const write = async (record: string[]) => {
     if (!csv.write(record)) await new Promise((r) => csv.once("drain", r));
   };
-  await write(head.title.map(safeCell));
   await write(["Date", "Counterparty", "Reference", "Type", "Description", "Amount", "Balance"]);
   for await (const r of rows) {
     await write([
-      localTime(r.createdAt, head.timeZone),
+      localTime(r.createdAt, timeZone),
       safeCell(r.counterparty ?? ""),
       safeCell(r.referenceNo),
       safeCell(r.type),
