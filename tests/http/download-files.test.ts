@@ -6,9 +6,9 @@ import { parse } from "csv-parse/sync";
 import ExcelJS from "exceljs";
 import type { Response } from "supertest";
 import type TestAgent from "supertest/lib/agent";
-import { localTime } from "../../src/services/statements/statement-csv";
 import { makeClub, makeUser, signIn } from "../helpers/app";
 import { type CardStack, startCardStack } from "../helpers/card-stack";
+import { binary, todayIn } from "../helpers/downloads";
 import { fundMember, fundOrganisation } from "../helpers/payments";
 import { renderedForm } from "../helpers/rendered-form";
 
@@ -33,12 +33,7 @@ beforeAll(async () => {
 });
 afterAll(() => s.close());
 
-const binary = (r: Response, cb: (e: Error | null, b: unknown) => void) => {
-  const chunks: Buffer[] = [];
-  r.on("data", (c: Buffer) => chunks.push(c));
-  r.on("end", () => cb(null, Buffer.concat(chunks)));
-};
-const today = () => localTime(new Date(), s.p.timeZone).slice(0, 10);
+const today = () => todayIn(s.p.timeZone);
 /** The moment of a download, as its name carries it ("2026-11-30-0824"). */
 const STAMP = "\\d{4}-\\d{2}-\\d{2}-\\d{4}";
 const slug = (v: string) => v.toLowerCase().replace(/[^a-z0-9.]+/g, "-");

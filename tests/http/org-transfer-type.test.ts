@@ -6,13 +6,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parse } from "csv-parse/sync";
-import type { Response } from "supertest";
 import type TestAgent from "supertest/lib/agent";
 import { adjustOrganisationBalance } from "../../src/services/payments/manual-adjustment";
 import { orgToMemberTransfer } from "../../src/services/payments/org-to-member-transfer";
-import { localTime } from "../../src/services/statements/statement-csv";
 import { makeClub, makeUser, signIn } from "../helpers/app";
 import { type CardStack, startCardStack } from "../helpers/card-stack";
+import { binary, todayIn } from "../helpers/downloads";
 import { key } from "../helpers/payments";
 import { renderedForm } from "../helpers/rendered-form";
 
@@ -22,12 +21,7 @@ beforeAll(async () => {
 });
 afterAll(() => s.close());
 
-const binary = (r: Response, cb: (e: Error | null, b: unknown) => void) => {
-  const chunks: Buffer[] = [];
-  r.on("data", (c: Buffer) => chunks.push(c));
-  r.on("end", () => cb(null, Buffer.concat(chunks)));
-};
-const today = () => localTime(new Date(), s.p.timeZone).slice(0, 10);
+const today = () => todayIn(s.p.timeZone);
 const text = async (agent: TestAgent, url: string) => (await agent.get(url).buffer(true)).text;
 /** The Type cell of the CSV line whose Description is `description`. */
 const csvType = (csv: string, description: string) => {
