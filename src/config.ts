@@ -57,6 +57,12 @@ const schema = z
     MAIL_FROM: z.string().min(3).default("Bridge Credits <payments@bridgecredits.invalid>"),
     /** Base URL of the site, for links in e-mails; http://localhost:PORT when unset. */
     PUBLIC_URL: z.string().url("must be a URL such as https://payments.example.org").optional(),
+    /** Outbound webhooks may go to private, loopback and link-local addresses (tests, a local demo receiver). */
+    WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+    /** Run the outbound webhook worker (dispatcher and deliveries) in this process. */
+    WEBHOOK_WORKER: bool.default(true),
+    /** Deadline of one webhook delivery attempt. */
+    WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(60).default(10),
     LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
     LOGIN_WINDOW_MINUTES: z.coerce
       .number()

@@ -15,12 +15,14 @@ import { DEMO_LOGINS, seedDemoData } from "./services/demo/seed-demo";
 import { createMailer } from "./services/notifications/mailer";
 import { createPayments, type Payments } from "./services/payments/context";
 import { type CardProcessor, startCardProcessor } from "./services/stripe/card-processor";
+import { startWebhookWorker, type WebhookWorker } from "./services/webhooks-out/worker";
 
 dotenv.config({ quiet: true });
 
 let local: LocalDatabase | null = null;
 let cards: CardProcessor | null = null;
 let mailer: ReturnType<typeof createMailer> | null = null;
+let webhooks: WebhookWorker | null = null;
 
 async function main() {
   let config: ReturnType<typeof loadConfig>;
@@ -47,6 +49,7 @@ async function main() {
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     server?.closeAllConnections();
     await mailer?.stop().catch(() => {});
+    await webhooks?.stop().catch(() => {});
     await cards?.close().catch(() => {});
     await payments?.ledger.close().catch(() => {});
     await database?.close().catch(() => {});
@@ -91,6 +94,15 @@ async function main() {
     mailer.start();
   } else {
     say("SMTP_URL not set: e-mails are not sent; members read them on their Messages page");
+  }
+  if (config.WEBHOOK_WORKER) {
+    webhooks = await startWebhookWorker({
+      connectionString: url,
+      pool: database.pool,
+      logger,
+      allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
+      timeoutMs: config.WEBHOOK_TIMEOUT_SECONDS * 1000,
+    });
   }
   server = app.listen(config.PORT, config.HOST, () => {
     say(`Bridge Credits is serving on http://${config.HOST === "0.0.0.0" ? "localhost" : config.HOST}:${config.PORT}`);

@@ -1,12 +1,14 @@
 // The payments module's own callbacks: M2M (a member transfer paid by card: tell both members) and UPP (an IOU
 // was paid: remove it).
 import type { Payments } from "./context";
+import { removeIou } from "./iou-events";
 
 export function registerBuiltInCallbacks(p: Payments) {
+  // The IOU's removal and its iou.paid event share a transaction (the payment itself was booked just before,
+  // by the ledger engine; a replay of the payment runs this again, which then finds nothing to remove).
   p.callbacks.register("UPP", async (payload) => {
-    const id = Number(payload);
-    const { count } = Number.isInteger(id) ? await p.db.iou.deleteMany({ where: { id } }) : { count: 0 };
-    if (count === 0) p.logger.error({ iouId: payload }, "UPP callback: IOU not found (already removed?)");
+    const removed = await removeIou(p, Number(payload), "iou.paid");
+    if (!removed) p.logger.error({ iouId: payload }, "UPP callback: IOU not found (already removed?)");
   });
 
   p.callbacks.register("M2M", async (_payload, ctx) => {

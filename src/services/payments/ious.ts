@@ -8,6 +8,7 @@ import { inTransaction } from "../ledger/transaction";
 import { messages } from "../notifications/messages";
 import { writeNotifications } from "../notifications/outbox";
 import type { Payments } from "./context";
+import { type IouRow, recordIouEvent, removeIou } from "./iou-events";
 import { paymentApiBatch } from "./payment-api-batch";
 import { paymentApiInteractive } from "./payment-api-interactive";
 
@@ -19,18 +20,22 @@ const createInput = z.object({
   clubSessionId: z.number().int().positive().nullish(),
 });
 
-/** Records an IOU and, in the same transaction, the "Pending Payment" e-mail to the player (§3.21). */
+/**
+ * Records an IOU and, in the same transaction, the "Pending Payment" e-mail to the player (§3.21) and the
+ * iou.created webhook event.
+ */
 export async function createIou(p: Payments, raw: z.input<typeof createInput>) {
   const data = parseInput(createInput, raw);
   const [org, player] = await Promise.all([
-    p.db.organisation.findUnique({ where: { id: data.organisationId }, select: { name: true } }),
+    p.db.organisation.findUnique({ where: { id: data.organisationId }, select: { name: true, clubNumber: true } }),
     p.db.user.findUnique({ where: { systemNumber: data.systemNumber }, select: { id: true, email: true } }),
   ]);
   if (!org) throw notFound("That organisation does not exist.");
   return inTransaction(p.pool, async (client) => {
-    const { rows } = await client.query<{ id: number }>(
+    const { rows } = await client.query<Omit<IouRow, "club_number">>(
       `INSERT INTO ious (system_number, organisation_id, amount_cents, description, club_session_id)
-       VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+       VALUES ($1, $2, $3, $4, $5)
+       RETURNING id, system_number, organisation_id, amount_cents::text, description, club_session_id, created_at`,
       [
         data.systemNumber,
         data.organisationId,
@@ -40,6 +45,7 @@ export async function createIou(p: Payments, raw: z.input<typeof createInput>) {
       ],
     );
     const id = rows[0]!.id;
+    await recordIouEvent(client, "iou.created", { ...rows[0]!, club_number: org.clubNumber });
     // Unregistered players have no address here; the club's own system tells them.
     if (player) {
       await writeNotifications(client, [
@@ -57,6 +63,16 @@ export async function createIou(p: Payments, raw: z.input<typeof createInput>) {
     }
     return { id, ...data };
   });
+}
+
+/**
+ * Cancels an unpaid IOU (the organisation forgives it, or it was raised in error) and records iou.cancelled in
+ * the same transaction. With `organisationId`, only that organisation's IOU (an organisation's API key).
+ */
+export async function cancelIou(p: Payments, req: { iouId: number; organisationId?: number | null }) {
+  const removed = await removeIou(p, req.iouId, "iou.cancelled", req.organisationId ?? null);
+  if (!removed) throw notFound("That IOU does not exist or has already been paid or cancelled.");
+  return removed;
 }
 
 /** The IOUs a member owes, oldest first. */

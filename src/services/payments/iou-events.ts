@@ -1,0 +1,71 @@
+// IOU changes and their outbound events (iou.created, iou.paid, iou.cancelled), written in one transaction: the
+// event exists exactly when the change does, and its source key (the IOU's id) keeps a replay from emitting twice.
+
+import type { TxClient } from "../ledger/book-postings";
+import { inTransaction } from "../ledger/transaction";
+import { recordOutboundEvent } from "../webhooks-out/record-event";
+import type { Payments } from "./context";
+
+export interface IouRow {
+  id: number;
+  system_number: number;
+  organisation_id: number;
+  club_number: string;
+  amount_cents: string;
+  description: string;
+  club_session_id: number | null;
+  created_at: Date;
+}
+
+/** The `data` of an IOU event, as receivers see it. */
+export function iouEventData(iou: IouRow) {
+  return {
+    object: "iou",
+    id: iou.id,
+    member: iou.system_number,
+    organisation: { id: iou.organisation_id, club_number: iou.club_number },
+    amount: BigInt(iou.amount_cents),
+    currency: "aud",
+    description: iou.description,
+    session_id: iou.club_session_id,
+    created: Math.floor(iou.created_at.getTime() / 1000),
+  };
+}
+
+export async function recordIouEvent(
+  client: TxClient,
+  type: "iou.created" | "iou.paid" | "iou.cancelled",
+  iou: IouRow,
+) {
+  await recordOutboundEvent(client, {
+    organisationId: iou.organisation_id,
+    type,
+    data: iouEventData(iou),
+    sourceKey: `${type}:${iou.id}`,
+  });
+}
+
+const REMOVE_SQL = `
+  WITH d AS (DELETE FROM ious WHERE id = $1 AND ($2::int IS NULL OR organisation_id = $2) RETURNING *)
+  SELECT d.id, d.system_number, d.organisation_id, o.club_number, d.amount_cents::text, d.description,
+         d.club_session_id, d.created_at
+    FROM d JOIN organisations o ON o.id = d.organisation_id`;
+
+/**
+ * Removes an IOU (paid, or cancelled by its organisation) and records the event in the same transaction.
+ * Returns the removed IOU, or null when there was none (already paid or cancelled, or another organisation's).
+ */
+export async function removeIou(
+  p: Payments,
+  iouId: number,
+  event: "iou.paid" | "iou.cancelled",
+  organisationId: number | null = null,
+): Promise<IouRow | null> {
+  if (!Number.isSafeInteger(iouId)) return null;
+  return inTransaction(p.pool, async (client) => {
+    const { rows } = await client.query<IouRow>(REMOVE_SQL, [iouId, organisationId]);
+    const iou = rows[0];
+    if (iou) await recordIouEvent(client, event, iou);
+    return iou ?? null;
+  });
+}

@@ -1,0 +1,118 @@
+// Managing receivers' endpoints. Who may: federation finance editors every endpoint (federation-wide ones
+// included); club officers with EDIT on a club their club's endpoints. Every function takes the actor and checks
+// it here, so no route can forget; an endpoint the actor may not manage is "not found" (no probing of ids).
+import { z } from "zod";
+import type { Db } from "../../db/client";
+import { badInput, forbidden, notFound } from "../../lib/errors";
+import { parseInput } from "../../lib/validation";
+import { hasGlobal, hasOrg, type Permissions } from "../roles/permissions";
+import { EVENT_TYPES } from "./event-types";
+import { newEndpointSecret } from "./signature";
+import { checkWebhookUrl, type UrlPolicy } from "./url-check";
+
+export interface Actor {
+  userId: number;
+  permissions: Permissions;
+}
+
+/** May `actor` manage endpoints of `organisationId` (null: federation-wide)? */
+export function canManageEndpoints(actor: Actor, organisationId: number | null): boolean {
+  return organisationId === null
+    ? hasGlobal(actor.permissions, "EDIT")
+    : hasOrg(actor.permissions, organisationId, "EDIT");
+}
+
+/** Organisations whose endpoints `actor` manages; "all" for finance editors. */
+export function managedOrganisations(actor: Actor): "all" | number[] {
+  if (hasGlobal(actor.permissions, "EDIT")) return "all";
+  return [...actor.permissions.orgs].filter(([, level]) => level === "EDIT").map(([id]) => id);
+}
+
+const scopeWhere = (actor: Actor) => {
+  const orgs = managedOrganisations(actor);
+  return orgs === "all" ? {} : { organisationId: { in: orgs } };
+};
+
+const PUBLIC_FIELDS = {
+  id: true,
+  organisationId: true,
+  url: true,
+  description: true,
+  eventTypes: true,
+  enabled: true,
+  createdAt: true,
+} as const;
+
+export async function listEndpoints(db: Db, actor: Actor) {
+  return db.webhookEndpoint.findMany({ where: scopeWhere(actor), orderBy: { id: "asc" }, select: PUBLIC_FIELDS });
+}
+
+/** The endpoint, if `actor` may manage it; its secret only when `withSecret` (shown on demand to editors). */
+export async function getEndpoint(db: Db, actor: Actor, id: number, { withSecret = false } = {}) {
+  const endpoint = Number.isSafeInteger(id)
+    ? await db.webhookEndpoint.findUnique({ where: { id }, select: { ...PUBLIC_FIELDS, secret: true } })
+    : null;
+  if (!endpoint || !canManageEndpoints(actor, endpoint.organisationId)) {
+    throw notFound("That webhook endpoint does not exist.");
+  }
+  const { secret, ...rest } = endpoint;
+  return withSecret ? { ...rest, secret } : rest;
+}
+
+export const createEndpointInput = z.object({
+  /** Empty: federation-wide. */
+  organisationId: z.coerce.number().int().positive().nullable(),
+  url: z.string().trim().min(1, "Enter the URL that should receive the events."),
+  description: z.string().trim().max(100, "The description is too long (100 characters at most).").default(""),
+  eventTypes: z
+    .array(z.enum(EVENT_TYPES, { message: "Choose events from the list." }))
+    .min(1, "Choose at least one event.")
+    .transform((list) => [...new Set(list)]),
+});
+
+export type CreateEndpointInput = z.input<typeof createEndpointInput>;
+
+const MAX_ENDPOINTS_PER_OWNER = 20;
+
+/** Registers an endpoint; the answer carries its new secret (the one time it is shown unasked). */
+export async function createEndpoint(db: Db, actor: Actor, raw: CreateEndpointInput, policy: UrlPolicy) {
+  const data = parseInput(createEndpointInput, raw);
+  if (!canManageEndpoints(actor, data.organisationId)) {
+    throw forbidden(
+      data.organisationId === null
+        ? "Only federation finance editors may add federation-wide endpoints."
+        : "You may add endpoints only for clubs where you are a payments editor.",
+    );
+  }
+  if (data.organisationId !== null) {
+    const org = await db.organisation.findUnique({ where: { id: data.organisationId }, select: { id: true } });
+    if (!org) throw notFound("That organisation does not exist.");
+  }
+  const count = await db.webhookEndpoint.count({ where: { organisationId: data.organisationId } });
+  if (count >= MAX_ENDPOINTS_PER_OWNER) {
+    throw badInput(`An organisation may have at most ${MAX_ENDPOINTS_PER_OWNER} endpoints; delete one first.`);
+  }
+  const url = await checkWebhookUrl(data.url, policy);
+  return db.webhookEndpoint.create({
+    data: {
+      organisationId: data.organisationId,
+      url,
+      description: data.description,
+      eventTypes: data.eventTypes,
+      secret: newEndpointSecret(),
+      createdByUserId: actor.userId,
+    },
+    select: { ...PUBLIC_FIELDS, secret: true },
+  });
+}
+
+export async function setEndpointEnabled(db: Db, actor: Actor, id: number, enabled: boolean) {
+  await getEndpoint(db, actor, id);
+  await db.webhookEndpoint.update({ where: { id }, data: { enabled } });
+}
+
+/** Deletes the endpoint and its delivery history; jobs still queued for it find nothing and stop. */
+export async function deleteEndpoint(db: Db, actor: Actor, id: number) {
+  await getEndpoint(db, actor, id);
+  await db.webhookEndpoint.deleteMany({ where: { id } });
+}

@@ -1,0 +1,154 @@
+// Outbound webhooks end to end on a real PostgreSQL, through real pg-boss and real HTTP: events recorded in a
+// transaction are dispatched, signed, retried after a 500, a timeout and a dropped connection, and delivered to a
+// receiver that was down for the whole first phase, with the same event id on every attempt.
+import net from "node:net";
+import { createLogger } from "../../src/lib/logger";
+import { inTransaction } from "../../src/services/ledger/transaction";
+import { createEndpoint } from "../../src/services/webhooks-out/endpoints";
+import { recordOutboundEvent } from "../../src/services/webhooks-out/record-event";
+import { signatureHeader, verifySignature } from "../../src/services/webhooks-out/signature";
+import { startWebhookWorker, type WebhookWorker } from "../../src/services/webhooks-out/worker";
+import { makeUser } from "../helpers/app";
+import { createTestDatabase, type TestDatabase } from "../helpers/db";
+import { type Receiver, startReceiver, waitFor } from "../helpers/webhook-receiver";
+
+let database: TestDatabase;
+let worker: WebhookWorker;
+let actor: { userId: number; permissions: { global: "EDIT"; orgs: Map<number, "EDIT"> } };
+const policy = { production: false, allowPrivate: true };
+const receivers: Receiver[] = [];
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const finance = await makeUser(database.prisma, { level: "EDIT" });
+  actor = { userId: finance.id, permissions: { global: "EDIT", orgs: new Map() } };
+  worker = await startWebhookWorker({
+    connectionString: database.url,
+    pool: database.pool,
+    logger: createLogger("silent"),
+    allowPrivate: true,
+    // Short, fixed retry delays keep the test quick; the 3-day backoff is checked in the unit tests.
+    schedule: { retryLimit: 6, retryDelay: 1, retryBackoff: false },
+    timeoutMs: 1_000,
+    dispatchIntervalMs: 200,
+    pollingIntervalSeconds: 0.5,
+  });
+});
+afterAll(async () => {
+  await worker?.stop();
+  for (const r of receivers) await r.close();
+  await database?.drop();
+});
+
+async function emit(organisationId: number | null, n: number) {
+  return inTransaction(database.pool, async (client) => {
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const e = await recordOutboundEvent(client, {
+        organisationId,
+        type: "charge.succeeded",
+        data: { amount: 1234n + BigInt(i), currency: "aud", member: 620001 },
+      });
+      ids.push(e.id);
+    }
+    return ids;
+  });
+}
+
+const deliveriesOf = (endpointId: number) =>
+  database.prisma.webhookDelivery.findMany({ where: { endpointId }, include: { event: true } });
+
+test("a receiver that fails with a 500, a timeout and a dropped connection gets the event on the 4th attempt", async () => {
+  let secret = "";
+  const plan = ["500", "hang", "drop"] as const;
+  const receiver = await startReceiver(
+    () => secret,
+    (n) => plan[n] ?? "ok",
+  );
+  receivers.push(receiver);
+  const endpoint = await createEndpoint(
+    database.prisma,
+    actor,
+    { organisationId: null, url: receiver.url, eventTypes: ["charge.succeeded"] },
+    policy,
+  );
+  secret = endpoint.secret;
+
+  const [eventId] = await emit(null, 1);
+  await waitFor(() => receiver.delivered().length === 1, 30_000, "the event to be delivered");
+
+  expect(receiver.received.map((r) => r.answered)).toEqual(["500", "hang", "drop", "ok"]);
+  expect(receiver.received.every((r) => r.signatureValid)).toBe(true);
+  expect(new Set(receiver.received.map((r) => r.eventId))).toEqual(new Set([eventId]));
+  // Every attempt carries the same body: {id, type, created, data}.
+  expect(new Set(receiver.received.map((r) => r.body)).size).toBe(1);
+  const body = JSON.parse(receiver.received[0]!.body);
+  expect(body).toEqual({
+    id: eventId,
+    type: "charge.succeeded",
+    created: expect.any(Number),
+    data: { amount: 1234, currency: "aud", member: 620001 },
+  });
+
+  await waitFor(async () => (await deliveriesOf(endpoint.id))[0]?.status === "succeeded", 5_000, "the row");
+  const [row] = await deliveriesOf(endpoint.id);
+  expect(row).toMatchObject({ status: "succeeded", attempts: 4, lastResponseCode: 200, lastError: null });
+  expect(row!.deliveredAt).toBeInstanceOf(Date);
+  // Nothing more arrives: delivered means done.
+  await new Promise((r) => setTimeout(r, 1_500));
+  expect(receiver.received).toHaveLength(4);
+});
+
+test("a receiver that is down for the whole first phase loses nothing once it is back", async () => {
+  // A port nothing listens on (yet).
+  const port = await new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+  const endpoint = await createEndpoint(
+    database.prisma,
+    actor,
+    { organisationId: null, url: `http://127.0.0.1:${port}/down`, eventTypes: ["charge.succeeded"] },
+    policy,
+  );
+  const ids = [...(await emit(null, 4)), ...(await emit(null, 3))];
+
+  // Every delivery has been tried and refused at least once while the receiver is down.
+  await waitFor(
+    async () => {
+      const rows = await deliveriesOf(endpoint.id);
+      return rows.length === ids.length && rows.every((r) => r.attempts >= 1 && r.status === "pending");
+    },
+    20_000,
+    "first failed attempts",
+  );
+  const refused = await deliveriesOf(endpoint.id);
+  expect(refused.every((r) => r.lastResponseCode === null && /ECONNREFUSED/.test(r.lastError ?? ""))).toBe(true);
+
+  const receiver = await startReceiver(
+    () => endpoint.secret,
+    () => "ok",
+    port,
+  );
+  receivers.push(receiver);
+  await waitFor(
+    async () => (await deliveriesOf(endpoint.id)).every((r) => r.status === "succeeded"),
+    30_000,
+    "every delivery to succeed",
+  );
+  const got = receiver.delivered().map((r) => r.eventId);
+  // Each event at least once (the receiver dedupes by id), and nothing it did not ask for.
+  expect(new Set(got)).toEqual(new Set(ids));
+  expect(got.length).toBeGreaterThanOrEqual(ids.length);
+});
+
+test("a tampered body or a wrong secret does not verify", async () => {
+  const body = JSON.stringify({ id: "evt_1", type: "iou.paid", created: 1, data: { amount: 500 } });
+  const header = signatureHeader("whsec_abc", body);
+  expect(verifySignature("whsec_abc", body, header)).toBe(true);
+  expect(verifySignature("whsec_abc", body.replace("500", "5000"), header)).toBe(false);
+  expect(verifySignature("whsec_other", body, header)).toBe(false);
+  expect(verifySignature("whsec_abc", body, signatureHeader("whsec_abc", body, 1_000))).toBe(false); // stale
+});
