@@ -24,6 +24,7 @@ import { authRoutes } from "./routes/core/auth";
 import { healthRoutes } from "./routes/core/health";
 import { stripeWebhookRoutes } from "./routes/core/stripe-webhook";
 import { clubRoutes } from "./routes/orgs/club";
+import { webhookEndpointRoutes } from "./routes/orgs/webhook-endpoints";
 import { cardPaymentRoutes } from "./routes/players/card-payments";
 import { dashboardRoutes } from "./routes/players/dashboard";
 import { memberActionRoutes } from "./routes/players/member-actions";
@@ -130,6 +131,12 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
   app.use(memberActionRoutes({ payments }));
   app.use(messageRoutes({ db, mailConfigured: !!config.SMTP_URL }));
   app.use(clubRoutes({ db, payments }));
+  app.use(
+    webhookEndpointRoutes({
+      db,
+      urlPolicy: { production: config.NODE_ENV === "production", allowPrivate: config.WEBHOOK_ALLOW_PRIVATE },
+    }),
+  );
   app.use(adminSummaryRoutes({ db, payments }));
   app.use(stripePendingRoutes({ payments }));
   app.use(memberAdminRoutes({ payments }));

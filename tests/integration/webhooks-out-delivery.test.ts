@@ -4,7 +4,9 @@
 import net from "node:net";
 import { createLogger } from "../../src/lib/logger";
 import { inTransaction } from "../../src/services/ledger/transaction";
+import { requestResend } from "../../src/services/webhooks-out/deliveries";
 import { createEndpoint } from "../../src/services/webhooks-out/endpoints";
+import { postEvent } from "../../src/services/webhooks-out/post-event";
 import { recordOutboundEvent } from "../../src/services/webhooks-out/record-event";
 import { signatureHeader, verifySignature } from "../../src/services/webhooks-out/signature";
 import { startWebhookWorker, type WebhookWorker } from "../../src/services/webhooks-out/worker";
@@ -142,6 +144,43 @@ test("a receiver that is down for the whole first phase loses nothing once it is
   // Each event at least once (the receiver dedupes by id), and nothing it did not ask for.
   expect(new Set(got)).toEqual(new Set(ids));
   expect(got.length).toBeGreaterThanOrEqual(ids.length);
+});
+
+test("a re-send from the page delivers the same event again, with the same id", async () => {
+  let secret = "";
+  const receiver = await startReceiver(() => secret);
+  receivers.push(receiver);
+  const endpoint = await createEndpoint(
+    database.prisma,
+    actor,
+    { organisationId: null, url: receiver.url, eventTypes: ["charge.succeeded"] },
+    policy,
+  );
+  secret = endpoint.secret;
+  const [eventId] = await emit(null, 1);
+  await waitFor(async () => (await deliveriesOf(endpoint.id))[0]?.status === "succeeded", 15_000, "delivery");
+  const [row] = await deliveriesOf(endpoint.id);
+  await requestResend(database.prisma, actor, row!.id);
+  await waitFor(() => receiver.delivered().length === 2, 15_000, "the re-send");
+  expect(receiver.delivered().map((r) => r.eventId)).toEqual([eventId, eventId]);
+  await waitFor(async () => (await deliveriesOf(endpoint.id))[0]?.attempts === 2, 5_000, "the row");
+  expect((await deliveriesOf(endpoint.id))[0]).toMatchObject({ status: "succeeded", resendRequestedAt: null });
+});
+
+test("at delivery time a host resolving to a private address is refused unless allowed (DNS rebinding)", async () => {
+  const receiver = await startReceiver(() => "whsec_x");
+  receivers.push(receiver);
+  const attempt = (url: string, allowPrivate: boolean) =>
+    postEvent({ url, secret: "whsec_x", eventId: "evt_x", body: "{}", timeoutMs: 2_000, allowPrivate });
+  // "localhost" resolves to loopback: the check runs on the lookup the connection uses.
+  const byName = await attempt(`http://localhost:${receiver.port}/hooks`, false);
+  expect(byName).toMatchObject({ ok: false, status: null });
+  expect(byName.error).toMatch(/private, loopback or link-local/);
+  const literal = await attempt(receiver.url, false);
+  expect(literal.error).toMatch(/private address/);
+  expect(receiver.received).toHaveLength(0);
+  expect((await attempt(receiver.url, true)).ok).toBe(true);
+  expect(receiver.received).toHaveLength(1);
 });
 
 test("a tampered body or a wrong secret does not verify", async () => {
