@@ -183,6 +183,27 @@ test("at delivery time a host resolving to a private address is refused unless a
   expect(receiver.received).toHaveLength(1);
 });
 
+test("the queue's connections survive being cut (as in a database restart) and delivery carries on", async () => {
+  let secret = "";
+  const receiver = await startReceiver(() => secret);
+  receivers.push(receiver);
+  const endpoint = await createEndpoint(
+    database.prisma,
+    actor,
+    { organisationId: null, url: receiver.url, eventTypes: ["charge.succeeded"] },
+    policy,
+  );
+  secret = endpoint.secret;
+  const { rows } = await database.pool.query<{ n: number }>(
+    `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+      WHERE application_name = 'bridge-webhooks' AND datname = current_database()`,
+  );
+  expect(rows[0]!.n).toBeGreaterThan(0);
+  const [eventId] = await emit(null, 1);
+  await waitFor(() => receiver.delivered().length === 1, 20_000, "delivery after the cut");
+  expect(receiver.delivered()[0]!.eventId).toBe(eventId);
+});
+
 test("a tampered body or a wrong secret does not verify", async () => {
   const body = JSON.stringify({ id: "evt_1", type: "iou.paid", created: 1, data: { amount: 500 } });
   const header = signatureHeader("whsec_abc", body);
