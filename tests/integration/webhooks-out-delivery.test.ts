@@ -57,16 +57,10 @@ async function emit(organisationId: number | null, n: number) {
   });
 }
 
-const deliveriesOf = (endpointId: number) =>
-  database.prisma.webhookDelivery.findMany({ where: { endpointId }, include: { event: true } });
-
-test("a receiver that fails with a 500, a timeout and a dropped connection gets the event on the 4th attempt", async () => {
+/** A receiver on 127.0.0.1 and a federation-wide endpoint for it; the receiver checks the endpoint's secret. */
+async function receiverWithEndpoint(plan?: Parameters<typeof startReceiver>[1]) {
   let secret = "";
-  const plan = ["500", "hang", "drop"] as const;
-  const receiver = await startReceiver(
-    () => secret,
-    (n) => plan[n] ?? "ok",
-  );
+  const receiver = await startReceiver(() => secret, plan);
   receivers.push(receiver);
   const endpoint = await createEndpoint(
     database.prisma,
@@ -75,6 +69,15 @@ test("a receiver that fails with a 500, a timeout and a dropped connection gets 
     policy,
   );
   secret = endpoint.secret;
+  return { receiver, endpoint };
+}
+
+const deliveriesOf = (endpointId: number) =>
+  database.prisma.webhookDelivery.findMany({ where: { endpointId }, include: { event: true } });
+
+test("a receiver that fails with a 500, a timeout and a dropped connection gets the event on the 4th attempt", async () => {
+  const plan = ["500", "hang", "drop"] as const;
+  const { receiver, endpoint } = await receiverWithEndpoint((n) => plan[n] ?? "ok");
 
   const [eventId] = await emit(null, 1);
   await waitFor(() => receiver.delivered().length === 1, 30_000, "the event to be delivered");
@@ -147,16 +150,7 @@ test("a receiver that is down for the whole first phase loses nothing once it is
 });
 
 test("a re-send from the page delivers the same event again, with the same id", async () => {
-  let secret = "";
-  const receiver = await startReceiver(() => secret);
-  receivers.push(receiver);
-  const endpoint = await createEndpoint(
-    database.prisma,
-    actor,
-    { organisationId: null, url: receiver.url, eventTypes: ["charge.succeeded"] },
-    policy,
-  );
-  secret = endpoint.secret;
+  const { receiver, endpoint } = await receiverWithEndpoint();
   const [eventId] = await emit(null, 1);
   await waitFor(async () => (await deliveriesOf(endpoint.id))[0]?.status === "succeeded", 15_000, "delivery");
   const [row] = await deliveriesOf(endpoint.id);
@@ -184,16 +178,7 @@ test("at delivery time a host resolving to a private address is refused unless a
 });
 
 test("the queue's connections survive being cut (as in a database restart) and delivery carries on", async () => {
-  let secret = "";
-  const receiver = await startReceiver(() => secret);
-  receivers.push(receiver);
-  const endpoint = await createEndpoint(
-    database.prisma,
-    actor,
-    { organisationId: null, url: receiver.url, eventTypes: ["charge.succeeded"] },
-    policy,
-  );
-  secret = endpoint.secret;
+  const { receiver } = await receiverWithEndpoint();
   const { rows } = await database.pool.query<{ n: number }>(
     `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
       WHERE application_name = 'bridge-webhooks' AND datname = current_database()`,
