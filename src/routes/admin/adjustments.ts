@@ -1,7 +1,6 @@
 // Manual adjustments of a member or a club, and a club settlement recorded by hand (reference §3.10; §2 rows
 // 19–21). Global payments edit. Two steps: the form, then a confirmation showing the balance after; the
 // confirmation carries a request id, so submitting it twice books once.
-import { randomUUID } from "node:crypto";
 import { type Request, type Response, Router } from "express";
 import { requireGlobal } from "../../auth/guards";
 import { AppError, badInput } from "../../lib/errors";
@@ -14,8 +13,7 @@ import {
   settleOrganisationManually,
 } from "../../services/payments/manual-adjustment";
 import { flash } from "../../web/flash";
-
-const requestId = (v: unknown) => (/^[\w-]{8,64}$/.test(String(v)) ? String(v) : randomUUID());
+import { formRequestId } from "../../web/request-id";
 
 async function refusable(res: Response, fn: () => Promise<void>, onRefused: (m: string) => Promise<void>) {
   try {
@@ -36,7 +34,7 @@ export function adjustmentRoutes(deps: { payments: Payments }) {
     member: String(req.body?.member ?? req.query.member ?? "").trim(),
     amount: String(req.body?.amount ?? ""),
     description: String(req.body?.description ?? ""),
-    request_id: requestId(req.body?.request_id),
+    request_id: formRequestId(req.body?.request_id),
   });
   const findMember = async (abf: string) => {
     const m = /^\d{1,9}$/.test(abf)
@@ -103,7 +101,7 @@ export function adjustmentRoutes(deps: { payments: Payments }) {
     type: String(req.body?.type ?? (req.params.type === "2" ? "Settlement" : "Manual Adjustment")),
     amount: String(req.body?.amount ?? ""),
     description: String(req.body?.description ?? ""),
-    request_id: requestId(req.body?.request_id),
+    request_id: formRequestId(req.body?.request_id),
   });
   const orgPage = async (form: ReturnType<typeof orgForm>, error?: string) => ({
     form,

@@ -34,12 +34,14 @@ export function paymentSettingsRoutes(deps: { db: Db }) {
         stripeFee: formatPercent(current.stripeFeePpm),
         refundFee: formatPercent(current.refundFeePpm),
         refundWindowWeeks: String(current.refundWindowWeeks),
-        abaBankCode: current.abaBankCode,
+        abaBankCode: current.abaBankCode ?? "",
         abaUserName: current.abaUserName,
-        abaUserId: current.abaUserId,
+        abaUserId: current.abaUserId ?? "",
         abaRemitterName: current.abaRemitterName,
-        federationBsb: current.federationBsb,
-        federationAccount: current.federationAccount,
+        federationBsb: current.federationBsb
+          ? `${current.federationBsb.slice(0, 3)}-${current.federationBsb.slice(3)}`
+          : "",
+        federationAccount: current.federationAccount ?? "",
       },
     };
   };

@@ -15,6 +15,7 @@ import { localTime } from "../../services/statements/statement-csv";
 import { amountCell, sendCsv } from "../../web/csv-response";
 import { downloadName, periodParts } from "../../web/download-name";
 import { flash } from "../../web/flash";
+import { formRequestId } from "../../web/request-id";
 
 const idParam = (req: Request) => (/^\d{1,9}$/.test(String(req.params.id)) ? Number(req.params.id) : -1);
 const amount = amountCell;
@@ -190,13 +191,13 @@ export function reportAndCardRoutes(deps: { payments: Payments }) {
           await refundPage(req, form, undefined, { ...quote, member: `${member.firstName} ${member.lastName}` }),
         );
       }
-      const requestId = /^[\w-]{8,64}$/.test(String(req.body?.request_id)) ? String(req.body.request_id) : undefined;
+      const requestId = formRequestId(req.body?.request_id);
       const result = await adminRefund(p, {
         adminUserId: req.user!.id,
         cardPaymentId: idParam(req),
         amountCents: cents,
         description: form.description,
-        requestKey: requestId ? `admin-refund:${req.user!.id}:${requestId}` : undefined,
+        requestKey: `admin-refund:${req.user!.id}:${requestId}`,
       });
       req.log.info(
         { actor: req.user!.id, cardPaymentId: idParam(req), refundId: result.refundId },

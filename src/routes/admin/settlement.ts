@@ -6,7 +6,10 @@ import { requireGlobal } from "../../auth/guards";
 import { AppError, notFound } from "../../lib/errors";
 import { formatPercent, parseAmount } from "../../lib/money";
 import type { Payments } from "../../services/payments/context";
+import { activePaymentSettings } from "../../services/payments/settings";
+import { directEntryProblem } from "../../services/settlement/direct-entry";
 import {
+  candidateTotals,
   confirmSettlement,
   parseReferenceDate,
   planSettlement,
@@ -17,6 +20,7 @@ import {
 import { amountCell, raw, sendCsv } from "../../web/csv-response";
 import { attachment, downloadName, downloadStamp } from "../../web/download-name";
 import { flash } from "../../web/flash";
+import { formRequestId } from "../../web/request-id";
 
 const money = amountCell;
 
@@ -37,15 +41,15 @@ export function settlementRoutes(deps: { payments: Payments }) {
   const r = Router();
   const edit = requireGlobal("EDIT");
 
-  const screen = async (req: Request, referenceDate: string, error?: string) => {
+  // `requestId`: a fresh one for each page sent by GET; a refused confirmation's page keeps the one it was sent.
+  const screen = async (req: Request, referenceDate: string, requestId: string, error?: string) => {
     const q = String(req.query.q ?? req.body?.q ?? "")
       .trim()
       .toLowerCase();
-    const all = await settlementCandidates(p, referenceDate);
+    const [all, settings] = await Promise.all([settlementCandidates(p, referenceDate), activePaymentSettings(p.db)]);
     const rows = q
       ? all.filter((c) => c.name.toLowerCase().includes(q) || c.clubNumber.toLowerCase().includes(q))
       : all;
-    const sum = (f: (c: (typeof all)[number]) => bigint) => all.reduce((a, c) => a + f(c), 0n);
     return {
       referenceDate,
       rows,
@@ -53,12 +57,9 @@ export function settlementRoutes(deps: { payments: Payments }) {
       error,
       ticked: new Set(selection(req.body ?? {}).map((s) => s.organisationId)),
       form: req.body ?? {},
-      totals: {
-        liability: sum((c) => c.balanceCents),
-        gross: sum((c) => c.settleableCents),
-        net: sum((c) => c.netCents),
-      },
-      requestId: /^[\w-]{8,64}$/.test(String(req.body?.request_id)) ? String(req.body?.request_id) : randomUUID(),
+      totals: candidateTotals(all),
+      bankFileProblem: directEntryProblem(settings),
+      requestId,
       fee: formatPercent,
     };
   };
@@ -69,13 +70,16 @@ export function settlementRoutes(deps: { payments: Payments }) {
       date = parseReferenceDate(req.query.reference_date, p.timeZone);
     } catch (e) {
       date = parseReferenceDate("", p.timeZone);
-      return res.status(400).render("admin/settlement", await screen(req, date, (e as Error).message));
+      return res.status(400).render("admin/settlement", await screen(req, date, randomUUID(), (e as Error).message));
     }
-    res.render("admin/settlement", await screen(req, date));
+    // Never from the browser's cache: a page shown again by "Back" would carry a form already used.
+    res.setHeader("Cache-Control", "no-store");
+    res.render("admin/settlement", await screen(req, date, randomUUID()));
   });
 
   r.post("/payments/settlement", ...edit, async (req, res) => {
     const date = parseReferenceDate(req.body?.reference_date, p.timeZone);
+    const requestId = formRequestId(req.body?.request_id);
     try {
       const chosen = selection(req.body);
       const repeat = req.body?.repeat === "on";
@@ -118,7 +122,7 @@ export function settlementRoutes(deps: { payments: Payments }) {
         referenceDate: date,
         selection: chosen,
         actorUserId: req.user!.id,
-        requestKey: `settlement:${req.body?.request_id ?? randomUUID()}`,
+        requestKey: `settlement:${requestId}`,
         repeat,
       });
       flash(
@@ -129,7 +133,7 @@ export function settlementRoutes(deps: { payments: Payments }) {
       res.redirect(`/payments/settlement-complete/${batch.batchId}`);
     } catch (e) {
       if (!(e instanceof AppError) || e.status >= 500) throw e;
-      res.status(400).render("admin/settlement", await screen(req, date, e.message));
+      res.status(400).render("admin/settlement", await screen(req, date, requestId, e.message));
     }
   });
 

@@ -17,6 +17,7 @@ import { allStatementRows } from "../../services/statements/member-statement";
 import { writeStatementCsv } from "../../services/statements/statement-csv";
 import { attachment, statementFileName } from "../../web/download-name";
 import { flash } from "../../web/flash";
+import { formRequestId } from "../../web/request-id";
 
 const orgId = (req: Request) => Number(req.params.orgId);
 const before = (req: Request) =>
@@ -72,7 +73,7 @@ export function clubRoutes(deps: { db: Db; payments: Payments }) {
       abf: String(req.body?.abf ?? "").trim(),
       amount: String(req.body?.amount ?? ""),
       description: String(req.body?.description ?? ""),
-      request_id: /^[\w-]{8,64}$/.test(String(req.body?.request_id)) ? String(req.body.request_id) : randomUUID(),
+      request_id: formRequestId(req.body?.request_id),
     };
     try {
       const to = /^\d{1,9}$/.test(form.abf)

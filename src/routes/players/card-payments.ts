@@ -22,6 +22,7 @@ import { manualTopUp } from "../../services/cards/manual-top-up";
 import { getBalanceDetail } from "../../services/payments/balances";
 import type { Payments } from "../../services/payments/context";
 import { flash } from "../../web/flash";
+import { formRequestId } from "../../web/request-id";
 
 const idParam = (req: Request) => (/^\d{1,9}$/.test(String(req.params.id)) ? Number(req.params.id) : -1);
 
@@ -48,7 +49,7 @@ export function cardPaymentRoutes(deps: { payments: Payments }) {
 
   r.post("/payments/manual-topup", requireLogin, async (req, res) => {
     const user = req.user!;
-    const requestId = /^[\w-]{8,64}$/.test(String(req.body?.request_id)) ? String(req.body.request_id) : randomUUID();
+    const requestId = formRequestId(req.body?.request_id);
     const form = { amount: String(req.body?.amount ?? ""), cardChoice: String(req.body?.card_choice ?? "") };
     try {
       const done = await manualTopUp(p, {

@@ -14,9 +14,9 @@ import { payIouInteractive } from "../../services/payments/ious";
 import { memberTransferInteractive } from "../../services/payments/member-transfer";
 import { recentCounterparties, searchMembers } from "../../services/users/search-members";
 import { flash } from "../../web/flash";
+import { formRequestId } from "../../web/request-id";
 
 const idParam = (req: Request) => (/^\d{1,9}$/.test(String(req.params.id)) ? Number(req.params.id) : -1);
-const requestId = (raw: unknown) => (/^[\w-]{8,64}$/.test(String(raw)) ? String(raw) : randomUUID());
 
 /** Runs `fn`; a refusal (AppError) is shown by `onRefused`, anything else is a real error. */
 async function refusable(res: Response, fn: () => Promise<void>, onRefused: (message: string) => Promise<void> | void) {
@@ -66,7 +66,7 @@ export function memberActionRoutes(deps: { payments: Payments }) {
       abf: String(req.body?.abf ?? "").trim(),
       amount: String(req.body?.amount ?? ""),
       description: String(req.body?.description ?? ""),
-      request_id: requestId(req.body?.request_id),
+      request_id: formRequestId(req.body?.request_id),
     };
     await refusable(
       res,

@@ -41,6 +41,14 @@ const ORGS = [
   },
 ] as const;
 
+/** Plausible, made-up Direct Entry details for the demo federation (a CBA branch BSB, an invented user id). */
+export const DEMO_DIRECT_ENTRY = {
+  abaBankCode: "CBA",
+  abaUserId: "301500",
+  federationBsb: "062000",
+  federationAccount: "10203040",
+} as const;
+
 interface DemoPerson {
   systemNumber: number;
   firstName: string;
@@ -176,6 +184,17 @@ export async function seedDemoData(db: Db): Promise<{ password: string } | null>
         await tx.roleGrant.create({ data: { userId: user.id, organisationId, level: grant.level } });
       }
     }
+    // Demo Direct Entry details, so the demo can settle and download a bank file. A real installation starts
+    // with them unset, and settlement refuses until finance enters the bank's numbers.
+    const {
+      id: _id,
+      createdAt: _at,
+      modifiedByUserId: _by,
+      ...current
+    } = await tx.paymentSettings.findFirstOrThrow({
+      orderBy: { id: "desc" },
+    });
+    await tx.paymentSettings.create({ data: { ...current, ...DEMO_DIRECT_ENTRY } });
     return true;
   });
   return done ? { password: DEMO_PASSWORD } : null;

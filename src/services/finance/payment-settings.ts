@@ -40,22 +40,32 @@ export const SETTINGS_FIELDS: (keyof SettingsForm)[] = [
   "federationAccount",
 ];
 
+/** Empty means "not set yet" (NULL): fees can be saved before the bank details are known. */
+const optional = (v: string) => v.trim() || null;
+
 function bankFields(f: SettingsForm) {
-  const code = f.abaBankCode.trim().toUpperCase();
-  if (!/^[A-Z]{3}$/.test(code)) throw badInput("The bank code is three letters, such as CBA or WBC.");
-  if (!/^\d{6}$/.test(f.abaUserId.trim())) throw badInput("The Direct Entry user id is six digits.");
-  const bsb = f.federationBsb.replace(/[\s-]/g, "");
-  if (!/^\d{6}$/.test(bsb)) throw badInput("The federation's BSB is six digits.");
-  const account = f.federationAccount.trim();
-  if (!/^\d{1,9}$/.test(account)) throw badInput("The federation's account number is one to nine digits.");
+  const code = optional(f.abaBankCode)?.toUpperCase() ?? null;
+  if (code !== null && !/^[A-Z]{3}$/.test(code)) throw badInput("The bank code is three letters, such as CBA or WBC.");
+  const userId = optional(f.abaUserId);
+  if (userId !== null && (!/^\d{6}$/.test(userId) || /^0+$/.test(userId))) {
+    throw badInput("The APCA (Direct Entry) user id is six digits, the number your bank gave the federation.");
+  }
+  const bsbText = optional(f.federationBsb);
+  if (bsbText !== null && (!/^\d{3}-?\d{3}$/.test(bsbText) || /^[0-]+$/.test(bsbText))) {
+    throw badInput("The federation's BSB is six digits, written NNN-NNN (such as 062-000).");
+  }
+  const account = optional(f.federationAccount);
+  if (account !== null && (!/^\d{1,9}$/.test(account) || /^0+$/.test(account))) {
+    throw badInput("The federation's account number is one to nine digits.");
+  }
   const userName = f.abaUserName.trim();
   const remitter = f.abaRemitterName.trim();
   if (!userName || userName.length > 26) throw badInput("The Direct Entry user name is 1 to 26 characters.");
   if (!remitter || remitter.length > 16) throw badInput("The remitter name is 1 to 16 characters.");
   return {
     abaBankCode: code,
-    abaUserId: f.abaUserId.trim(),
-    federationBsb: bsb,
+    abaUserId: userId,
+    federationBsb: bsbText?.replace("-", "") ?? null,
     federationAccount: account,
     abaUserName: userName,
     abaRemitterName: remitter,

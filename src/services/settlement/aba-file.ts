@@ -25,14 +25,22 @@ export interface AbaPayment {
 
 const RECORD = 120;
 
-/** Upper case, only characters banks accept, cut or padded to `n`. */
-function text(v: string, n: number) {
-  const clean = v
+/** Upper case, only characters banks accept. */
+const clean = (v: string) =>
+  v
     .normalize("NFD")
     .replace(/[\u0300-\u036f]/g, "")
     .toUpperCase()
     .replace(/[^A-Z0-9 &'()+,\-./:;?@]/g, " ");
-  return clean.slice(0, n).padEnd(n, " ");
+
+/** Cleaned, cut or padded to `n` (names: a bank shows what fits). */
+const text = (v: string, n: number) => clean(v).slice(0, n).padEnd(n, " ");
+
+/** Cleaned and padded, never cut: a cut reference no longer says what the payment is for. */
+function whole(v: string, n: number) {
+  const s = clean(v).trim();
+  if (s.length > n) throw new Error(`"${s}" does not fit ${n} characters`);
+  return s.padEnd(n, " ");
 }
 
 function digits(v: bigint | number | string, n: number) {
@@ -68,7 +76,7 @@ export function abaFile(h: AbaHeader, payments: AbaPayment[]): string {
     total += p.amountCents;
     records.push(
       `1${bsb(p.bsb)}${account(p.account)} 50${digits(p.amountCents, 10)}${text(p.accountName, 32)}` +
-        `${text(p.reference, 18)}${bsb(h.traceBsb)}${account(h.traceAccount)}${text(h.remitterName, 16)}00000000`,
+        `${whole(p.reference, 18)}${bsb(h.traceBsb)}${account(h.traceAccount)}${text(h.remitterName, 16)}00000000`,
     );
   }
   records.push(

@@ -7,13 +7,13 @@
 import type pg from "pg";
 import { badInput, conflict } from "../../lib/errors";
 import { formatMoney, formatPercent, percentOf } from "../../lib/money";
-import { orgFeePpm } from "../finance/fees";
 import { bookInTransaction, inTransaction } from "../ledger/transaction";
 import type { Payments } from "../payments/context";
 import { FEDERATION_CLUB_NUMBER } from "../payments/federation";
 import { settlementEntries } from "../payments/manual-adjustment";
 import { activePaymentSettings } from "../payments/settings";
 import { abaFile } from "./aba-file";
+import { directEntryDetails } from "./direct-entry";
 
 export interface Candidate {
   organisationId: number;
@@ -25,14 +25,19 @@ export interface Candidate {
   balanceCents: bigint;
   currentCents: bigint;
   minimumCents: bigint;
-  /** balance − minimum: the most that may be settled. */
+  /** Settlements (batch or manual) booked after the end of the reference date: they paid out of that balance. */
+  settledAfterCents: bigint;
+  /**
+   * What may still be settled for the date: balance − minimum − settled since, and never more than today's
+   * balance. The screen offers exactly this and the confirmation allows at most this.
+   */
   settleableCents: bigint;
   feePpm: number;
   /** For settling the whole settleable amount. */
   feeCents: bigint;
   netCents: bigint;
   alreadySettled: boolean;
-  /** Why it cannot be paid by bank file, if it cannot. */
+  /** Why it cannot be paid by bank file, if it cannot: shown, and the club cannot be ticked. */
   bankProblem: string | null;
 }
 
@@ -46,7 +51,7 @@ export function defaultReferenceDate(timeZone: string, now = new Date()) {
 }
 
 export function parseReferenceDate(raw: unknown, timeZone: string) {
-  const s = String(raw ?? "");
+  const s = typeof raw === "string" ? raw : "";
   if (s === "") return defaultReferenceDate(timeZone);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(s) || Number.isNaN(Date.parse(`${s}T00:00:00Z`))) {
     throw badInput("The reference date is in the form YYYY-MM-DD.");
@@ -60,56 +65,85 @@ function bankProblem(bsb: string | null, account: string | null) {
   return null;
 }
 
-export async function settlementCandidates(p: Payments, referenceDate: string): Promise<Candidate[]> {
-  const rows = await p.db.$queryRaw<
-    {
-      id: number;
-      club_number: string;
-      name: string;
-      bank_bsb: string | null;
-      bank_account: string | null;
-      min: bigint;
-      current: bigint;
-      at_date: bigint | null;
-      settled: boolean;
-    }[]
-  >`
-    SELECT o.id, o.club_number, o.name, o.bank_bsb, o.bank_account, o.min_balance_after_settlement_cents AS min,
-           a.balance_cents AS current,
-           (SELECT e.balance_after_cents FROM entries e
-             WHERE e.account_id = a.id
-               AND e.created_at < ((${referenceDate}::date + 1)::timestamp AT TIME ZONE ${p.timeZone})
-             ORDER BY e.created_at DESC, e.entry_no DESC LIMIT 1) AS at_date,
-           EXISTS (SELECT 1 FROM settlements s WHERE s.organisation_id = o.id AND s.reference_date = ${referenceDate}::date)
-             AS settled
-      FROM organisations o JOIN accounts a ON a.organisation_id = o.id
-     WHERE o.status = 'OPEN' AND o.club_number <> ${FEDERATION_CLUB_NUMBER}
-     ORDER BY o.club_number`;
-  const out: Candidate[] = [];
-  for (const r of rows) {
-    const balance = r.at_date ?? 0n;
-    const settleable = balance - r.min;
-    if (settleable <= 0n) continue;
-    const feePpm = await orgFeePpm(p.db, r.id);
-    const fee = percentOf(settleable, feePpm);
-    out.push({
+// Math.min does not take bigints.
+const least = (a: bigint, b: bigint) => (a < b ? a : b);
+
+/** Runs the queries: the pool, or a transaction's client (so a confirmation reads what it has locked). */
+type Queryable = Pick<pg.Pool, "query">;
+
+/** Every open club with its numbers for the date, settleable or not (plain SQL: also runs in a transaction). */
+async function clubsAt(p: Payments, referenceDate: string, q: Queryable = p.pool): Promise<Candidate[]> {
+  const { rows } = await q.query<{
+    id: number;
+    club_number: string;
+    name: string;
+    bank_bsb: string | null;
+    bank_account: string | null;
+    min: string;
+    current: string;
+    at_date: string | null;
+    settled_after: string;
+    fee_ppm: number;
+    settled: boolean;
+  }>(
+    `WITH bounds AS (SELECT (($1::date + 1)::timestamp AT TIME ZONE $2) AS day_end,
+                            (SELECT default_org_fee_ppm FROM payment_settings ORDER BY id DESC LIMIT 1) AS default_fee)
+     SELECT o.id, o.club_number, o.name, o.bank_bsb, o.bank_account,
+            o.min_balance_after_settlement_cents::text AS min, a.balance_cents::text AS current,
+            (SELECT e.balance_after_cents FROM entries e
+              WHERE e.account_id = a.id AND e.created_at < b.day_end
+              ORDER BY e.created_at DESC, e.entry_no DESC LIMIT 1)::text AS at_date,
+            (SELECT coalesce(-sum(e.amount_cents), 0) FROM entries e
+              WHERE e.account_id = a.id AND e.type = 'Settlement' AND e.created_at >= b.day_end)::text AS settled_after,
+            coalesce(f.fee_ppm, b.default_fee) AS fee_ppm,
+            EXISTS (SELECT 1 FROM settlements s WHERE s.organisation_id = o.id AND s.reference_date = $1::date)
+              AS settled
+       FROM bounds b, organisations o
+       JOIN accounts a ON a.organisation_id = o.id
+       LEFT JOIN organisation_fee_overrides f ON f.organisation_id = o.id
+      WHERE o.status = 'OPEN' AND o.club_number <> $3
+      ORDER BY o.club_number`,
+    [referenceDate, p.timeZone, FEDERATION_CLUB_NUMBER],
+  );
+  return rows.map((r) => {
+    const balance = BigInt(r.at_date ?? 0);
+    const current = BigInt(r.current);
+    const settledAfter = BigInt(r.settled_after);
+    const settleable = least(balance - BigInt(r.min) - settledAfter, current);
+    const fee = settleable > 0n ? percentOf(settleable, r.fee_ppm) : 0n;
+    return {
       organisationId: r.id,
       clubNumber: r.club_number,
       name: r.name,
       bsb: r.bank_bsb,
       accountNumber: r.bank_account,
       balanceCents: balance,
-      currentCents: r.current,
-      minimumCents: r.min,
+      currentCents: current,
+      minimumCents: BigInt(r.min),
+      settledAfterCents: settledAfter,
       settleableCents: settleable,
-      feePpm,
+      feePpm: r.fee_ppm,
       feeCents: fee,
       netCents: settleable - fee,
       alreadySettled: r.settled,
       bankProblem: bankProblem(r.bank_bsb, r.bank_account),
-    });
-  }
-  return out;
+    };
+  });
+}
+
+/** The clubs with something still to settle for the date (see `Candidate.settleableCents`). */
+export async function settlementCandidates(p: Payments, referenceDate: string): Promise<Candidate[]> {
+  return (await clubsAt(p, referenceDate)).filter((c) => c.settleableCents > 0n);
+}
+
+/** The screen's totals, over the clubs it offers: they follow what is still settleable. */
+export function candidateTotals(candidates: Candidate[]) {
+  const sum = (f: (c: Candidate) => bigint) => candidates.reduce((a, c) => a + f(c), 0n);
+  return {
+    liability: sum((c) => c.balanceCents - c.settledAfterCents),
+    gross: sum((c) => c.settleableCents),
+    net: sum((c) => c.netCents),
+  };
 }
 
 export interface Selection {
@@ -129,35 +163,27 @@ export async function planSettlement(
   p: Payments,
   referenceDate: string,
   selection: Selection[],
-  opts: { repeat?: boolean } = {},
+  opts: { repeat?: boolean; q?: Queryable } = {},
 ): Promise<PlannedSettlement[]> {
   if (selection.length === 0) throw badInput("Tick at least one organisation.");
-  const candidates = new Map((await settlementCandidates(p, referenceDate)).map((c) => [c.organisationId, c]));
+  const clubs = new Map((await clubsAt(p, referenceDate, opts.q)).map((c) => [c.organisationId, c]));
   const problems: string[] = [];
   const plan: PlannedSettlement[] = [];
   for (const s of selection) {
-    const c = candidates.get(s.organisationId);
-    if (!c) {
-      const [org, settled] = await Promise.all([
-        p.db.organisation.findUnique({ where: { id: s.organisationId }, select: { name: true } }),
-        p.db.settlement.count({
-          where: { organisationId: s.organisationId, referenceDate: new Date(`${referenceDate}T00:00:00Z`) },
-        }),
-      ]);
-      const name = org?.name ?? `Organisation ${s.organisationId}`;
+    const c = clubs.get(s.organisationId);
+    if (!c || c.settleableCents <= 0n) {
+      const name = c?.name ?? `Organisation ${s.organisationId}`;
       problems.push(
-        settled
+        c?.alreadySettled
           ? `${name} was already settled for ${referenceDate}.`
           : `${name} has nothing to settle for ${referenceDate}.`,
       );
       continue;
     }
     const gross = s.overrideCents ?? c.settleableCents;
-    // biome-ignore lint/complexity/useMathMinMax: Math.min does not take bigints
-    const most = c.settleableCents < c.currentCents ? c.settleableCents : c.currentCents;
-    if (gross <= 0n || gross > most) {
+    if (gross <= 0n || gross > c.settleableCents) {
       problems.push(
-        `Invalid settlement amount for ${c.name}: must be more than $0.00 and at most ${formatMoney(most)}.`,
+        `Invalid settlement amount for ${c.name}: must be more than $0.00 and at most ${formatMoney(c.settleableCents)}.`,
       );
       continue;
     }
@@ -172,6 +198,16 @@ export async function planSettlement(
   return plan;
 }
 
+/**
+ * The lodgement reference on the club's bank statement (18 characters, never cut): the batch and the reference
+ * date, "B<batch> <YYYYMMDD>" — the remitter name beside it already says who paid.
+ */
+export function lodgementReference(batchId: number, referenceDate: string) {
+  const ref = `B${batchId} ${referenceDate.replaceAll("-", "")}`;
+  if (ref.length > 18) throw new Error(`lodgement reference ${ref} is longer than 18 characters`);
+  return ref;
+}
+
 export function settlementDescription(feePpm: number, netCents: bigint) {
   return `Settlement from ABF. Fees ${formatPercent(feePpm)}%. Net Bank Transfer: ${formatMoney(netCents)}.`;
 }
@@ -181,51 +217,37 @@ export interface ConfirmedBatch {
   replayed: boolean;
 }
 
+// One confirmation at a time: each re-reads the clubs after the one before it has committed, so two staff
+// settling the same money for two reference dates cannot both pass the "still settleable" check.
+const CONFIRM_LOCK = 7_311_011;
+
 /**
  * Books the settlement: per club one posting (club −gross, settlements payable +net, fee income +fee) and one
  * settlement row, the batch and its bank file — all in one transaction. The same request key again answers
- * the batch it made.
+ * the batch it made; with another date or other clubs it is refused (the page was already used).
  */
 export async function confirmSettlement(
   p: Payments,
   req: { referenceDate: string; selection: Selection[]; actorUserId: number; requestKey: string; repeat?: boolean },
 ): Promise<ConfirmedBatch> {
-  const existing = await p.db.settlementBatch.findUnique({ where: { requestKey: req.requestKey } });
-  if (existing) return { batchId: existing.id, replayed: true };
-  const plan = await planSettlement(p, req.referenceDate, req.selection, { repeat: req.repeat });
-  const settings = await activePaymentSettings(p.db);
+  const replay = await replayOf(p.pool, req);
+  if (replay) return replay;
+  const bank = directEntryDetails(await activePaymentSettings(p.db));
+  await planSettlement(p, req.referenceDate, req.selection, { repeat: req.repeat }); // refuse early, outside the lock
   try {
     return await inTransaction(p.pool, async (client) => {
+      await client.query("SELECT pg_advisory_xact_lock($1)", [CONFIRM_LOCK]);
+      const again = await replayOf(client, req);
+      if (again) return again;
+      const plan = await planSettlement(p, req.referenceDate, req.selection, { repeat: req.repeat, q: client });
       const totals = plan.reduce(
         (t, s) => ({ gross: t.gross + s.grossCents, fee: t.fee + s.settleFeeCents, net: t.net + s.settleNetCents }),
         { gross: 0n, fee: 0n, net: 0n },
       );
-      const payments = plan
-        .filter((s) => s.settleNetCents > 0n)
-        .map((s) => ({
-          bsb: s.bsb!,
-          account: s.accountNumber!,
-          accountName: s.name,
-          amountCents: s.settleNetCents,
-          reference: `SETTLE ${s.clubNumber} ${req.referenceDate.slice(0, 7)}`,
-        }));
-      const aba = abaFile(
-        {
-          bankCode: settings.abaBankCode,
-          userName: settings.abaUserName,
-          userId: settings.abaUserId,
-          description: "SETTLEMENT",
-          processingDate: new Date(),
-          traceBsb: settings.federationBsb,
-          traceAccount: settings.federationAccount,
-          remitterName: settings.abaRemitterName,
-        },
-        payments,
-      );
       const batch = await client.query<{ id: number }>(
         `INSERT INTO settlement_batches (reference_date, request_key, created_by_user_id, gross_cents, fee_cents,
                                          net_cents, aba_file)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+         VALUES ($1, $2, $3, $4, $5, $6, '') RETURNING id`,
         [
           req.referenceDate,
           req.requestKey,
@@ -233,7 +255,6 @@ export async function confirmSettlement(
           String(totals.gross),
           String(totals.fee),
           String(totals.net),
-          aba,
         ],
       );
       const batchId = batch.rows[0]!.id;
@@ -274,6 +295,21 @@ export async function confirmSettlement(
           ],
         );
       }
+      // The bank file names the batch in every lodgement reference, so it is written once the batch has its id.
+      const payments = plan
+        .filter((s) => s.settleNetCents > 0n)
+        .map((s) => ({
+          bsb: s.bsb!,
+          account: s.accountNumber!,
+          accountName: s.name,
+          amountCents: s.settleNetCents,
+          reference: lodgementReference(batchId, req.referenceDate),
+        }));
+      // The processing date is today where the federation banks, not in UTC (which is yesterday before 10 am).
+      const today = new Intl.DateTimeFormat("en-CA", { timeZone: p.timeZone }).format(new Date());
+      const processingDate = new Date(`${today}T00:00:00Z`);
+      const aba = abaFile({ ...bank, description: "SETTLEMENT", processingDate }, payments);
+      await client.query("UPDATE settlement_batches SET aba_file = $2 WHERE id = $1", [batchId, aba]);
       p.logger.info(
         { batchId, actor: req.actorUserId, clubs: plan.length, gross: String(totals.gross) },
         "settlement confirmed",
@@ -281,14 +317,37 @@ export async function confirmSettlement(
       return { batchId, replayed: false };
     });
   } catch (e) {
-    // Two staff confirming the same clubs at once: the second finds the unique settlement row taken.
+    // A settlement row for (club, date, sequence) already taken: someone else settled it just now.
     if (e instanceof Error && "code" in e && e.code === "23505") {
-      const again = await p.db.settlementBatch.findUnique({ where: { requestKey: req.requestKey } });
-      if (again) return { batchId: again.id, replayed: true };
       throw conflict("Some of these clubs were settled for this date by someone else just now. Refresh and check.");
     }
     throw e;
   }
+}
+
+/**
+ * The batch this request key already made, if any. The key belongs to one rendered settlement form, so the same
+ * form submitted twice answers its batch; the same key with another date or other clubs is a stale page.
+ */
+async function replayOf(
+  q: Queryable,
+  req: { referenceDate: string; selection: Selection[]; requestKey: string },
+): Promise<ConfirmedBatch | null> {
+  const { rows } = await q.query<{ id: number; reference_date: string; orgs: number[] }>(
+    `SELECT b.id, to_char(b.reference_date, 'YYYY-MM-DD') AS reference_date,
+            array(SELECT s.organisation_id FROM settlements s WHERE s.batch_id = b.id ORDER BY 1) AS orgs
+       FROM settlement_batches b WHERE b.request_key = $1`,
+    [req.requestKey],
+  );
+  const batch = rows[0];
+  if (!batch) return null;
+  const asked = [...new Set(req.selection.map((s) => s.organisationId))].sort((a, b) => a - b);
+  if (batch.reference_date !== req.referenceDate || asked.join(",") !== batch.orgs.join(",")) {
+    throw badInput(
+      `This settlement form was already used to confirm batch ${batch.id}. Open the settlement page again to settle other clubs or another date.`,
+    );
+  }
+  return { batchId: batch.id, replayed: true };
 }
 
 async function nextSequence(client: pg.PoolClient, organisationId: number, referenceDate: string, repeat: boolean) {
