@@ -8,6 +8,7 @@ import { getBalance } from "../../src/services/payments/balances";
 import fixtures from "../fixtures/stripe/fixtures3-subset.json";
 import { csrfToken, makeClub, makeUser, signIn } from "../helpers/app";
 import { type CardStack, startCardStack, topUpByCard } from "../helpers/card-stack";
+import { renderedForm } from "../helpers/forms";
 import { fundMember, fundOrganisation, key, violations } from "../helpers/payments";
 
 let s: CardStack;
@@ -360,4 +361,39 @@ test("a stored event that was not applied can be applied again, once", async () 
   expect(await getBalance(s.p, m.id)).toBe(4_000n);
   const after = await editor.get(`/payments/admin-stripe-events/${id}`);
   expect(after.text).toContain("Already applied");
+});
+
+// The adjustment forms carried the request id "undefined" on every GET (issue 15 item 1's class of bug): every
+// adjustment after the first by the same person was taken for a repeat of it.
+test("adjustments made one after another from fresh pages each book (each page has its own request id)", async () => {
+  const m = await makeUser(s.p.db);
+  const c = await makeClub(s.p.db, "Twice");
+  const adjust = async (page: string, action: string, fields: Record<string, string>) => {
+    const blank = renderedForm((await editor.get(page)).text, action);
+    expect(blank.request_id).toMatch(/^[0-9a-f-]{36}$/);
+    const review = await editor
+      .post(action)
+      .type("form")
+      .send({ ...blank, ...fields, step: "review" });
+    expect(review.status).toBe(200);
+    const confirm = renderedForm(review.text, action);
+    expect(confirm.request_id).toBe(blank.request_id);
+    const done = await editor
+      .post(action)
+      .type("form")
+      .send({ ...confirm, step: "confirm" });
+    expect(done.status).toBe(302);
+    return blank.request_id;
+  };
+  const member = { member: String(m.systemNumber), description: "Goodwill" };
+  const ids = [
+    await adjust("/payments/manual-adjust-member", "/payments/manual-adjust-member", { ...member, amount: "10" }),
+    await adjust("/payments/manual-adjust-member", "/payments/manual-adjust-member", { ...member, amount: "5" }),
+  ];
+  expect(ids[1]).not.toBe(ids[0]);
+  expect(await getBalance(s.p, m.id)).toBe(1_500n);
+  const org = { organisation: String(c.id), type: "Manual Adjustment", description: "Grant" };
+  await adjust("/payments/manual-adjust-org", "/payments/manual-adjust-org", { ...org, amount: "20" });
+  await adjust("/payments/manual-adjust-org", "/payments/manual-adjust-org", { ...org, amount: "7" });
+  expect((await s.p.db.account.findUniqueOrThrow({ where: { organisationId: c.id } })).balanceCents).toBe(2_700n);
 });
