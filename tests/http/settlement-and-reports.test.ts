@@ -251,7 +251,9 @@ describe("settlement pages", () => {
           federationAccount: "99887766",
         });
       expect(saved.status).toBe(302);
-      expect(renderedForm((await editor.get("/payments/admin-payments-static")).text, "settings-form").federationBsb).toBe("083-004");
+      expect(
+        renderedForm((await editor.get("/payments/admin-payments-static")).text, "settings-form").federationBsb,
+      ).toBe("083-004");
 
       // The refused page, sent again as it was shown, now settles; its file carries the saved details.
       const done = await submit(renderedForm(refused.text, "settlement-form"), "confirm");
