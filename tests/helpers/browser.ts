@@ -3,7 +3,7 @@
 // browser is a failure.
 import fs from "node:fs";
 import path from "node:path";
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 
 const CANDIDATES = [
   process.env.CHROMIUM_PATH,
@@ -39,3 +39,12 @@ export async function launchBrowser(): Promise<Browser> {
 }
 
 export const ARTIFACTS = path.resolve(__dirname, "..", "..", "test-artifacts");
+
+/** Signs in through the sign-in form, as a person would, and waits for the dashboard. */
+export async function signInWithForm(page: Page, base: string, identifier: string, password: string) {
+  await page.goto(`${base}/login`);
+  await page.getByLabel("ABF number or e-mail").fill(identifier);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(`${base}/dashboard`);
+}

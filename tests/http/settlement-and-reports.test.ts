@@ -16,7 +16,6 @@ import { clubWithHistory, setDirectEntry } from "../helpers/settlement";
 let s: CardStack;
 let editor: TestAgent;
 let viewer: TestAgent;
-let token: string;
 let viewerToken: string;
 let finance: { id: number };
 const today = () => new Intl.DateTimeFormat("en-CA", { timeZone: "Australia/Sydney" }).format(new Date());
@@ -32,7 +31,6 @@ beforeAll(async () => {
   s = await startCardStack();
   finance = await makeUser(s.p.db, { level: "EDIT" });
   editor = (await signIn(s.app, (finance as { email: string } & typeof finance).email)).agent;
-  token = await csrfToken(editor, "/dashboard");
   const v = await makeUser(s.p.db, { level: "VIEW" });
   viewer = (await signIn(s.app, v.email)).agent;
   viewerToken = await csrfToken(viewer, "/dashboard");
