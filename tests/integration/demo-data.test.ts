@@ -1,6 +1,7 @@
 import { verifyPassword } from "../../src/auth/password";
 import { seedDemoActivity } from "../../src/services/demo/seed-activity";
 import { DEMO_PASSWORD, seedDemoData } from "../../src/services/demo/seed-demo";
+import { directEntryProblem } from "../../src/services/settlement/direct-entry";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { startPayments } from "../helpers/payments";
 
@@ -29,6 +30,9 @@ test("demo data: the federation, three clubs, a dozen members and the staff role
   const lukasz = members.find((m) => m.lastName === "Żółć");
   expect(lukasz?.firstName).toBe("Łukasz");
   expect(await verifyPassword(lukasz!.passwordHash, DEMO_PASSWORD)).toBe(true);
+  // A fresh installation has no Direct Entry details; the demo saves made-up ones so that it can settle.
+  const settings = await d.prisma.paymentSettings.findMany({ orderBy: { id: "asc" } });
+  expect(settings.map(directEntryProblem).map((p) => p === null)).toEqual([false, true]);
 });
 
 test("demo activity: six weeks of payments through the ledger, every invariant intact", async () => {
