@@ -13,6 +13,7 @@ import { writeNotifications } from "../notifications/outbox";
 import { CardGatewayError } from "../payments/card-gateway";
 import type { Payments } from "../payments/context";
 import { activePaymentSettings } from "../payments/settings";
+import { holderOf, mismatchOf, notOurs } from "./stripe-match";
 
 interface CardRow {
   id: number;
@@ -349,15 +350,51 @@ async function reverseRefund(client: pg.PoolClient, refundId: number, reason: st
   return true;
 }
 
-/** A refund event from Stripe (created / updated / failed), inside the webhook's transaction. */
+/**
+ * A refund event from Stripe (created / updated / failed), inside the webhook's transaction. It changes our refund
+ * only when the Stripe refund is the one we asked for: its id (when we hold it yet), charge, PaymentIntent, amount
+ * and currency match ours. A refund whose id we have not stored yet (its event overtook Stripe's answer, or the
+ * answer was lost) is accepted when its charge is our card payment's and the amounts agree; the id is then stored.
+ */
 export async function applyRefundUpdate(_p: Payments, client: pg.PoolClient, o: Record<string, unknown>) {
   const meta = (o.metadata ?? {}) as Record<string, unknown>;
-  const id =
+  const named =
     typeof meta.bc_refund_id === "string" && /^\d{1,9}$/.test(meta.bc_refund_id) ? Number(meta.bc_refund_id) : null;
+  const holder = await holderOf(client, "card_refunds", "stripe_refund_id", o.id);
+  const id = named ?? holder;
   if (id === null) return { outcome: "ignored: not one of our refunds" };
+  const { rows } = await client.query<{
+    stripe_refund_id: string | null;
+    card_payment_id: number;
+    card_amount_cents: string;
+    stripe_charge_id: string | null;
+    stripe_payment_intent_id: string | null;
+    currency: string;
+  }>(
+    `SELECT r.stripe_refund_id, r.card_payment_id, r.card_amount_cents::text, c.stripe_charge_id,
+            c.stripe_payment_intent_id, c.currency
+       FROM card_refunds r JOIN card_payments c ON c.id = r.card_payment_id WHERE r.id = $1 FOR UPDATE OF r`,
+    [id],
+  );
+  const ours = rows[0];
+  if (!ours) return { outcome: `ignored: refund ${id} not found` };
+  const m = mismatchOf([
+    { name: "id's refund", theirs: holder, ours: id },
+    { name: "metadata.bc_card_payment_id", theirs: meta.bc_card_payment_id, ours: ours.card_payment_id },
+    { name: "id", theirs: o.id, ours: ours.stripe_refund_id, required: true, link: true },
+    { name: "charge", theirs: o.charge, ours: ours.stripe_charge_id, link: true },
+    { name: "payment_intent", theirs: o.payment_intent, ours: ours.stripe_payment_intent_id, link: true },
+    { name: "amount", theirs: o.amount, ours: ours.card_amount_cents, required: true },
+    { name: "currency", theirs: o.currency, ours: ours.currency, required: true },
+  ]);
+  if (m) return notOurs(`refund ${id}`, m);
   const status = String(o.status ?? "");
-  const stripeId = typeof o.id === "string" ? o.id : null;
+  const stripeId = o.id as string;
   if (status === "failed" || status === "canceled") {
+    await client.query("UPDATE card_refunds SET stripe_refund_id = coalesce(stripe_refund_id, $2) WHERE id = $1", [
+      id,
+      stripeId,
+    ]);
     const reversed = await reverseRefund(client, id, `Stripe reported the refund ${status}`);
     return { outcome: reversed ? `refund ${id} failed: credits returned` : `refund ${id} already failed` };
   }

@@ -10,6 +10,7 @@ import type { CardCharge, CardWebhookEvent } from "../payments/card-gateway";
 import type { Payments } from "../payments/context";
 import { applyRefundUpdate } from "./card-refunds";
 import { type SettleOutcome, settleCardPayment } from "./settle-card-payment";
+import { holderOf, type Mismatch, mismatchOf, notOurs } from "./stripe-match";
 
 export const DEFAULT_AUTO_TOP_UP_CENTS = 10_000n;
 
@@ -17,6 +18,8 @@ type After = () => Promise<void>;
 interface Applied {
   outcome: string;
   after?: After;
+  /** The object is not the one our record names: nothing was changed. */
+  mismatch?: Mismatch;
 }
 
 type O = Record<string, unknown>;
@@ -50,16 +53,33 @@ function ourId(o: O, key: string): number | null {
 
 async function chargeSucceeded(p: Payments, client: pg.PoolClient, o: O): Promise<Applied> {
   // Our metadata travels from the PaymentIntent to its charge; failing that, the PaymentIntent id finds the record.
-  let id = ourId(o, "bc_card_payment_id");
-  const pi = str(o.payment_intent);
-  if (id === null && pi) {
-    const { rows } = await client.query<{ id: number }>(
-      "SELECT id FROM card_payments WHERE stripe_payment_intent_id = $1",
-      [pi],
-    );
-    id = rows[0]?.id ?? null;
-  }
+  const named = ourId(o, "bc_card_payment_id");
+  const holder = await holderOf(client, "card_payments", "stripe_payment_intent_id", o.payment_intent);
+  const id = named ?? holder;
   if (id === null) return { outcome: "ignored: not one of our card payments" };
+  const { rows } = await client.query<{
+    stripe_charge_id: string | null;
+    stripe_payment_intent_id: string | null;
+    amount_cents: string;
+    currency: string;
+    stripe_customer_id: string | null;
+  }>(
+    `SELECT c.stripe_charge_id, c.stripe_payment_intent_id, c.amount_cents::text, c.currency, u.stripe_customer_id
+       FROM card_payments c LEFT JOIN users u ON u.id = c.user_id WHERE c.id = $1`,
+    [id],
+  );
+  const ours = rows[0];
+  if (!ours) return { outcome: `ignored: card payment ${id} not found` };
+  // A saved-card charge whose answer was lost has no PaymentIntent id yet: the member's customer ties it to us.
+  const m = mismatchOf([
+    { name: "payment_intent's card payment", theirs: holder, ours: id },
+    { name: "id", theirs: o.id, ours: ours.stripe_charge_id, required: true, link: true },
+    { name: "payment_intent", theirs: o.payment_intent, ours: ours.stripe_payment_intent_id, link: true },
+    { name: "customer", theirs: o.customer, ours: ours.stripe_customer_id, link: true },
+    { name: "amount", theirs: o.amount, ours: ours.amount_cents, required: true },
+    { name: "currency", theirs: o.currency, ours: ours.currency, required: true },
+  ]);
+  if (m) return notOurs(`card payment ${id}`, m);
   const r = await settleCardPayment(client, id, chargeOf(o));
   if (r.status === "not_found") return { outcome: `ignored: card payment ${id} not found` };
   if (r.status === "mismatch") {
@@ -86,20 +106,30 @@ async function setupSucceeded(p: Payments, client: pg.PoolClient, o: O): Promise
   const userId = ourId(o, "bc_user_id");
   const customer = str(o.customer);
   const pm = str(o.payment_method);
-  if (userId === null || !customer) return { outcome: "ignored: not one of our card set-ups" };
-  const { rows } = await client.query<{ auto_top_up_amount_cents: string | null }>(
-    `UPDATE users SET auto_top_up_status = 'ON',
-            auto_top_up_amount_cents = coalesce(auto_top_up_amount_cents, $3), updated_at = now()
-      WHERE id = $1 AND stripe_customer_id = $2
-      RETURNING auto_top_up_amount_cents::text`,
-    [userId, customer, DEFAULT_AUTO_TOP_UP_CENTS.toString()],
+  if (userId === null) return { outcome: "ignored: not one of our card set-ups" };
+  const { rows: found } = await client.query<{ stripe_customer_id: string | null }>(
+    "SELECT stripe_customer_id FROM users WHERE id = $1 FOR UPDATE",
+    [userId],
   );
-  if (rows.length === 0) return { outcome: `ignored: customer ${customer} is not member ${userId}'s` };
+  if (!found[0]) return { outcome: `ignored: member ${userId} not found` };
+  // We keep no SetupIntent ids (each visit to the set-up page makes one, and any of them may be the one the member
+  // completes), so the customer we created for the member is what ties the set-up to them.
+  const m = mismatchOf([
+    { name: "id", theirs: o.id, ours: null, required: true },
+    { name: "customer", theirs: customer, ours: found[0].stripe_customer_id, required: true, link: true },
+  ]);
+  if (m) return notOurs(`member ${userId}'s card set-up`, m);
+  await client.query(
+    `UPDATE users SET auto_top_up_status = 'ON',
+            auto_top_up_amount_cents = coalesce(auto_top_up_amount_cents, $2), updated_at = now()
+      WHERE id = $1`,
+    [userId, DEFAULT_AUTO_TOP_UP_CENTS.toString()],
+  );
   const setupId = str(o.id);
   return {
     outcome: `auto top-up on for member ${userId}`,
     after: async () => {
-      if (pm) {
+      if (pm && customer) {
         await p.gateway
           .setDefaultCard(customer, pm, `default-card:${setupId}`)
           .catch((err) => p.logger.warn({ err, userId }, "could not make the new card the default"));
@@ -166,7 +196,10 @@ export async function handleStripeEvent(p: Payments, e: CardWebhookEvent): Promi
     throw err;
   }
   if (!done) return { duplicate: true };
-  p.logger.info({ eventId: e.id, type: e.type, outcome: done.outcome }, "stripe event applied");
+  if (done.mismatch) {
+    const { field, theirs, ours } = done.mismatch;
+    p.logger.warn({ eventId: e.id, type: e.type, field, theirs, ours }, "Stripe event does not match our record");
+  } else p.logger.info({ eventId: e.id, type: e.type, outcome: done.outcome }, "stripe event applied");
   if (done.after) {
     // Committed already: a failure here must not make Stripe resend (that would find the event done anyway).
     await done
