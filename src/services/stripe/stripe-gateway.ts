@@ -93,6 +93,14 @@ function savedCard(pm: Stripe.PaymentMethod): SavedCard | null {
   };
 }
 
+/** The `t=` timestamps of a Stripe-Signature header (the SDK has already found one that signs the body). */
+function signedAt(header: string): number[] {
+  return header
+    .split(",")
+    .filter((part) => part.startsWith("t="))
+    .map((part) => Number.parseInt(part.slice(2), 10)); // as the SDK reads it
+}
+
 export class StripeGateway implements CardGateway {
   readonly browser: CardGateway["browser"];
   private readonly stripe: Stripe;
@@ -277,9 +285,16 @@ export class StripeGateway implements CardGateway {
         this.config.webhookSecret,
         WEBHOOK_TOLERANCE_SECONDS,
       );
+      // The SDK only refuses signatures that are too old; one stamped further ahead of our clock than the same
+      // tolerance is refused too (a replay window must not be opened by signing with a future time).
+      const ahead = Math.max(...signedAt(signature)) - Math.floor(Date.now() / 1000);
+      if (!(ahead <= WEBHOOK_TOLERANCE_SECONDS)) {
+        throw new WebhookSignatureError(`Timestamp ${ahead} seconds in the future is outside the tolerance zone.`);
+      }
       const object = event.data.object as unknown as Record<string, unknown>;
       return { id: event.id, type: event.type, created: event.created, object };
     } catch (e) {
+      if (e instanceof WebhookSignatureError) throw e;
       throw new WebhookSignatureError(e instanceof Error ? e.message : "Invalid signature.");
     }
   }
