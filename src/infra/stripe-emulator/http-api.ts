@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import express, { type NextFunction, type Request, type Response } from "express";
+import { type ReceiptOptions, receiptPage } from "./receipt-page";
 import { type EmulatorStore, StripeApiError, stripeId } from "./store";
 
 export interface EmulatorKeys {
@@ -42,7 +43,13 @@ function errorBody(e: StripeApiError) {
   return { error: { ...e.body, doc_url: `https://docs.stripe.com/error-codes/${e.body.code ?? e.body.type}` } };
 }
 
-export function emulatorApp(store: EmulatorStore, keys: EmulatorKeys, faults: Fault[], onChange: () => void) {
+export function emulatorApp(
+  store: EmulatorStore,
+  keys: EmulatorKeys,
+  faults: Fault[],
+  onChange: () => void,
+  receipts: ReceiptOptions,
+) {
   const app = express();
   // Stripe's query strings nest like its bodies (expand[0]=latest_charge).
   app.set("query parser", "extended");
@@ -62,6 +69,8 @@ export function emulatorApp(store: EmulatorStore, keys: EmulatorKeys, faults: Fa
   app.get("/js/v3", (_req, res) => {
     res.type("application/javascript").send(STRIPE_JS);
   });
+  // The charge's receipt_url: public, as Stripe's are (the unguessable charge id is the only key).
+  app.get("/receipts/payment/:id", receiptPage(store, receipts));
   app.use(express.urlencoded({ extended: true, limit: "100kb" }));
   app.use((req, res, next) => {
     if (req.method === "POST") res.on("finish", onChange);

@@ -23,6 +23,10 @@ export interface StripeEmulatorOptions {
   keys?: Partial<EmulatorKeys & { webhookSecret: string }>;
   /** Keeps the emulator's objects (customers, saved cards…) and keys in this file across restarts. */
   stateFile?: string;
+  /** The account's business name on receipts ("Bridge Credits" when not given). */
+  businessName?: string;
+  /** The account's time zone, for dates on receipts (Australia/Sydney when not given). */
+  timeZone?: string;
 }
 
 export interface StripeEmulator extends EmulatorKeys {
@@ -58,9 +62,19 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
     timer = null;
     if (opts.stateFile) writeState(opts.stateFile, { keys, store: store.snapshot() });
   };
-  const app = emulatorApp(store, keys, faults, () => {
-    if (opts.stateFile && !timer) timer = setTimeout(save, 200);
-  });
+  const receipts = {
+    businessName: opts.businessName ?? "Bridge Credits",
+    timeZone: opts.timeZone ?? "Australia/Sydney",
+  };
+  const app = emulatorApp(
+    store,
+    keys,
+    faults,
+    () => {
+      if (opts.stateFile && !timer) timer = setTimeout(save, 200);
+    },
+    receipts,
+  );
   const host = opts.host ?? "127.0.0.1";
   const server = await new Promise<import("node:http").Server>((resolve, reject) => {
     const s = app.listen(opts.port ?? 0, host, () => resolve(s));
@@ -68,6 +82,7 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host}:${port}`;
+  store.receiptBase = url;
   const emulator: StripeEmulator = {
     ...keys,
     url,

@@ -62,6 +62,8 @@ export class EmulatorStore {
   availableOverride: number | null = null;
   /** Test switch: refunds created while this is above zero end as "failed" later, on `failPendingRefunds()`. */
   refundsToFailLater = 0;
+  /** The emulator's own address, where it serves charges' receipts; set once it listens. */
+  receiptBase = "";
 
   constructor(private readonly emit: EventSink) {}
 
@@ -309,8 +311,9 @@ export class EmulatorStore {
 
   private newCharge(pi: Obj, pm: Obj, status: string) {
     const card = pm.card as Record<string, unknown>;
+    const envelope = this.base("ch", "charge");
     const ch = this.put({
-      ...this.base("ch", "charge"),
+      ...envelope,
       amount: pi.amount,
       amount_captured: status === "succeeded" ? pi.amount : 0,
       amount_refunded: 0,
@@ -329,7 +332,8 @@ export class EmulatorStore {
       payment_intent: pi.id,
       payment_method: pm.id,
       payment_method_details: { type: "card", card: { ...card, checks: undefined } },
-      receipt_url: `https://pay.stripe.com/receipts/emulator/${pi.id}`,
+      // Stripe hosts receipts at pay.stripe.com; the emulator serves its own (see receipt-page.ts).
+      receipt_url: `${this.receiptBase}/receipts/payment/${envelope.id}`,
       refunded: false,
       status,
     });

@@ -26,6 +26,7 @@ export async function startCardProcessor(config: Config, appUrl: string): Promis
     port: config.STRIPE_EMULATOR_PORT,
     webhookUrl: `${appUrl}/payments/stripe-webhook`,
     stateFile: path.join(config.DATA_DIR, "stripe-emulator.json"),
+    timeZone: config.TIME_ZONE,
   });
   const gateway = new StripeGateway({
     secretKey: emulator.secretKey,
