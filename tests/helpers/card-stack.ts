@@ -9,6 +9,8 @@ import { type StripeEmulator, startStripeEmulator } from "../../src/infra/stripe
 import { createLogger } from "../../src/lib/logger";
 import { createCheckout, createCheckoutIntent } from "../../src/services/cards/checkout";
 import type { Payments } from "../../src/services/payments/context";
+import fixtures from "../fixtures/stripe/fixtures3-subset.json";
+import { makeUser } from "./app";
 import type { TestDatabase } from "./db";
 import { createTestDatabase } from "./db";
 import { paymentsOn } from "./payments";
@@ -92,4 +94,31 @@ export async function topUpByCard(s: CardStack, userId: number, amountCents: big
   await payAtBrowser(s.emulator, clientSecret, "4242424242424242");
   await webhooksSettled(s.emulator);
   return card.id;
+}
+
+/**
+ * A member's checkout of `amountCents` whose PaymentIntent exists at the emulator, and the charge Stripe would
+ * send for it: Stripe's sample charge, made for that PaymentIntent and the member's customer.
+ */
+export async function checkoutWithCharge(s: CardStack, amountCents: bigint) {
+  const m = await makeUser(s.p.db);
+  const created = await createCheckout(s.p, {
+    userId: m.id,
+    amountCents,
+    description: "Manual Top Up",
+    requestKey: `t-${randomUUID()}`,
+  });
+  await createCheckoutIntent(s.p, m.id, created.id);
+  const card = await s.p.db.cardPayment.findUniqueOrThrow({ where: { id: created.id } });
+  const user = await s.p.db.user.findUniqueOrThrow({ where: { id: m.id } });
+  const charge = {
+    ...fixtures.resources.charge,
+    id: `ch_${randomUUID().replaceAll("-", "")}`,
+    amount: Number(amountCents),
+    currency: "aud",
+    customer: user.stripeCustomerId,
+    payment_intent: card.stripePaymentIntentId,
+    metadata: { bc_card_payment_id: String(card.id) },
+  };
+  return { m, card, charge };
 }

@@ -4,12 +4,18 @@
 // Events are signed with the official SDK and posted to the real route; objects are Stripe's own fixtures.
 import Stripe from "stripe";
 import { adminRefund } from "../../src/services/cards/card-refunds";
-import { createCheckout, createCheckoutIntent } from "../../src/services/cards/checkout";
+import { createCheckout } from "../../src/services/cards/checkout";
 import { ensureStripeCustomer } from "../../src/services/cards/stripe-customer";
 import { getBalance } from "../../src/services/payments/balances";
 import fixtures from "../fixtures/stripe/fixtures3-subset.json";
 import { makeUser, signIn } from "../helpers/app";
-import { type CardStack, startCardStack, topUpByCard, webhooksSettled } from "../helpers/card-stack";
+import {
+  type CardStack,
+  checkoutWithCharge,
+  startCardStack,
+  topUpByCard,
+  webhooksSettled,
+} from "../helpers/card-stack";
 import { key, ledgerSnapshot, violations } from "../helpers/payments";
 
 const sdk = new Stripe("sk_test_only_for_signing");
@@ -76,27 +82,9 @@ async function expectIgnored(
 describe("charge.succeeded", () => {
   /** A checkout whose PaymentIntent exists, and the charge Stripe would send for it. */
   async function checkout() {
-    const m = await makeUser(s.p.db);
-    const card = await createCheckout(s.p, {
-      userId: m.id,
-      amountCents: 10_000n,
-      description: "Manual Top Up",
-      requestKey: key(),
-    });
-    await createCheckoutIntent(s.p, m.id, card.id);
-    const saved = await s.p.db.cardPayment.findUniqueOrThrow({ where: { id: card.id } });
-    const user = await s.p.db.user.findUniqueOrThrow({ where: { id: m.id } });
-    const charge = {
-      ...fixtures.resources.charge,
-      id: `ch_${key().replaceAll("-", "_")}`,
-      amount: 10_000,
-      currency: "aud",
-      customer: user.stripeCustomerId,
-      payment_intent: saved.stripePaymentIntentId,
-      metadata: { bc_card_payment_id: String(card.id) },
-    };
-    const rows = () => s.p.db.cardPayment.findUniqueOrThrow({ where: { id: card.id } });
-    return { m, card, charge, rows };
+    const c = await checkoutWithCharge(s, 10_000n);
+    const rows = () => s.p.db.cardPayment.findUniqueOrThrow({ where: { id: c.card.id } });
+    return { ...c, rows };
   }
 
   test("another PaymentIntent, customer, amount or currency changes nothing; the right charge books", async () => {
@@ -292,24 +280,7 @@ describe("setup_intent.succeeded", () => {
 
 describe("signature timestamps", () => {
   test("a signature stamped beyond the tolerance in the future is refused; slight clock skew is not", async () => {
-    const m = await makeUser(s.p.db);
-    const card = await createCheckout(s.p, {
-      userId: m.id,
-      amountCents: 5_000n,
-      description: "Manual Top Up",
-      requestKey: key(),
-    });
-    await createCheckoutIntent(s.p, m.id, card.id);
-    const saved = await s.p.db.cardPayment.findUniqueOrThrow({ where: { id: card.id } });
-    const user = await s.p.db.user.findUniqueOrThrow({ where: { id: m.id } });
-    const charge = {
-      ...fixtures.resources.charge,
-      amount: 5_000,
-      currency: "aud",
-      customer: user.stripeCustomerId,
-      payment_intent: saved.stripePaymentIntentId,
-      metadata: { bc_card_payment_id: String(card.id) },
-    };
+    const { card, charge } = await checkoutWithCharge(s, 5_000n);
     const now = Math.floor(Date.now() / 1000);
     const inbox = await s.p.db.stripeEvent.count();
     const before = await ledgerSnapshot(s.p);

@@ -6,7 +6,13 @@ import { createCheckout, createCheckoutIntent } from "../../src/services/cards/c
 import { getBalance } from "../../src/services/payments/balances";
 import fixtures from "../fixtures/stripe/fixtures3-subset.json";
 import { makeUser } from "../helpers/app";
-import { type CardStack, payAtBrowser, startCardStack, webhooksSettled } from "../helpers/card-stack";
+import {
+  type CardStack,
+  checkoutWithCharge,
+  payAtBrowser,
+  startCardStack,
+  webhooksSettled,
+} from "../helpers/card-stack";
 import { CARDS, key, violations } from "../helpers/payments";
 
 let s: CardStack;
@@ -27,20 +33,6 @@ function event(type: string, object: Record<string, unknown>, id = `evt_test_${k
 }
 
 const inbox = () => s.p.db.stripeEvent.count();
-
-/** Stripe's sample charge, made for a checkout's PaymentIntent (created at the emulator) and its customer. */
-async function ourCharge(userId: number, cardId: number) {
-  await createCheckoutIntent(s.p, userId, cardId);
-  const card = await s.p.db.cardPayment.findUniqueOrThrow({ where: { id: cardId } });
-  const user = await s.p.db.user.findUniqueOrThrow({ where: { id: userId } });
-  return {
-    ...fixtures.resources.charge,
-    currency: "aud",
-    customer: user.stripeCustomerId,
-    payment_intent: card.stripePaymentIntentId,
-    metadata: { bc_card_payment_id: String(cardId) },
-  };
-}
 
 describe("signature", () => {
   const body = event("charge.succeeded", fixtures.resources.charge);
@@ -79,14 +71,7 @@ describe("real-shaped events from Stripe's fixtures", () => {
   });
 
   test("Stripe's sample charge, for our PaymentIntent and customer, books the top-up; a wrong amount does not", async () => {
-    const m = await makeUser(s.p.db);
-    const card = await createCheckout(s.p, {
-      userId: m.id,
-      amountCents: 10_000n,
-      description: "Manual Top Up",
-      requestKey: key(),
-    });
-    const charge = { ...(await ourCharge(m.id, card.id)), id: `ch_${key()}`, amount: 10_000 };
+    const { m, card, charge } = await checkoutWithCharge(s, 10_000n);
     const wrong = event("charge.succeeded", { ...charge, amount: 9_999 });
     expect(await (await post(wrong, signatureHeader(wrong, s.emulator.webhookSecret))).json()).toMatchObject({
       outcome: `ignored: does not match card payment ${card.id}: amount is 9999, ours is 10000`,
@@ -129,14 +114,7 @@ describe("exactly once, in any order", () => {
   });
 
   test("concurrent deliveries of the same event book once", async () => {
-    const m = await makeUser(s.p.db);
-    const card = await createCheckout(s.p, {
-      userId: m.id,
-      amountCents: 5_000n,
-      description: "Manual Top Up",
-      requestKey: key(),
-    });
-    const charge = { ...(await ourCharge(m.id, card.id)), amount: 5_000 };
+    const { m, charge } = await checkoutWithCharge(s, 5_000n);
     const body = event("charge.succeeded", charge);
     const answers = await Promise.all(
       Array.from({ length: 8 }, () => post(body, signatureHeader(body, s.emulator.webhookSecret))),
