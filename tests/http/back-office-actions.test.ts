@@ -3,11 +3,9 @@
 // back against the ledger; invariants intact after each.
 import { parse } from "csv-parse/sync";
 import type TestAgent from "supertest/lib/agent";
-import { createCheckout } from "../../src/services/cards/checkout";
 import { getBalance } from "../../src/services/payments/balances";
-import fixtures from "../fixtures/stripe/fixtures3-subset.json";
 import { csrfToken, makeClub, makeUser, signIn } from "../helpers/app";
-import { type CardStack, startCardStack, topUpByCard } from "../helpers/card-stack";
+import { type CardStack, checkoutWithCharge, startCardStack, topUpByCard } from "../helpers/card-stack";
 import { renderedForm } from "../helpers/forms";
 import { fundMember, fundOrganisation, key, violations } from "../helpers/payments";
 
@@ -332,20 +330,8 @@ test("admin refund: review, then confirm; the ledger stays whole", async () => {
 });
 
 test("a stored event that was not applied can be applied again, once", async () => {
-  const m = await makeUser(s.p.db);
-  const card = await createCheckout(s.p, {
-    userId: m.id,
-    amountCents: 4_000n,
-    description: "Manual Top Up",
-    requestKey: key(),
-  });
+  const { m, charge } = await checkoutWithCharge(s, 4_000n);
   const id = `evt_failed_${key()}`;
-  const charge = {
-    ...fixtures.resources.charge,
-    amount: 4_000,
-    currency: "aud",
-    metadata: { bc_card_payment_id: String(card.id) },
-  };
   await s.p.db.stripeEvent.create({
     data: {
       id,
