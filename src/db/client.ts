@@ -3,6 +3,7 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client";
+import { surviveConnectionLoss } from "./connection-loss";
 
 export type Db = PrismaClient;
 
@@ -13,14 +14,15 @@ export interface Database {
 }
 
 export function connectDatabase(url: string, opts: { max?: number } = {}): Database {
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: opts.max ?? 10,
-    connectionTimeoutMillis: 5_000,
-    idleTimeoutMillis: 30_000,
-  });
-  // An idle client losing its server (database restart) must not crash the process; the pool replaces it.
-  pool.on("error", () => {});
+  // A connection lost to a database restart must not crash the process; the pool opens a new one when needed.
+  const pool = surviveConnectionLoss(
+    new pg.Pool({
+      connectionString: url,
+      max: opts.max ?? 10,
+      connectionTimeoutMillis: 5_000,
+      idleTimeoutMillis: 30_000,
+    }),
+  );
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   let closing: Promise<void> | null = null;
   return {

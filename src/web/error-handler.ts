@@ -1,7 +1,8 @@
-// The last middleware. Known refusals (AppError, body-parser limits) show their own safe message with their
-// status; anything else is logged with the request id and shown as a generic 500 page. A stack trace never
-// reaches the user.
+// The last middleware. Known refusals (AppError, body-parser limits, a lost database connection: 503) show their
+// own safe message with their status; anything else is logged with the request id and shown as a generic 500
+// page. A stack trace never reaches the user.
 import type { NextFunction, Request, Response } from "express";
+import { isConnectionLost } from "../db/connection-loss";
 import { AppError } from "../lib/errors";
 import { CardGatewayError } from "../services/payments/card-gateway";
 
@@ -15,6 +16,14 @@ function asAppError(err: unknown): AppError | null {
       "UNAVAILABLE",
       "The card processor did not answer just now; please try again in a minute.",
       `${err.kind}: ${err.message}`,
+    );
+  }
+  if (isConnectionLost(err)) {
+    // The database restarted or dropped us: the pools reconnect on their own, so asking again soon will work.
+    return new AppError(
+      "UNAVAILABLE",
+      "The database is not answering just now; please try again in a minute.",
+      err instanceof Error ? err.message : String(err),
     );
   }
   const e = err as { type?: string; status?: number };
@@ -45,6 +54,7 @@ export function errorHandler(err: unknown, req: Request, res: Response, _next: N
   }
   if (res.headersSent) return res.end();
   res.status(status);
+  if (known?.code === "UNAVAILABLE") res.set("Retry-After", "5");
   if (wantsJson(req)) return res.json({ error: message });
   const view = status === 403 || status === 404 ? `errors/${status}` : status >= 500 ? "errors/500" : "errors/error";
   res.render(view, { status, message, requestId: req.id }, (renderErr, html) => {

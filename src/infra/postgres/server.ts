@@ -20,6 +20,8 @@ export interface StartOptions {
   persistent?: boolean;
   /** Also listen on a Unix-domain socket in this folder (it must be reachable by the server's user). */
   socketDir?: string;
+  /** Listen on this port (a restart keeps its clients' URL); a free one when unset. */
+  port?: number;
   log?: (msg: string) => void;
 }
 
@@ -62,7 +64,8 @@ function waitUntilReady(proc: ChildProcess): Promise<void> {
   });
 }
 
-export async function startPostgres({ dataDir, persistent = false, socketDir, log = () => {} }: StartOptions) {
+export async function startPostgres(opts: StartOptions) {
+  const { dataDir, persistent = false, socketDir, log = () => {} } = opts;
   const ids = serverIdentity();
   const versionFile = path.join(dataDir, "PG_VERSION");
   const existing = fs.existsSync(versionFile) ? fs.readFileSync(versionFile, "utf8").trim() : null;
@@ -85,7 +88,7 @@ export async function startPostgres({ dataDir, persistent = false, socketDir, lo
     run(bin, "initdb", args, ids);
   }
 
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const settings = ["listen_addresses=127.0.0.1", `unix_socket_directories=${socketDir ?? ""}`, "max_connections=200"];
   if (!persistent) settings.push("fsync=off", "synchronous_commit=off", "full_page_writes=off");
   const args = ["-D", dataDir, "-p", String(port), ...settings.flatMap((s) => ["-c", s])];

@@ -5,6 +5,7 @@
 // the careful way (book-postings.ts). Deadlocks cannot happen (locks are taken in id order), but a serialization
 // failure or a key race is retried; one bad posting never fails its neighbours.
 import pg from "pg";
+import { isConnectionLost, surviveConnectionLoss } from "../../db/connection-loss";
 import { bookAtOnce } from "./book-at-once";
 import { bookPostings } from "./book-postings";
 import type { PostingInput, PostingResult } from "./posting";
@@ -35,14 +36,16 @@ export async function bookInOwnTransaction(
 ): Promise<PostingResult[]> {
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect();
+    let lost = false;
     try {
       return await bookPostings(client, postings, { ownTransaction: true, accountCache });
     } catch (e) {
-      await client.query("ROLLBACK").catch(() => {});
+      lost = isConnectionLost(e);
+      if (!lost) await client.query("ROLLBACK").catch(() => {});
       const code = (e as { code?: string }).code;
       if (!code || !RETRYABLE.has(code) || attempt >= 5) throw e;
     } finally {
-      client.release();
+      client.release(lost); // a lost connection is discarded, never reused
     }
   }
 }
@@ -71,13 +74,15 @@ export class LedgerWriter {
     this.maxBatch = opts.maxBatch ?? 64;
     this.lingerBelow = opts.lingerBelow ?? 8;
     this.lingerMs = opts.lingerMs ?? 1;
-    this.conns = new pg.Pool({
-      ...pool.options,
-      max: this.connections,
-      options: "-c plan_cache_mode=force_generic_plan -c enable_seqscan=off",
-      allowExitOnIdle: true,
-    });
-    this.conns.on("error", () => {}); // an idle connection lost (database restart) is simply replaced
+    // A connection lost to a database restart is dropped, and a new one opened for the next batch.
+    this.conns = surviveConnectionLoss(
+      new pg.Pool({
+        ...pool.options,
+        max: this.connections,
+        options: "-c plan_cache_mode=force_generic_plan -c enable_seqscan=off",
+        allowExitOnIdle: true,
+      }),
+    );
   }
 
   /** Closes the engine's connections (postings still queued are booked first). */
@@ -125,7 +130,7 @@ export class LedgerWriter {
     let broken: Error | undefined;
     try {
       const fast = await bookAtOnce(client, inputs, this.accountCache).catch((e: unknown) => {
-        if (!sqlState(e)) throw e; // the connection failed, not the statement
+        if (!statementFailed(e)) throw e; // the connection failed, not the statement
         return null;
       });
       this.stats.batches += 1;
@@ -136,7 +141,7 @@ export class LedgerWriter {
       }
       return await bookPostings(client, inputs, { ownTransaction: true, accountCache: this.accountCache });
     } catch (e) {
-      if (sqlState(e)) await client.query("ROLLBACK").catch(() => {});
+      if (statementFailed(e)) await client.query("ROLLBACK").catch(() => {});
       else broken = e instanceof Error ? e : new Error(String(e));
       throw e;
     } finally {
@@ -179,7 +184,10 @@ export class LedgerWriter {
   }
 }
 
-/** The SQLSTATE of an error the database answered; undefined when the connection, not a statement, failed. */
-function sqlState(e: unknown): string | undefined {
-  return e instanceof pg.DatabaseError ? e.code : undefined;
+/**
+ * True when the database answered a statement with an error; false when the connection failed — including the
+ * server ending the session (57P01 and the like arrive as database errors, but leave the connection dead).
+ */
+function statementFailed(e: unknown): boolean {
+  return e instanceof pg.DatabaseError && !isConnectionLost(e);
 }

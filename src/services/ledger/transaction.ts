@@ -1,21 +1,24 @@
 // A database transaction on one pooled connection, for the card flows that must change a card record and the
 // ledger together. Callers never call the card processor inside one (decision 3).
 import type pg from "pg";
+import { isConnectionLost } from "../../db/connection-loss";
 import { bookPostings, type TxClient } from "./book-postings";
 import type { PostingInput, PostingResult } from "./posting";
 
 export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let lost = false;
   try {
     await client.query("BEGIN");
     const out = await fn(client);
     await client.query("COMMIT");
     return out;
   } catch (e) {
-    await client.query("ROLLBACK").catch(() => {});
+    lost = isConnectionLost(e);
+    if (!lost) await client.query("ROLLBACK").catch(() => {});
     throw e;
   } finally {
-    client.release();
+    client.release(lost); // a lost connection is discarded, never reused
   }
 }
 

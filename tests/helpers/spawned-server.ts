@@ -1,0 +1,49 @@
+// The real `npm start` in a child process, for tests of what only a whole process shows: start-up output,
+// signals, exit codes, surviving its database.
+import { type ChildProcess, spawn } from "node:child_process";
+import { projectRoot } from "../../src/lib/paths";
+
+export interface SpawnedServer {
+  proc: ChildProcess;
+  /** Everything the process wrote so far (stdout and stderr, in arrival order). */
+  output: () => string;
+  /** True while the process has not exited. */
+  alive: () => boolean;
+  /** Sends `signal` and answers the exit code. */
+  stop: (signal?: NodeJS.Signals) => Promise<number | null>;
+}
+
+/** Starts `src/server.ts` with `env` (added to this process's) and waits until it says it is serving. */
+export async function spawnServer(env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<SpawnedServer> {
+  const proc = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
+    cwd: projectRoot,
+    env: { ...process.env, ...env },
+  });
+  let out = "";
+  proc.stdout?.on("data", (d) => (out += d));
+  proc.stderr?.on("data", (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), timeoutMs);
+    const check = () => {
+      if (out.includes("Bridge Credits is serving on")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    proc.stdout?.on("data", check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${out}`));
+    });
+  });
+  return {
+    proc,
+    output: () => out,
+    alive: () => proc.exitCode === null && proc.signalCode === null,
+    stop: (signal = "SIGTERM") => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      return exited;
+    },
+  };
+}
