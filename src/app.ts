@@ -10,7 +10,7 @@ import { csrfProtection } from "./auth/csrf";
 import { createPassport } from "./auth/passport";
 import type { Config } from "./config";
 import type { Database } from "./db/client";
-import type { Logger } from "./lib/logger";
+import { type Logger, requestLogStyle } from "./lib/logger";
 import { projectRoot } from "./lib/paths";
 import { adjustmentRoutes } from "./routes/admin/adjustments";
 import { memberAdminRoutes } from "./routes/admin/member-admin";
@@ -45,6 +45,8 @@ export interface AppDeps {
   sessionSecret: string;
   /** The payments core; built on `database` with no card processor when not given. */
   payments?: Payments;
+  /** True once the process is shutting down: /readyz then answers 503 while requests in flight finish. */
+  draining?: () => boolean;
 }
 
 /** Paths that authenticate themselves another way (a signature) and so skip CSRF. */
@@ -69,6 +71,7 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
   app.use(
     pinoHttp({
       logger,
+      ...requestLogStyle(logger),
       genReqId: (req, res) => {
         const incoming = req.headers["x-request-id"];
         const id = typeof incoming === "string" && /^[\w-]{8,64}$/.test(incoming) ? incoming : randomUUID();
@@ -87,7 +90,7 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
   app.use("/static/bootstrap-icons", staticFrom(path.join(nm, "bootstrap-icons", "font")));
   app.use("/static/htmx", staticFrom(path.join(nm, "htmx.org", "dist")));
   app.use("/static", staticFrom(path.join(projectRoot, "public")));
-  app.use(healthRoutes({ pool }));
+  app.use(healthRoutes({ pool, draining: deps.draining }));
 
   // Before the body parsers: the webhook's signature is over the raw bytes.
   app.use(stripeWebhookRoutes({ payments }));

@@ -70,6 +70,13 @@ const schema = z
       .min(1)
       .max(24 * 60)
       .default(15),
+    /** On SIGTERM/SIGINT, how long requests in flight may take to finish before their connections are cut. */
+    SHUTDOWN_TIMEOUT_SECONDS: z.coerce
+      .number({ message: "must be a whole number" })
+      .int("must be a whole number")
+      .min(1, "must be between 1 and 600")
+      .max(600, "must be between 1 and 600")
+      .default(20),
   })
   .superRefine((c, ctx) => {
     if (c.NODE_ENV === "production" && !c.SESSION_SECRET) {

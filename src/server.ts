@@ -1,6 +1,7 @@
 // Entry point of `npm start`: validate configuration, get a database (the embedded one unless DATABASE_URL is
 // set), apply migrations, add demo data to an empty database, serve, and shut everything down cleanly on
-// Ctrl-C or SIGTERM.
+// Ctrl-C or SIGTERM (requests in flight finish first, for at most SHUTDOWN_TIMEOUT_SECONDS). The demo logins and
+// the address come last at start-up, so they are what the terminal shows.
 import type { Server } from "node:http";
 import dotenv from "dotenv";
 import nodemailer from "nodemailer";
@@ -11,11 +12,12 @@ import { migrateDeploy } from "./db/migrate";
 import { type LocalDatabase, localSessionSecret, openLocalDatabase } from "./infra/local-database";
 import { createLogger } from "./lib/logger";
 import { seedDemoActivity } from "./services/demo/seed-activity";
-import { DEMO_LOGINS, seedDemoData } from "./services/demo/seed-demo";
+import { DEMO_LOGINS, DEMO_PASSWORD, hasDemoLogins, seedDemoData } from "./services/demo/seed-demo";
 import { createMailer } from "./services/notifications/mailer";
 import { createPayments, type Payments } from "./services/payments/context";
 import { type CardProcessor, startCardProcessor } from "./services/stripe/card-processor";
 import { startWebhookWorker, type WebhookWorker } from "./services/webhooks-out/worker";
+import { drainServer } from "./web/drain";
 
 dotenv.config({ quiet: true });
 
@@ -35,7 +37,7 @@ async function main() {
     }
     throw e;
   }
-  const logger = createLogger(config.LOG_LEVEL);
+  const logger = createLogger(config.LOG_LEVEL, { pretty: config.NODE_ENV === "development" });
   const say = (msg: string) => logger.info(msg);
 
   let server: Server | null = null;
@@ -44,10 +46,13 @@ async function main() {
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
-    stopping = true;
-    say(`${signal} received: shutting down`);
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    server?.closeAllConnections();
+    stopping = true; // from here /readyz answers 503
+    if (server) {
+      say(`${signal} received: finishing requests in flight (at most ${config.SHUTDOWN_TIMEOUT_SECONDS} s)`);
+      const { cut } = await drainServer(server, config.SHUTDOWN_TIMEOUT_SECONDS * 1000);
+      if (cut) logger.warn("requests still running at the shutdown timeout were cut off");
+    }
+    say("shutting down");
     await mailer?.stop().catch(() => {});
     await webhooks?.stop().catch(() => {});
     await cards?.close().catch(() => {});
@@ -78,11 +83,11 @@ async function main() {
     const seeded = await seedDemoData(database.prisma);
     if (seeded) {
       await seedDemoActivity(payments);
-      const lines = DEMO_LOGINS.map((l) => `  ${l.role.padEnd(28)} ${l.email.padEnd(36)} ABF ${l.systemNumber}`);
-      console.log(`\nDemo data added. Every demo login uses the password "${seeded.password}":\n${lines.join("\n")}\n`);
+      say("Demo data added");
     }
   }
-  const app = createApp({ config, database, logger, sessionSecret, payments });
+  const showLogins = config.DEMO_DATA && (await hasDemoLogins(database.prisma));
+  const app = createApp({ config, database, logger, sessionSecret, payments, draining: () => stopping });
   if (config.SMTP_URL) {
     mailer = createMailer({
       pool: database.pool,
@@ -105,6 +110,12 @@ async function main() {
     });
   }
   server = app.listen(config.PORT, config.HOST, () => {
+    if (showLogins) {
+      const lines = DEMO_LOGINS.map((l) => `  ${l.role.padEnd(28)} ${l.email.padEnd(36)} ABF ${l.systemNumber}`);
+      console.log(
+        `\nDemo logins. Every demo login uses the password "${DEMO_PASSWORD}" (unless changed since):\n${lines.join("\n")}\n`,
+      );
+    }
     say(`Bridge Credits is serving on http://${config.HOST === "0.0.0.0" ? "localhost" : config.HOST}:${config.PORT}`);
   });
   server.on("error", (err) => {

@@ -1,53 +1,44 @@
 // `npm start` as a user runs it: embedded PostgreSQL in the data folder, demo data on first run, data kept
-// across a restart, and nothing left running after SIGTERM.
-import { type ChildProcess, spawn } from "node:child_process";
+// across a restart, the demo logins and the address last on the terminal, short request lines, and nothing left
+// running after SIGTERM.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import request from "supertest";
 import { freePort } from "../../src/infra/postgres/binaries";
-import { projectRoot } from "../../src/lib/paths";
 import { DEMO_PASSWORD } from "../../src/services/demo/seed-demo";
 import { csrfFrom } from "../helpers/app";
+import { type SpawnedServer, spawnServer } from "../helpers/spawned-server";
 
 let dataDir: string;
 beforeAll(() => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "bc-start-"));
   fs.chmodSync(dataDir, 0o755);
 });
-afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+let running: SpawnedServer | null = null;
+afterAll(async () => {
+  await running?.stop(); // a failed expectation must not leave the server (and its PostgreSQL) behind
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
 
-async function start(port: number): Promise<{ proc: ChildProcess; output: () => string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, NODE_ENV: "development" };
-  delete env.DATABASE_URL;
-  delete env.SESSION_SECRET;
-  const proc = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], { cwd: projectRoot, env });
-  let out = "";
-  proc.stdout?.on("data", (d) => (out += d));
-  proc.stderr?.on("data", (d) => (out += d));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 45_000);
-    const check = () => {
-      if (out.includes("Bridge Credits is serving on")) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    proc.stdout?.on("data", check);
-    proc.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}:\n${out}`));
-    });
+async function start(port: number) {
+  running = await spawnServer({
+    PORT: String(port),
+    STRIPE_EMULATOR_PORT: String(await freePort()),
+    DATA_DIR: dataDir,
+    NODE_ENV: "development",
+    DATABASE_URL: undefined,
+    SESSION_SECRET: undefined,
   });
-  proc.removeAllListeners("exit");
-  return { proc, output: () => out };
+  return running;
 }
 
-function stop(proc: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => {
-    proc.once("exit", (code) => resolve(code));
-    proc.kill("SIGTERM");
-  });
+/** What the terminal shows at the end of start-up: the demo logins, then the address, and nothing after. */
+function expectLoginsAndAddressLast(startOutput: string) {
+  const lines = startOutput.trimEnd().split("\n");
+  expect(lines.at(-1)).toMatch(/INFO: Bridge Credits is serving on http:\/\/127\.0\.0\.1:\d+$/);
+  expect(lines.at(-3)).toMatch(/club officer \(Harbourside\)\s+treasurer@demo\.bridgecredits\.test\s+ABF 620103/);
+  expect(lines.slice(-10).join("\n")).toContain('Every demo login uses the password "bridge-demo-2026"');
 }
 
 function postgresPid(): number {
@@ -78,7 +69,8 @@ test("npm start: first run seeds demo data; a restart keeps it; SIGTERM leaves n
   const base = `http://127.0.0.1:${port}`;
 
   const first = await start(port);
-  expect(first.output()).toContain('Every demo login uses the password "bridge-demo-2026"');
+  expect(first.output()).toContain("Demo data added");
+  expectLoginsAndAddressLast(first.output());
   const pgPid = postgresPid();
   expect(alive(pgPid)).toBe(true);
   const { agent, res } = await signIn(base, "margaret@demo.bridgecredits.test", DEMO_PASSWORD);
@@ -94,14 +86,18 @@ test("npm start: first run seeds demo data; a restart keeps it; SIGTERM leaves n
       confirmPassword: "kept-across-restarts",
     });
   expect(changed.status).toBe(302);
-  expect(await stop(first.proc)).toBe(0);
+  // Development logs: one short line per request, never the headers.
+  expect(first.output()).toMatch(/INFO: GET \/change-password 200 \d+ ms\n/);
+  expect(first.output()).not.toMatch(/"headers"|user-agent|cookie/i);
+  expect(await first.stop()).toBe(0);
   expect(alive(pgPid)).toBe(false);
 
   const second = await start(port);
   expect(second.output()).not.toContain("Demo data added");
+  expectLoginsAndAddressLast(second.output());
   expect((await signIn(base, "margaret@demo.bridgecredits.test", "kept-across-restarts")).res.status).toBe(302);
   expect((await signIn(base, "620002", DEMO_PASSWORD)).res.status).toBe(302);
   const pid2 = postgresPid();
-  expect(await stop(second.proc)).toBe(0);
+  expect(await second.stop()).toBe(0);
   expect(alive(pid2)).toBe(false);
 });

@@ -163,6 +163,11 @@ export const DEMO_LOGINS = [PEOPLE[0]!, PEOPLE[1]!, ...PEOPLE.filter((p) => p.gr
   systemNumber: p.systemNumber,
 }));
 
+/** True when the demo people are in the database (demo data was added to it at some point). */
+export async function hasDemoLogins(db: Db): Promise<boolean> {
+  return (await db.user.count({ where: { email: { in: DEMO_LOGINS.map((l) => l.email) } } })) > 0;
+}
+
 /** Adds the demo data if there are no users yet. Returns null when it did nothing. */
 export async function seedDemoData(db: Db): Promise<{ password: string } | null> {
   if ((await db.user.count()) > 0) return null;

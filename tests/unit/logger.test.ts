@@ -1,0 +1,43 @@
+// Request logging (issue 15, item 17): in development one short readable line per request (method, path,
+// status, time) and no headers; in production a JSON line per request, with the request and response beside it.
+import { Writable } from "node:stream";
+import express from "express";
+import { pinoHttp } from "pino-http";
+import request from "supertest";
+import { createLogger, requestLogStyle } from "../../src/lib/logger";
+
+function capture() {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      chunks.push(String(chunk));
+      done();
+    },
+  });
+  return { stream, lines: () => chunks.join("").split("\n").filter(Boolean) };
+}
+
+async function logOneRequest(pretty: boolean) {
+  const out = capture();
+  const logger = createLogger("info", { pretty, destination: out.stream });
+  const app = express();
+  app.use(pinoHttp({ logger, ...requestLogStyle(logger) }));
+  app.get("/dashboard", (_req, res) => void res.send("ok"));
+  await request(app).get("/dashboard?tab=recent").set("User-Agent", "a-long-browser-user-agent/1.0");
+  return out.lines();
+}
+
+test("development: one short line per request, no headers", async () => {
+  const lines = await logOneRequest(true);
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: GET \/dashboard\?tab=recent 200 \d+ ms$/);
+});
+
+test("production: a JSON line per request that keeps the request and response", async () => {
+  const lines = await logOneRequest(false);
+  expect(lines).toHaveLength(1);
+  const entry = JSON.parse(lines[0]!);
+  expect(entry.msg).toMatch(/^GET \/dashboard\?tab=recent 200 \d+ ms$/);
+  expect(entry.req.headers["user-agent"]).toBe("a-long-browser-user-agent/1.0");
+  expect(entry.res.statusCode).toBe(200);
+});
