@@ -1,6 +1,7 @@
 // The real `npm start` in a child process, for tests of what only a whole process shows: start-up output,
 // signals, exit codes, surviving its database.
 import { type ChildProcess, spawn } from "node:child_process";
+import { freePort } from "../../src/infra/postgres/binaries";
 import { projectRoot } from "../../src/lib/paths";
 
 export interface SpawnedServer {
@@ -46,4 +47,19 @@ export async function spawnServer(env: NodeJS.ProcessEnv, timeoutMs = 60_000): P
       return exited;
     },
   };
+}
+
+/** The server on `databaseUrl` in development mode with demo data, on free ports; answers it and its address. */
+export async function spawnServerOn(databaseUrl: string, dataDir: string, env: NodeJS.ProcessEnv = {}) {
+  const port = await freePort();
+  const server = await spawnServer({
+    DATABASE_URL: databaseUrl,
+    PORT: String(port),
+    STRIPE_EMULATOR_PORT: String(await freePort()),
+    DATA_DIR: dataDir,
+    NODE_ENV: "development",
+    DEMO_DATA: "true",
+    ...env,
+  });
+  return { server, base: `http://127.0.0.1:${port}` };
 }

@@ -10,11 +10,10 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import request from "supertest";
-import { freePort } from "../../src/infra/postgres/binaries";
 import { type RunningPostgres, startPostgres } from "../../src/infra/postgres/server";
 import { DEMO_PASSWORD } from "../../src/services/demo/seed-demo";
 import { csrfFrom } from "../helpers/app";
-import { type SpawnedServer, spawnServer } from "../helpers/spawned-server";
+import { type SpawnedServer, spawnServerOn } from "../helpers/spawned-server";
 
 jest.setTimeout(180_000);
 
@@ -66,16 +65,7 @@ beforeAll(async () => {
   fs.chmodSync(dir, 0o755);
   pgDir = path.join(dir, "pg");
   database = await startPostgres({ dataDir: pgDir });
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = await spawnServer({
-    DATABASE_URL: database.url,
-    PORT: String(port),
-    STRIPE_EMULATOR_PORT: String(await freePort()),
-    DATA_DIR: path.join(dir, "app"),
-    NODE_ENV: "development",
-    DEMO_DATA: "true",
-  });
+  ({ server, base } = await spawnServerOn(database.url, path.join(dir, "app")));
   for (const m of MEMBERS) await signIn(m);
 });
 

@@ -6,11 +6,10 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import request from "supertest";
-import { freePort } from "../../src/infra/postgres/binaries";
 import { DEMO_PASSWORD } from "../../src/services/demo/seed-demo";
 import { csrfFrom } from "../helpers/app";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
-import { type SpawnedServer, spawnServer } from "../helpers/spawned-server";
+import { type SpawnedServer, spawnServerOn } from "../helpers/spawned-server";
 
 jest.setTimeout(120_000);
 
@@ -24,17 +23,7 @@ const locks: pg.Client[] = [];
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "bc-drain-"));
   database = await createTestDatabase();
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = await spawnServer({
-    DATABASE_URL: database.url,
-    PORT: String(port),
-    STRIPE_EMULATOR_PORT: String(await freePort()),
-    DATA_DIR: dir,
-    NODE_ENV: "development",
-    DEMO_DATA: "true",
-    SHUTDOWN_TIMEOUT_SECONDS: String(TIMEOUT_S),
-  });
+  ({ server, base } = await spawnServerOn(database.url, dir, { SHUTDOWN_TIMEOUT_SECONDS: String(TIMEOUT_S) }));
 });
 
 afterAll(async () => {
