@@ -10,6 +10,9 @@ import { DEMO_PASSWORD } from "../../src/services/demo/seed-demo";
 import { csrfFrom } from "../helpers/app";
 import { type SpawnedServer, spawnServer } from "../helpers/spawned-server";
 
+// Two full start-ups (one creating a PostgreSQL cluster): slow on a loaded machine.
+jest.setTimeout(180_000);
+
 let dataDir: string;
 beforeAll(() => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "bc-start-"));
