@@ -20,6 +20,8 @@ import { reportAndCardRoutes } from "./routes/admin/reports-and-cards";
 import { settlementRoutes } from "./routes/admin/settlement";
 import { stripePendingRoutes } from "./routes/admin/stripe-pending";
 import { adminSummaryRoutes } from "./routes/admin/summary";
+import { apiDocsRoutes } from "./routes/api/docs";
+import { apiV1Routes } from "./routes/api/v1";
 import { authRoutes } from "./routes/core/auth";
 import { healthRoutes } from "./routes/core/health";
 import { stripeWebhookRoutes } from "./routes/core/stripe-webhook";
@@ -30,6 +32,8 @@ import { dashboardRoutes } from "./routes/players/dashboard";
 import { memberActionRoutes } from "./routes/players/member-actions";
 import { messageRoutes } from "./routes/players/messages";
 import { statementRoutes } from "./routes/players/statement";
+import type { RecordOutboundEvent } from "./services/api/outbound-events";
+import { createApiServices } from "./services/api/setup";
 import { UnconfiguredCardGateway } from "./services/payments/card-gateway";
 import { createPayments, type Payments } from "./services/payments/context";
 import { errorHandler, notFoundHandler } from "./web/error-handler";
@@ -47,6 +51,8 @@ export interface AppDeps {
   payments?: Payments;
   /** True once the process is shutting down: /readyz then answers 503 while requests in flight finish. */
   draining?: () => boolean;
+  /** Where the API's changes record their outbound webhook events; none recorded when not given. */
+  recordOutboundEvent?: RecordOutboundEvent;
 }
 
 /** Paths that authenticate themselves another way (a signature) and so skip CSRF. */
@@ -91,6 +97,14 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
   app.use("/static/htmx", staticFrom(path.join(nm, "htmx.org", "dist")));
   app.use("/static", staticFrom(path.join(projectRoot, "public")));
   app.use(healthRoutes({ pool, draining: deps.draining }));
+
+  // The payments API authenticates each call by its key: no session, no CSRF, its own JSON parser and errors.
+  const api = createApiServices(payments, {
+    publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}`,
+    recordEvent: deps.recordOutboundEvent ?? null,
+  });
+  app.use("/api/v1", apiV1Routes({ db, services: api, config, logger }));
+  app.use(apiDocsRoutes());
 
   // Before the body parsers: the webhook's signature is over the raw bytes.
   app.use(stripeWebhookRoutes({ payments }));

@@ -63,6 +63,10 @@ const schema = z
     WEBHOOK_WORKER: bool.default(true),
     /** Deadline of one webhook delivery attempt. */
     WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(60).default(10),
+    /** Payments API: calls per minute per key before 429. */
+    API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
+    /** Payments API: how long an unfinished request holds its Idempotency-Key (extended while it runs). */
+    API_IDEMPOTENCY_LEASE_SECONDS: z.coerce.number().min(0.1).max(3600).default(60),
     LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
     LOGIN_WINDOW_MINUTES: z.coerce
       .number()

@@ -1,6 +1,7 @@
 // IOUs (reference §1.11, §3.12): a player, identified by ABF number (registered or not), owes a club. Only the
 // debtor may pay one; paying books member → club and the UPP callback removes the IOU. The idempotency key is
 // the IOU's own id, so paying the same IOU twice (two tabs, a double click) books once.
+import type pg from "pg";
 import { z } from "zod";
 import { forbidden, notFound } from "../../lib/errors";
 import { parseInput } from "../../lib/validation";
@@ -20,11 +21,18 @@ const createInput = z.object({
   clubSessionId: z.number().int().positive().nullish(),
 });
 
+export type NewIou = z.output<typeof createInput> & { id: number };
+
 /**
  * Records an IOU and, in the same transaction, the "Pending Payment" e-mail to the player (§3.21) and the
- * iou.created webhook event.
+ * iou.created webhook event. `alsoInTransaction` writes the caller's own records of it (an API charge) in that
+ * transaction too.
  */
-export async function createIou(p: Payments, raw: z.input<typeof createInput>) {
+export async function createIou(
+  p: Payments,
+  raw: z.input<typeof createInput>,
+  alsoInTransaction?: (client: pg.PoolClient, iou: NewIou) => Promise<void>,
+) {
   const data = parseInput(createInput, raw);
   const [org, player] = await Promise.all([
     p.db.organisation.findUnique({ where: { id: data.organisationId }, select: { name: true, clubNumber: true } }),
@@ -61,7 +69,9 @@ export async function createIou(p: Payments, raw: z.input<typeof createInput>) {
         ),
       ]);
     }
-    return { id, ...data };
+    const iou = { id, ...data };
+    await alsoInTransaction?.(client, iou);
+    return iou;
   });
 }
 

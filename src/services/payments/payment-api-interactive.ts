@@ -15,7 +15,15 @@ export type PaymentApiInteractiveInput = PaymentApiBatchInput & {
 
 export type PaymentApiInteractiveResult =
   /** Paid from the balance: flash `message` and redirect to `nextUrl`. */
-  | { kind: "paid"; message: string; topUpCents: bigint | null; nextUrl: string }
+  | {
+      kind: "paid";
+      message: string;
+      topUpCents: bigint | null;
+      nextUrl: string;
+      /** As paymentApiBatch answers them (for callers that record the booking). */
+      postingId: bigint | null;
+      balanceAfterCents: bigint | null;
+    }
   /** The rest is to be paid by card: redirect to `checkoutUrl`. */
   | { kind: "checkout"; cardPaymentId: number; cardAmountCents: bigint; checkoutUrl: string };
 
@@ -40,6 +48,8 @@ export async function paymentApiInteractive(
       message: `Payment of ${formatMoney(amountCents)}${name ? ` to ${name}` : ""} successful`,
       topUpCents: r.topUpCents,
       nextUrl,
+      postingId: r.postingId,
+      balanceAfterCents: r.balanceAfterCents,
     };
   }
   // The member's balance is used first and the card pays the rest (a negative balance adds to it). Stripe will

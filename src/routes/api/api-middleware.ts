@@ -1,0 +1,211 @@
+// The API's own middleware: Bearer-key authentication, the per-key rate limit, the call log, idempotent POSTs
+// and problem+json errors. No session, no CSRF: a key authenticates each call.
+import type { NextFunction, Request, RequestHandler, Response } from "express";
+import { rateLimit } from "express-rate-limit";
+import type { z } from "zod";
+import type { Db } from "../../db/client";
+import { AppError } from "../../lib/errors";
+import type { Logger } from "../../lib/logger";
+import { type CallRecord, logApiCall } from "../../services/api/call-log";
+import { type IdempotencyStore, requestFingerprint, type StoredResponse } from "../../services/api/idempotency";
+import { type ApiCaller, type ApiScope, authenticateApiKey } from "../../services/api/keys";
+import { ApiProblem, problem } from "../../services/api/problem";
+import { CardGatewayError } from "../../services/payments/card-gateway";
+
+const JSON_TYPE = "application/json";
+const PROBLEM_TYPE = "application/problem+json";
+
+export const callerOf = (res: Response): ApiCaller => res.locals.apiCaller as ApiCaller;
+
+function send(res: Response, r: StoredResponse) {
+  res.status(r.status).type(r.contentType).send(r.body);
+}
+
+export function sendJson(res: Response, status: number, body: unknown) {
+  send(res, { status, contentType: JSON_TYPE, body: JSON.stringify(body) });
+}
+
+const problemResponse = (p: ApiProblem): StoredResponse => ({
+  status: p.status,
+  contentType: PROBLEM_TYPE,
+  body: JSON.stringify(p.body()),
+});
+
+/** Writes one api_call_log row once the answer has gone out (every call, refusals included). */
+export function callLog(pool: Parameters<typeof logApiCall>[0], logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const started = performance.now();
+    res.on("finish", () => {
+      const record: CallRecord = {
+        apiKeyId: (res.locals.apiCaller as ApiCaller | undefined)?.keyId ?? null,
+        method: req.method,
+        route: (req.route ? `/api/v1${req.route.path}` : req.originalUrl.split("?")[0]!).slice(0, 200),
+        status: res.statusCode,
+        requestId: String(req.id ?? ""),
+        idempotencyKey: (res.locals.idempotencyKey as string | undefined) ?? null,
+        replayed: res.locals.replayed === true,
+        durationMs: Math.round(performance.now() - started),
+      };
+      logApiCall(pool, record).catch((err) => logger.error({ err }, "could not write the API call log"));
+    });
+    next();
+  };
+}
+
+/** `Authorization: Bearer <key>`; revocation and expiry are checked on every call. */
+export function authenticate(db: Db): RequestHandler {
+  return async (req, res, next) => {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.get("authorization") ?? "");
+    res.set("WWW-Authenticate", 'Bearer realm="api"');
+    if (!m) return next(problem("unauthorized", "Send your API key as Authorization: Bearer <key>."));
+    const check = await authenticateApiKey(db, m[1]!);
+    if (!check.ok) {
+      const detail =
+        check.reason === "revoked"
+          ? "This API key has been revoked."
+          : check.reason === "expired"
+            ? "This API key has expired."
+            : "Unknown API key.";
+      return next(problem("unauthorized", detail));
+    }
+    res.removeHeader("WWW-Authenticate");
+    res.locals.apiCaller = check.caller;
+    next();
+  };
+}
+
+export function perKeyRateLimit(limitPerMinute: number): RequestHandler {
+  return rateLimit({
+    windowMs: 60_000,
+    limit: limitPerMinute,
+    standardHeaders: "draft-8",
+    legacyHeaders: false,
+    keyGenerator: (_req, res) => `key:${callerOf(res).keyId}`,
+    handler: (req, res, next) => {
+      const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
+      const seconds = reset ? Math.max(1, Math.ceil((reset.getTime() - Date.now()) / 1000)) : 60;
+      res.set("Retry-After", String(seconds));
+      next(problem("rate_limited", `At most ${limitPerMinute} calls a minute per key; try again in ${seconds} s.`));
+    },
+  });
+}
+
+/** Needs any one of `scopes`. */
+export function requireScope(...scopes: ApiScope[]): RequestHandler {
+  return (_req, res, next) => {
+    const caller = callerOf(res);
+    if (scopes.some((s) => caller.scopes.includes(s))) return next();
+    next(problem("forbidden_scope", `This call needs the ${scopes.join(" or ")} scope.`));
+  };
+}
+
+/** Parses with a schema from schemas.ts; a refusal names each field and what is wrong with it. */
+export function parseApi<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
+  const r = schema.safeParse(input);
+  if (r.success) return r.data;
+  const detail = r.error.issues
+    .slice(0, 10)
+    .map((i) => `${i.path.length ? i.path.join(".") : "body"}: ${i.message}`)
+    .join("; ");
+  throw problem("invalid_request", detail);
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,100}$/;
+
+/**
+ * A POST with Stripe's idempotency: validated, claimed under its Idempotency-Key, run, and its answer stored (a
+ * problem the request ran into, such as 402, is an answer too). `run` gets the key to derive ledger keys from.
+ */
+export function idempotentPost<T extends z.ZodType>(
+  store: IdempotencyStore,
+  schema: T,
+  run: (caller: ApiCaller, body: z.output<T>, requestKey: string) => Promise<{ status: number; body: unknown }>,
+  before?: (caller: ApiCaller, body: z.output<T>) => void,
+): RequestHandler {
+  return async (req, res) => {
+    if (!req.is(JSON_TYPE)) throw problem("unsupported_media_type", "Send a JSON body (Content-Type: application/json).");
+    const key = req.get("idempotency-key");
+    if (!key || !IDEMPOTENCY_KEY.test(key)) {
+      throw problem("invalid_request", "An Idempotency-Key header (1 to 100 printable characters) is required.");
+    }
+    res.locals.idempotencyKey = key;
+    const caller = callerOf(res);
+    const body = parseApi(schema, req.body);
+    before?.(caller, body);
+    const raw = (req as Request & { rawBody?: Buffer }).rawBody ?? Buffer.alloc(0);
+    const claim = await store.claim(caller.keyId, key, requestFingerprint(req.method, req.originalUrl, raw));
+    if (claim.kind === "conflict") {
+      throw problem("idempotency_conflict", "This Idempotency-Key was already used with a different request.");
+    }
+    if (claim.kind === "in_progress") {
+      throw problem("idempotency_in_progress", "A request with this Idempotency-Key is still running; retry later.");
+    }
+    if (claim.kind === "replay") {
+      res.locals.replayed = true;
+      res.set("Idempotent-Replayed", "true");
+      return send(res, claim.response);
+    }
+    let answer: StoredResponse;
+    try {
+      const out = await run(caller, body, `${caller.keyId}:${key}`);
+      answer = { status: out.status, contentType: JSON_TYPE, body: JSON.stringify(out.body) };
+    } catch (e) {
+      const known = asProblem(e);
+      if (!known || known.status >= 500) {
+        await claim.lease.release(); // our failure: a retry runs it again (the ledger keys keep it to one booking)
+        throw e;
+      }
+      answer = problemResponse(known);
+    }
+    await claim.lease.complete(answer);
+    send(res, answer);
+  };
+}
+
+/** A refusal we understand, as a problem; null for an unexpected failure. */
+function asProblem(err: unknown): ApiProblem | null {
+  if (err instanceof ApiProblem) return err;
+  if (err instanceof AppError) {
+    const code = (
+      {
+        BAD_INPUT: "invalid_request",
+        NOT_FOUND: "not_found",
+        FORBIDDEN: "forbidden_scope",
+        CONFLICT: "conflict",
+        TOO_LARGE: "request_too_large",
+        RATE_LIMITED: "rate_limited",
+        UNAVAILABLE: "card_processor_unavailable",
+      } as const
+    )[err.code as "BAD_INPUT"];
+    return code ? problem(code, err.message) : null;
+  }
+  if (err instanceof CardGatewayError) {
+    return problem("card_processor_unavailable", "The card processor did not answer just now; please retry.");
+  }
+  const e = err as { type?: string; status?: number };
+  if (e?.type === "entity.too.large") return problem("request_too_large", "The body is larger than 1 MB.");
+  if (e?.type === "entity.parse.failed") return problem("invalid_request", "The body is not valid JSON.");
+  if (e?.status === 400 || e?.type === "encoding.unsupported" || e?.type === "charset.unsupported") {
+    return problem("invalid_request", "The request could not be read.");
+  }
+  return null;
+}
+
+export function apiNotFound(req: Request, _res: Response, next: NextFunction) {
+  next(problem("not_found", `No API route ${req.method} ${req.originalUrl.split("?")[0]}.`));
+}
+
+/** Every API error as application/problem+json; an unexpected one is logged and answered 500, never a trace. */
+export function apiErrorHandler(logger: Logger) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    let p = asProblem(err);
+    if (!p) {
+      (req.log ?? logger).error({ err }, "unhandled API error");
+      p = problem("internal_error", "Something went wrong on our side; it has been logged. A retry with the same Idempotency-Key is safe.", {
+        request_id: String(req.id ?? ""),
+      });
+    }
+    if (res.headersSent) return res.end();
+    send(res, problemResponse(p));
+  };
+}

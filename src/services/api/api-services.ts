@@ -1,0 +1,21 @@
+// What the API's use cases share: the payments core, where outbound events are recorded, and the site's address
+// (for checkout links). Registers the API's callback route: a charge waiting for a card payment completes when
+// the payment's webhook books the purchase.
+import type { Payments } from "../payments/context";
+import type { ApiCaller } from "./keys";
+import type { RecordOutboundEvent } from "./outbound-events";
+
+export interface ApiServices {
+  p: Payments;
+  /** null until outbound webhooks are installed: then no event is recorded. */
+  recordEvent: RecordOutboundEvent | null;
+  /** Base URL of the site, for the checkout links given to callers. */
+  publicUrl: string;
+}
+
+/** Route code of charges paid at a card checkout; the payload is the charge's key. */
+export const API_ROUTE_CODE = "API";
+
+/** Federation keys with `read` may see balances; nobody else. */
+export const mayReadBalances = (caller: ApiCaller | null) =>
+  caller !== null && caller.organisationId === null && caller.scopes.includes("read");

@@ -1,0 +1,249 @@
+// Charging a member through the API: payment_api_batch semantics (auto top-up included), and when the money is
+// not there, per `when_insufficient`: fail, record an IOU to the organisation, or make a card checkout
+// (payment_api_interactive) that completes the charge when the card payment lands. The charge's key is also the
+// ledger posting's key, so running the same request again (a retry after a crash) books nothing new.
+import { AppError } from "../../lib/errors";
+import { inTransaction } from "../ledger/transaction";
+import type { TransactionType } from "../ledger/transaction-types";
+import { createIou } from "../payments/ious";
+import { paymentApiBatch } from "../payments/payment-api-batch";
+import { paymentApiInteractive } from "../payments/payment-api-interactive";
+import { API_ROUTE_CODE, type ApiServices, mayReadBalances } from "./api-services";
+import {
+  type ChargeRow,
+  type ChargeView,
+  chargeByKey,
+  chargeView,
+  recordCharge,
+  recordChargeEvent,
+} from "./charge-records";
+import type { ApiCaller } from "./keys";
+import { ApiProblem, problem } from "./problem";
+import type { ChargeRequest } from "./schemas";
+
+export type ChargeOutcome = { status: number; charge: ChargeView };
+
+interface Parties {
+  user: { id: number; isActive: boolean };
+  organisationId: number | null;
+  payeeUserId: number | null;
+}
+
+/** Who pays whom, checked against what the key may do. */
+export async function resolveParties(s: ApiServices, caller: ApiCaller, req: ChargeRequest): Promise<Parties> {
+  const db = s.p.db;
+  const user = await db.user.findUnique({ where: { systemNumber: req.member }, select: { id: true, isActive: true } });
+  if (!user) throw problem("member_not_found", `No member has ABF number ${req.member}.`);
+  if (req.organisation !== undefined && req.payee_member !== undefined) {
+    throw problem("invalid_request", "A charge pays an organisation or a member, not both.");
+  }
+  if (caller.organisationId !== null) {
+    if (req.payee_member !== undefined) {
+      throw problem("forbidden_scope", "An organisation's key charges only to its own organisation.");
+    }
+    if (req.organisation !== undefined) {
+      const named = await db.organisation.findUnique({ where: { clubNumber: req.organisation }, select: { id: true } });
+      if (named?.id !== caller.organisationId) {
+        throw problem("forbidden_scope", "An organisation's key charges only to its own organisation.");
+      }
+    }
+    return { user, organisationId: caller.organisationId, payeeUserId: null };
+  }
+  if (req.payee_member !== undefined) {
+    if (req.payee_member === req.member) throw problem("invalid_request", "A member cannot pay themselves.");
+    const payee = await db.user.findUnique({ where: { systemNumber: req.payee_member }, select: { id: true } });
+    if (!payee) throw problem("member_not_found", `No member has ABF number ${req.payee_member}.`);
+    return { user, organisationId: null, payeeUserId: payee.id };
+  }
+  if (req.organisation === undefined) {
+    throw problem("invalid_request", "A federation key must name the organisation (or payee_member) to pay.");
+  }
+  const org = await db.organisation.findUnique({ where: { clubNumber: req.organisation }, select: { id: true } });
+  if (!org) throw problem("not_found", `No organisation has club number ${req.organisation}.`);
+  return { user, organisationId: org.id, payeeUserId: null };
+}
+
+const typeOf = (req: ChargeRequest, p: Parties): TransactionType =>
+  req.event_id ? "Entry to an event" : p.payeeUserId ? "Member Transfer" : "Club Payment";
+
+/** Checks that the key may use the `when_insufficient` it asked for (before anything runs). */
+export function checkChargeScopes(caller: ApiCaller, req: ChargeRequest) {
+  const need = req.when_insufficient === "iou" ? "ious:write" : req.when_insufficient === "checkout" ? "checkouts:write" : null;
+  if (!caller.scopes.includes("charges:write")) throw problem("forbidden_scope", "This key lacks the charges:write scope.");
+  if (need && !caller.scopes.includes(need)) {
+    throw problem("forbidden_scope", `when_insufficient "${req.when_insufficient}" needs the ${need} scope.`);
+  }
+}
+
+/** One charge, under `chargeKey`. Answers the charge with its status (201, or 402 as a problem). */
+export async function runCharge(
+  s: ApiServices,
+  caller: ApiCaller,
+  req: ChargeRequest,
+  chargeKey: string,
+): Promise<ChargeOutcome> {
+  const done = await chargeByKey(s.p.pool, chargeKey);
+  if (done) return outcomeOf(s, caller, done);
+
+  const parties = await resolveParties(s, caller, req);
+  if (!parties.user.isActive) throw problem("member_inactive", `Member ${req.member}'s account is not active.`);
+  if (req.when_insufficient === "iou" && parties.organisationId === null) {
+    throw problem("invalid_request", 'when_insufficient "iou" needs an organisation as the payee.');
+  }
+  const amountCents = BigInt(req.amount);
+  const payment = {
+    memberId: parties.user.id,
+    amountCents,
+    description: req.description,
+    organisationId: parties.organisationId,
+    otherMemberId: parties.payeeUserId,
+    type: typeOf(req, parties),
+    clubSessionId: req.session_id ?? null,
+    eventId: req.event_id ?? null,
+    idempotencyKey: chargeKey,
+  };
+  const base = {
+    chargeKey,
+    apiKeyId: caller.keyId,
+    amountCents,
+    userId: parties.user.id,
+    organisationId: parties.organisationId,
+    payeeUserId: parties.payeeUserId,
+    req,
+  };
+  try {
+    if (req.when_insufficient === "checkout") {
+      const r = await paymentApiInteractive(s.p, {
+        ...payment,
+        routeCode: API_ROUTE_CODE,
+        routePayload: chargeKey,
+        nextUrl: "/dashboard",
+      });
+      const row =
+        r.kind === "paid"
+          ? await recordCharge(s, {
+              ...base,
+              status: "succeeded",
+              postingId: r.postingId,
+              balanceAfterCents: r.balanceAfterCents,
+              topUpCents: r.topUpCents,
+            })
+          : await recordCharge(s, { ...base, status: "pending", cardPaymentId: r.cardPaymentId });
+      return outcomeOf(s, caller, row);
+    }
+    const r = await paymentApiBatch(s.p, payment);
+    if (r.ok) {
+      const row = await recordCharge(s, {
+        ...base,
+        status: "succeeded",
+        postingId: r.postingId,
+        balanceAfterCents: r.balanceAfterCents,
+        topUpCents: r.topUpCents,
+      });
+      return outcomeOf(s, caller, row);
+    }
+    const failureCode = r.reason === "TOP_UP_FAILED" ? "top_up_failed" : "insufficient_funds";
+    if (req.when_insufficient === "iou") {
+      let row: ChargeRow | null = null;
+      await createIou(
+        s.p,
+        {
+          systemNumber: req.member,
+          organisationId: parties.organisationId!,
+          amountCents,
+          description: req.description,
+          clubSessionId: req.session_id ?? null,
+        },
+        async (client, iou) => {
+          row = await recordCharge(s, { ...base, status: "iou", iouId: iou.id, failureCode }, client);
+          await recordIouEvent(s, client, "iou.created", iou.id);
+        },
+      );
+      return outcomeOf(s, caller, row!);
+    }
+    const row = await recordCharge(s, { ...base, status: "failed", failureCode, balanceAfterCents: r.balanceCents });
+    return outcomeOf(s, caller, row);
+  } catch (e) {
+    // The key was used before for a different posting (only possible once its idempotency record has gone).
+    if (e instanceof AppError && e.code === "CONFLICT") throw problem("idempotency_conflict", e.message);
+    if (e instanceof AppError && e.code === "BAD_INPUT") throw problem("invalid_request", e.message);
+    throw e;
+  }
+}
+
+/** A recorded charge as the answer: 201, or for a failed one the 402 problem (with the balance, if allowed). */
+function outcomeOf(s: ApiServices, caller: ApiCaller, row: ChargeRow): ChargeOutcome {
+  if (row.status === "failed") {
+    const topUp = row.failure_code === "top_up_failed" ? " The auto top-up from the saved card failed." : "";
+    throw new ApiProblem("insufficient_funds", `The member's balance does not cover the charge.${topUp}`, {
+      charge: `ch_${row.id}`,
+      ...(mayReadBalances(caller) && row.balance_after_cents !== null ? { balance: Number(row.balance_after_cents) } : {}),
+    });
+  }
+  return { status: 201, charge: chargeView(s, row, caller) };
+}
+
+export async function recordIouEvent(
+  s: ApiServices,
+  client: Parameters<typeof recordChargeEvent>[1],
+  type: "iou.created" | "iou.cancelled",
+  iouId: number,
+) {
+  if (!s.recordEvent) return;
+  const { rows } = await client.query<IouRow>(`${SELECT_IOUS} WHERE i.id = $1`, [iouId]);
+  const row = rows[0];
+  if (row) await s.recordEvent(client, { organisationId: row.organisation_id, type, data: { iou: iouView(row, "unpaid") } });
+}
+
+export interface IouRow {
+  id: number;
+  system_number: number;
+  club_number: string;
+  organisation_id: number;
+  amount_cents: string;
+  description: string;
+  club_session_id: number | null;
+  created_at: Date;
+}
+
+export const SELECT_IOUS = `
+  SELECT i.id, i.system_number, o.club_number, i.organisation_id, i.amount_cents::text, i.description,
+         i.club_session_id, i.created_at
+    FROM ious i JOIN organisations o ON o.id = i.organisation_id`;
+
+export function iouView(row: IouRow, status: "unpaid" | "cancelled") {
+  return {
+    id: `iou_${row.id}`,
+    object: "iou" as const,
+    status,
+    member: row.system_number,
+    organisation: row.club_number,
+    amount: Number(row.amount_cents),
+    currency: "aud" as const,
+    description: row.description,
+    session_id: row.club_session_id,
+    created: row.created_at.toISOString(),
+  };
+}
+
+/**
+ * The API route code's callback: the member paid a pending charge's checkout and the webhook booked the purchase.
+ * Marks the charge succeeded with its booking, and records checkout.completed and charge.succeeded.
+ */
+export async function completeCheckoutCharge(s: ApiServices, chargeKey: string, cardPaymentId: number | null) {
+  if (!cardPaymentId) return;
+  await inTransaction(s.p.pool, async (client) => {
+    const { rows } = await client.query<{ id: number }>(
+      `UPDATE api_charges c
+          SET status = 'succeeded', updated_at = now(),
+              posting_id = (SELECT id FROM postings WHERE idempotency_key = $2)
+        WHERE c.charge_key = $1 AND c.status = 'pending' AND c.card_payment_id = $3
+        RETURNING c.id`,
+      [chargeKey, `card:${cardPaymentId}:purchase`, cardPaymentId],
+    );
+    if (rows.length === 0) return;
+    const row = (await chargeByKey(client, chargeKey))!;
+    await recordChargeEvent(s, client, "checkout.completed", row);
+    await recordChargeEvent(s, client, "charge.succeeded", row);
+  });
+}

@@ -1,0 +1,114 @@
+// API keys (issue 16): a key is shown once at creation and only its SHA-256 is kept. The key's first part
+// ("bc_live_" or "bc_test_" and eight random characters) is stored as its prefix: it finds the key with one
+// index look-up and names it in lists; the hash of the whole key is then compared in constant time.
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { z } from "zod";
+import type { Db } from "../../db/client";
+import { badInput, notFound } from "../../lib/errors";
+import { parseInput } from "../../lib/validation";
+
+export const API_SCOPES = ["charges:write", "refunds:write", "ious:write", "checkouts:write", "read"] as const;
+export type ApiScope = (typeof API_SCOPES)[number];
+
+/** The caller of an API request, as the routes see it. */
+export interface ApiCaller {
+  keyId: number;
+  /** null: a federation-wide key. */
+  organisationId: number | null;
+  scopes: ApiScope[];
+  prefix: string;
+}
+
+const hashOf = (key: string) => createHash("sha256").update(key).digest();
+
+const createInput = z.object({
+  name: z.string().trim().min(1, "Give the key a name.").max(100, "The name must be at most 100 characters."),
+  organisationId: z.number().int().positive().nullable(),
+  scopes: z
+    .array(z.enum(API_SCOPES, { message: `Scopes are ${API_SCOPES.join(", ")}.` }))
+    .min(1, "Choose at least one scope."),
+  expiresAt: z.date().nullable().default(null),
+  createdByUserId: z.number().int().positive().nullable().default(null),
+  /** bc_live_ keys with live Stripe; bc_test_ with the emulator or test keys. */
+  live: z.boolean(),
+});
+
+export type CreateApiKeyInput = z.input<typeof createInput>;
+
+/** Creates a key; answers it with the secret, the only time the secret exists outside the caller's hands. */
+export async function createApiKey(db: Db, raw: CreateApiKeyInput) {
+  const req = parseInput(createInput, raw);
+  if (req.expiresAt && req.expiresAt.getTime() <= Date.now()) {
+    throw badInput("The expiry date must be in the future.");
+  }
+  if (req.organisationId !== null) {
+    const org = await db.organisation.findUnique({ where: { id: req.organisationId }, select: { id: true } });
+    if (!org) throw notFound("That organisation does not exist.");
+  }
+  const prefix = `bc_${req.live ? "live" : "test"}_${randomBytes(6).toString("base64url")}`;
+  const secret = `${prefix}${randomBytes(32).toString("base64url")}`;
+  const key = await db.apiKey.create({
+    data: {
+      name: req.name,
+      organisationId: req.organisationId,
+      prefix,
+      secretHash: hashOf(secret).toString("hex"),
+      scopes: [...new Set(req.scopes)],
+      expiresAt: req.expiresAt,
+      createdByUserId: req.createdByUserId,
+    },
+  });
+  return { key, secret };
+}
+
+export type KeyCheck =
+  | { ok: true; caller: ApiCaller }
+  | { ok: false; reason: "malformed" | "unknown" | "revoked" | "expired" };
+
+const KEY_FORMAT = /^(bc_(?:live|test)_[A-Za-z0-9_-]{8})[A-Za-z0-9_-]{43}$/;
+
+/** Checks a presented key. Revocation and expiry are read on every call, so they take effect at once. */
+export async function authenticateApiKey(db: Db, presented: string): Promise<KeyCheck> {
+  const m = KEY_FORMAT.exec(presented);
+  if (!m) return { ok: false, reason: "malformed" };
+  const key = await db.apiKey.findUnique({ where: { prefix: m[1]! } });
+  const expected = key ? Buffer.from(key.secretHash, "hex") : Buffer.alloc(32);
+  // Compared even when no key has this prefix, so the answer takes the same time either way.
+  const same = timingSafeEqual(hashOf(presented), expected);
+  if (!key || !same) return { ok: false, reason: "unknown" };
+  if (key.revokedAt) return { ok: false, reason: "revoked" };
+  if (key.expiresAt && key.expiresAt.getTime() <= Date.now()) return { ok: false, reason: "expired" };
+  return {
+    ok: true,
+    caller: {
+      keyId: key.id,
+      organisationId: key.organisationId,
+      scopes: key.scopes as ApiScope[],
+      prefix: key.prefix,
+    },
+  };
+}
+
+export async function revokeApiKey(db: Db, id: number) {
+  const { count } = await db.apiKey.updateMany({
+    where: { id, revokedAt: null },
+    data: { revokedAt: new Date() },
+  });
+  if (count === 0 && !(await db.apiKey.findUnique({ where: { id }, select: { id: true } }))) {
+    throw notFound("That API key does not exist.");
+  }
+}
+
+export type KeyStatus = "active" | "revoked" | "expired";
+
+export async function listApiKeys(db: Db) {
+  const keys = await db.apiKey.findMany({
+    orderBy: { id: "desc" },
+    include: { organisation: { select: { name: true, clubNumber: true } } },
+  });
+  const now = Date.now();
+  return keys.map((k) => ({
+    ...k,
+    status: (k.revokedAt ? "revoked" : k.expiresAt && k.expiresAt.getTime() <= now ? "expired" : "active") as KeyStatus,
+  }));
+}

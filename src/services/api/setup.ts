@@ -1,0 +1,16 @@
+// Builds the API's services on a payments core and registers its callback route (once per core).
+import type { Payments } from "../payments/context";
+import { API_ROUTE_CODE, type ApiServices } from "./api-services";
+import { completeCheckoutCharge } from "./charges";
+import type { RecordOutboundEvent } from "./outbound-events";
+
+export function createApiServices(
+  p: Payments,
+  opts: { publicUrl: string; recordEvent?: RecordOutboundEvent | null },
+): ApiServices {
+  const s: ApiServices = { p, publicUrl: opts.publicUrl.replace(/\/$/, ""), recordEvent: opts.recordEvent ?? null };
+  if (!p.callbacks.has(API_ROUTE_CODE)) {
+    p.callbacks.register(API_ROUTE_CODE, (chargeKey, ctx) => completeCheckoutCharge(s, chargeKey, ctx.cardPaymentId ?? null));
+  }
+  return s;
+}
