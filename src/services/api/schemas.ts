@@ -157,7 +157,7 @@ export const batchResultSchema = z
     object: z.literal("list"),
     data: z.array(
       z
-        .object({
+        .strictObject({
           index: z.number().int(),
           status: z.number().int().meta({ description: "The status this charge alone would have answered." }),
           charge: chargeSchema.optional(),
