@@ -13,6 +13,7 @@ import type { Database } from "./db/client";
 import { type Logger, requestLogStyle } from "./lib/logger";
 import { projectRoot } from "./lib/paths";
 import { adjustmentRoutes } from "./routes/admin/adjustments";
+import { apiKeyRoutes } from "./routes/admin/api-keys";
 import { memberAdminRoutes } from "./routes/admin/member-admin";
 import { paymentSettingsRoutes } from "./routes/admin/payment-settings";
 import { reconciliationRoutes } from "./routes/admin/reconciliation";
@@ -162,6 +163,7 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
   app.use(reportAndCardRoutes({ payments }));
   app.use(settlementRoutes({ payments }));
   app.use(reconciliationRoutes({ payments }));
+  app.use(apiKeyRoutes({ db, config }));
 
   app.use(notFoundHandler);
   app.use(errorHandler);

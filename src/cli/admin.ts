@@ -10,6 +10,7 @@ import { migrateDeploy } from "../db/migrate";
 import { openLocalDatabase } from "../infra/local-database";
 import { AppError } from "../lib/errors";
 import { formatMoney, parseAmount } from "../lib/money";
+import { type ApiScope, createApiKey, liveKeys, parseExpiryDate } from "../services/api/keys";
 import { createOrganisation } from "../services/orgs/create-organisation";
 import { grantRole, revokeRole } from "../services/roles/grant-role";
 import { endSessions, setPassword } from "../services/users/change-password";
@@ -30,6 +31,8 @@ Commands:
   deactivate-user --user ABF-or-email                  (signs them out everywhere)
   activate-user   --user ABF-or-email
   show-user       --user ABF-or-email
+  create-api-key  --scopes charges:write,ious:write --name TEXT [--org CLUB_NUMBER] [--expires YYYY-MM-DD]
+                  (no --org: a federation-wide key; the key is printed once, alone on the last line)
 `;
 
 const OPTIONS = {
@@ -51,6 +54,8 @@ const OPTIONS = {
   user: { type: "string" },
   level: { type: "string" },
   org: { type: "string" },
+  scopes: { type: "string" },
+  expires: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -74,6 +79,25 @@ async function orgIdFor(db: Db, clubNumber: string | undefined): Promise<number 
 }
 
 const COMMANDS: Record<string, (db: Db, o: Opts) => Promise<string>> = {
+  "create-api-key": async (db, o) => {
+    const config = loadConfig();
+    const { key, secret } = await createApiKey(db, {
+      name: need(o, "name"),
+      organisationId: await orgIdFor(db, o.org as string | undefined),
+      scopes: need(o, "scopes")
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean) as ApiScope[],
+      expiresAt: parseExpiryDate(o.expires, config.TIME_ZONE),
+      live: liveKeys(config.STRIPE_SECRET_KEY),
+    });
+    return [
+      `Created API key "${key.name}" (${key.prefix}…) for ${o.org ? `club ${o.org}` : "the whole federation"}, scopes ${key.scopes.join(", ")}${
+        key.expiresAt ? `, expires ${key.expiresAt.toISOString()}` : ""
+      }. It is shown only now:`,
+      secret,
+    ].join("\n");
+  },
   "create-user": async (db, o) => {
     const password = typeof o.password === "string" ? o.password : randomPassword();
     const u = await createUser(db, {

@@ -112,3 +112,40 @@ export async function listApiKeys(db: Db) {
     status: (k.revokedAt ? "revoked" : k.expiresAt && k.expiresAt.getTime() <= now ? "expired" : "active") as KeyStatus,
   }));
 }
+
+/**
+ * "YYYY-MM-DD" (from a form or the CLI) → the moment the key stops working: the end of that day in the
+ * federation's time zone. Empty → no expiry.
+ */
+export function parseExpiryDate(raw: unknown, timeZone: string): Date | null {
+  const text = typeof raw === "string" ? raw.trim() : "";
+  if (text === "") return null;
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  const day = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : null;
+  if (!day || day.toISOString().slice(0, 10) !== text) throw badInput("The expiry must be a date (YYYY-MM-DD).");
+  const nextMidnightUtc = day.getTime() + 86_400_000;
+  // The zone's offset at that moment (twice, so a change of daylight saving around it is taken into account).
+  const offsetAt = (t: number) => {
+    const parts = Object.fromEntries(
+      new Intl.DateTimeFormat("en-US", {
+        timeZone,
+        hourCycle: "h23",
+        year: "numeric",
+        month: "2-digit",
+        day: "2-digit",
+        hour: "2-digit",
+        minute: "2-digit",
+        second: "2-digit",
+      })
+        .formatToParts(t)
+        .map((p) => [p.type, p.value]),
+    );
+    const asUtc = Date.UTC(+parts.year!, +parts.month! - 1, +parts.day!, +parts.hour!, +parts.minute!, +parts.second!);
+    return asUtc - Math.floor(t / 1000) * 1000;
+  };
+  const first = nextMidnightUtc - offsetAt(nextMidnightUtc);
+  return new Date(nextMidnightUtc - offsetAt(first));
+}
+
+/** bc_live_ keys only when real Stripe runs with live keys. */
+export const liveKeys = (stripeSecretKey: string | undefined) => /^(sk|rk)_live_/.test(stripeSecretKey ?? "");
