@@ -45,7 +45,12 @@ test("a batch with mixed outcomes: paid, topped up, IOU, unknown member, not eno
   ];
   const res = await api(s, key).post("/charges/batch", { charges }, k);
   expect(res.status).toBe(200);
-  const data = res.body.data as { index: number; status: number; charge?: Record<string, unknown>; error?: Record<string, unknown> }[];
+  const data = res.body.data as {
+    index: number;
+    status: number;
+    charge?: Record<string, unknown>;
+    error?: Record<string, unknown>;
+  }[];
   expect(data.map((d) => [d.index, d.status])).toEqual([
     [0, 201],
     [1, 201],
@@ -87,7 +92,10 @@ test("refunds: all or part of a charge, never more than is left; the club's side
   expect(part.status).toBe(201);
   expect(part.body).toMatchObject({ object: "refund", amount: 500, charge: c.body.id, charge_amount_refunded: 500 });
   expect(await balanceOf(m.id)).toBe(3_500n);
-  expect(s.events.find((e) => e.type === "refund.succeeded" && (e.data.refund as { id: string }).id === part.body.id)?.inTransaction).toBe(true);
+  expect(
+    s.events.find((e) => e.type === "refund.succeeded" && (e.data.refund as { id: string }).id === part.body.id)
+      ?.inTransaction,
+  ).toBe(true);
 
   const tooMuch = await api(s, key).post("/refunds", { charge: c.body.id, amount: 1_501 });
   expect(tooMuch.status).toBe(422);
@@ -113,10 +121,20 @@ test("refunds: all or part of a charge, never more than is left; the club's side
 
 test("IOUs: record one for a player (registered or not), read it, cancel it; a cancelled one is gone", async () => {
   const m = await memberWith(s, 0n);
-  const made = await api(s, key).post("/ious", { member: m.systemNumber, amount: 1_200, currency: "aud", description: "Table money" });
+  const made = await api(s, key).post("/ious", {
+    member: m.systemNumber,
+    amount: 1_200,
+    currency: "aud",
+    description: "Table money",
+  });
   expect(made.status).toBe(201);
   expect(made.body).toMatchObject({ object: "iou", status: "unpaid", amount: 1_200, organisation: club.clubNumber });
-  const unregistered = await api(s, key).post("/ious", { member: 123_456_789, amount: 500, currency: "aud", description: "Visitor" });
+  const unregistered = await api(s, key).post("/ious", {
+    member: 123_456_789,
+    amount: 500,
+    currency: "aud",
+    description: "Visitor",
+  });
   expect(unregistered.status).toBe(201);
   expect((await api(s, key).get(`/ious/${made.body.id}`)).body).toEqual(made.body);
   const cancelled = await api(s, key).delete(`/ious/${made.body.id}`);
@@ -142,6 +160,8 @@ test("when_insufficient checkout: the answer carries the checkout URL; the charg
   expect(after.body).toMatchObject({ status: "succeeded", checkout_url: null });
   expect(after.body.posting_reference).toMatch(/\S/);
   expect(await balanceOf(m.id)).toBe(0n);
-  const kinds = s.events.filter((e) => (e.data.charge as { id?: string } | undefined)?.id === res.body.id).map((e) => e.type);
+  const kinds = s.events
+    .filter((e) => (e.data.charge as { id?: string } | undefined)?.id === res.body.id)
+    .map((e) => e.type);
   expect(kinds).toEqual(["checkout.completed", "charge.succeeded"]);
 });

@@ -31,7 +31,10 @@ const charge = (member: number, amount: number, extra: Record<string, unknown> =
 test("a charge from the balance books member → club, answers 201 with the posting reference, and records charge.succeeded in its transaction", async () => {
   const m = await memberWith(s, 5_000n);
   const before = await clubBalance();
-  const res = await api(s, clubKey).post("/charges", charge(m.systemNumber, 1_500, { reference: "entry-77", metadata: { table: "7" } }));
+  const res = await api(s, clubKey).post(
+    "/charges",
+    charge(m.systemNumber, 1_500, { reference: "entry-77", metadata: { table: "7" } }),
+  );
   expect(res.status).toBe(201);
   expect(res.body).toMatchObject({
     object: "charge",
@@ -46,7 +49,9 @@ test("a charge from the balance books member → club, answers 201 with the post
   expect(res.body).not.toHaveProperty("balance_after"); // an organisation's key may not read balances
   expect(await balanceOf(m.id)).toBe(3_500n);
   expect(await clubBalance()).toBe(before + 1_500n);
-  const event = s.events.find((e) => e.type === "charge.succeeded" && (e.data.charge as { id: string }).id === res.body.id);
+  const event = s.events.find(
+    (e) => e.type === "charge.succeeded" && (e.data.charge as { id: string }).id === res.body.id,
+  );
   expect(event).toMatchObject({ organisationId: club.id, inTransaction: true });
 
   const read = await api(s, clubKey).get(`/charges/${res.body.id}`);
@@ -64,7 +69,9 @@ test("not enough money with when_insufficient fail: 402 insufficient_funds, noth
   expect(res.body).toMatchObject({ code: "insufficient_funds", status: 402 });
   expect(res.body).not.toHaveProperty("balance");
   expect(await balanceOf(m.id)).toBe(1_000n);
-  expect(s.events.some((e) => e.type === "charge.failed" && (e.data.charge as { id: string }).id === res.body.charge)).toBe(true);
+  expect(
+    s.events.some((e) => e.type === "charge.failed" && (e.data.charge as { id: string }).id === res.body.charge),
+  ).toBe(true);
 
   // A federation key with read is told the balance.
   const fed = (await makeKey(s, { scopes: ["charges:write", "read"] })).secret;
@@ -88,8 +95,15 @@ test("when_insufficient iou: an IOU to the club instead, iou.created recorded wi
   expect(res.status).toBe(201);
   expect(res.body).toMatchObject({ status: "iou", failure_code: "insufficient_funds" });
   const iou = await api(s, clubKey).get(`/ious/${res.body.iou}`);
-  expect(iou.body).toMatchObject({ status: "unpaid", amount: 2000, member: m.systemNumber, organisation: club.clubNumber });
-  expect(s.events.find((e) => e.type === "iou.created" && (e.data.iou as { id: string }).id === res.body.iou)?.inTransaction).toBe(true);
+  expect(iou.body).toMatchObject({
+    status: "unpaid",
+    amount: 2000,
+    member: m.systemNumber,
+    organisation: club.clubNumber,
+  });
+  expect(
+    s.events.find((e) => e.type === "iou.created" && (e.data.iou as { id: string }).id === res.body.iou)?.inTransaction,
+  ).toBe(true);
 });
 
 test("bad input is a 400 problem naming the field, never a 500; unknown member 404; unknown route 404", async () => {

@@ -62,7 +62,9 @@ test("an organisation's key charges only to its own organisation: 403 forbidden_
   }
   const iou = await api(s, k).post("/ious", { ...charge(m.systemNumber), organisation: other.clubNumber });
   expect(iou.body.code).toBe("forbidden_scope");
-  expect((await api(s, k).post("/charges", charge(m.systemNumber, { organisation: club.clubNumber }))).status).toBe(201);
+  expect((await api(s, k).post("/charges", charge(m.systemNumber, { organisation: club.clubNumber }))).status).toBe(
+    201,
+  );
   expect((await s.p.db.account.findUniqueOrThrow({ where: { userId: m.id } })).balanceCents).toBe(4_700n);
 });
 

@@ -1,20 +1,20 @@
 // The real server (`npm start`'s entry point) killed with SIGKILL in the middle of a charge — after the ledger
 // booked it, before the API stored its answer — then started again: the retry with the same Idempotency-Key
 // answers the charge and books nothing new.
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { freePort } from "../../src/infra/postgres/binaries";
 import { type StripeEmulator, startStripeEmulator } from "../../src/infra/stripe-emulator";
-import { projectRoot } from "../../src/lib/paths";
 import { createApiKey } from "../../src/services/api/keys";
 import { createOrganisation } from "../../src/services/orgs/create-organisation";
 import type { Payments } from "../../src/services/payments/context";
 import { createUser } from "../../src/services/users/create-user";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { fundMember, paymentsOn, violations } from "../helpers/payments";
+import { startServer } from "../helpers/server-process";
 
 let database: TestDatabase;
 let dataDir: string;
@@ -43,27 +43,8 @@ async function start(port: number): Promise<ChildProcess> {
     DEMO_DATA: "false",
     STRIPE_EMULATOR_PORT: "0",
     API_IDEMPOTENCY_LEASE_SECONDS: "1",
-    LOG_LEVEL: "info",
   };
-  const proc = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], { cwd: projectRoot, env });
-  let out = "";
-  proc.stdout?.on("data", (d) => (out += d));
-  proc.stderr?.on("data", (d) => (out += d));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 45_000);
-    proc.stdout?.on("data", () => {
-      if (out.includes("Bridge Credits is serving on")) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    proc.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}:\n${out}`));
-    });
-  });
-  proc.removeAllListeners("exit");
-  return proc;
+  return (await startServer(env)).proc;
 }
 
 const killed = (proc: ChildProcess) =>
@@ -75,10 +56,27 @@ const killed = (proc: ChildProcess) =>
 test("kill -9 after the booking, before the answer is stored; restart; the retry books nothing new", async () => {
   const db = database.prisma;
   const club = await createOrganisation(db, { clubNumber: "R1", name: "Restart Club" });
-  const admin = await createUser(db, { systemNumber: 810001, firstName: "A", lastName: "Dmin", email: "a@x.test", password: "correct-horse-battery" });
-  const m = await createUser(db, { systemNumber: 810002, firstName: "Pat", lastName: "Player", email: "p@x.test", password: "correct-horse-battery" });
+  const admin = await createUser(db, {
+    systemNumber: 810001,
+    firstName: "A",
+    lastName: "Dmin",
+    email: "a@x.test",
+    password: "correct-horse-battery",
+  });
+  const m = await createUser(db, {
+    systemNumber: 810002,
+    firstName: "Pat",
+    lastName: "Player",
+    email: "p@x.test",
+    password: "correct-horse-battery",
+  });
   await fundMember(p, m.id, 5_000n, admin.id);
-  const { key, secret } = await createApiKey(db, { name: "k", organisationId: club.id, scopes: ["charges:write"], live: false });
+  const { key, secret } = await createApiKey(db, {
+    name: "k",
+    organisationId: club.id,
+    scopes: ["charges:write"],
+    live: false,
+  });
 
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/api/v1/charges`;
@@ -86,7 +84,11 @@ test("kill -9 after the booking, before the answer is stored; restart; the retry
   const post = () =>
     fetch(url, {
       method: "POST",
-      headers: { Authorization: `Bearer ${secret}`, "Idempotency-Key": "session-7", "Content-Type": "application/json" },
+      headers: {
+        Authorization: `Bearer ${secret}`,
+        "Idempotency-Key": "session-7",
+        "Content-Type": "application/json",
+      },
       body,
     });
 

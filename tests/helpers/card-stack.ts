@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import type { Express } from "express";
-import { createApp } from "../../src/app";
+import { type AppDeps, createApp } from "../../src/app";
 import { loadConfig } from "../../src/config";
 import { type StripeEmulator, startStripeEmulator } from "../../src/infra/stripe-emulator";
 import { createLogger } from "../../src/lib/logger";
@@ -24,18 +24,22 @@ export interface CardStack {
   close: () => Promise<void>;
 }
 
-export async function startCardStack(): Promise<CardStack> {
-  const database = await createTestDatabase({ max: 10 });
+/** `env`: more settings for the app; `app`: more of its dependencies (e.g. an outbound event recorder). */
+export async function startCardStack(
+  opts: { env?: Record<string, string>; app?: Partial<AppDeps>; maxConnections?: number } = {},
+): Promise<CardStack> {
+  const database = await createTestDatabase({ max: opts.maxConnections ?? 10 });
   const emulator = await startStripeEmulator();
   emulator.webhooks.retryDelayMs = 20;
   const { p } = paymentsOn(database, emulator);
-  const config = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", DATABASE_URL: database.url });
+  const config = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", DATABASE_URL: database.url, ...opts.env });
   const app = createApp({
     config,
     database,
     logger: createLogger(process.env.TEST_LOG_LEVEL === "error" ? "error" : "silent"),
     sessionSecret: "test-secret-test-secret-test-secret-0123",
     payments: p,
+    ...opts.app,
   });
   const server: Server = app.listen(0, "127.0.0.1");
   await new Promise((r) => server.once("listening", r));

@@ -6,7 +6,10 @@ import type { Response } from "supertest";
 
 type Schema = Record<string, unknown>;
 export interface OpenApiDocument {
-  paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: Schema }> }> }>>;
+  paths: Record<
+    string,
+    Record<string, { responses: Record<string, { content?: Record<string, { schema: Schema }> }> }>
+  >;
   components: { schemas: Record<string, Schema> };
 }
 
@@ -50,7 +53,9 @@ export function validate(doc: OpenApiDocument, schema: Schema, value: unknown, a
     const arr = value as unknown[];
     if (typeof schema.minItems === "number" && arr.length < schema.minItems) errors.push(`${at}: too few items`);
     if (typeof schema.maxItems === "number" && arr.length > schema.maxItems) errors.push(`${at}: too many items`);
-    if (schema.items) arr.forEach((v, i) => errors.push(...validate(doc, schema.items as Schema, v, `${at}[${i}]`)));
+    if (schema.items) {
+      for (const [i, v] of arr.entries()) errors.push(...validate(doc, schema.items as Schema, v, `${at}[${i}]`));
+    }
   }
   if (t === "string") {
     const s = value as string;
@@ -64,7 +69,8 @@ export function validate(doc: OpenApiDocument, schema: Schema, value: unknown, a
     if (typeof schema.maximum === "number" && n > schema.maximum) errors.push(`${at}: above maximum`);
     if (typeof schema.exclusiveMinimum === "number" && n <= schema.exclusiveMinimum) errors.push(`${at}: too small`);
   }
-  if (Array.isArray(schema.allOf)) for (const s of schema.allOf as Schema[]) errors.push(...validate(doc, s, value, at));
+  if (Array.isArray(schema.allOf))
+    for (const s of schema.allOf as Schema[]) errors.push(...validate(doc, s, value, at));
   for (const key of ["anyOf", "oneOf"] as const) {
     const options = schema[key] as Schema[] | undefined;
     if (!options) continue;
@@ -91,13 +97,17 @@ export function checkResponse(doc: OpenApiDocument, method: string, path: string
   const responses = found.op.responses;
   const spec = responses[String(res.status)] ?? responses.default;
   if (!spec) throw new Error(`contract: ${method.toUpperCase()} ${found.template} may not answer ${res.status}`);
-  const type = String(res.headers["content-type"] ?? "").split(";")[0]!.trim();
+  const type = String(res.headers["content-type"] ?? "")
+    .split(";")[0]!
+    .trim();
   const media = spec.content?.[type];
   if (!media) {
     throw new Error(`contract: ${method.toUpperCase()} ${found.template} ${res.status} may not be ${type || "empty"}`);
   }
   const errors = validate(doc, media.schema, JSON.parse(res.text));
   if (errors.length) {
-    throw new Error(`contract: ${method.toUpperCase()} ${found.template} ${res.status}:\n  ${errors.join("\n  ")}\n${res.text}`);
+    throw new Error(
+      `contract: ${method.toUpperCase()} ${found.template} ${res.status}:\n  ${errors.join("\n  ")}\n${res.text}`,
+    );
   }
 }

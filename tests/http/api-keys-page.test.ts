@@ -22,14 +22,20 @@ test("a finance editor makes a key (shown once), it works at once, the log lists
   const created = await agent
     .post("/payments/api-keys")
     .type("form")
-    .send(`_csrf=${encodeURIComponent(csrfFrom(page.text))}&name=Scoring+software&organisation=${club.id}&scopes=charges%3Awrite&scopes=read&expires=`);
+    .send(
+      `_csrf=${encodeURIComponent(csrfFrom(page.text))}&name=Scoring+software&organisation=${club.id}&scopes=charges%3Awrite&scopes=read&expires=`,
+    );
   expect(created.status).toBe(201);
   expect(created.headers["cache-control"]).toBe("no-store");
   const secret = /<code id="api-key-secret">([^<]+)<\/code>/.exec(created.text)?.[1];
   expect(secret).toMatch(/^bc_test_/);
   const stored = await t.db.apiKey.findFirstOrThrow({ where: { name: "Scoring software" } });
   expect(stored.secretHash).not.toContain(secret!);
-  expect(stored).toMatchObject({ organisationId: club.id, scopes: ["charges:write", "read"], createdByUserId: finance.id });
+  expect(stored).toMatchObject({
+    organisationId: club.id,
+    scopes: ["charges:write", "read"],
+    createdByUserId: finance.id,
+  });
 
   expect((await memberCall(secret!, finance.systemNumber)).status).toBe(200);
   const list = await agent.get("/payments/api-keys");
@@ -74,7 +80,17 @@ test("bad form input is shown on the page and makes no key; only finance editors
 test("npm run admin -- create-api-key prints the key alone on its last line; without --org it is federation-wide", async () => {
   const club = await makeClub(t.db);
   const out = await runAdmin(
-    ["create-api-key", "--org", club.clubNumber, "--scopes", "charges:write,ious:write", "--name", "Event entry", "--expires", "2099-12-31"],
+    [
+      "create-api-key",
+      "--org",
+      club.clubNumber,
+      "--scopes",
+      "charges:write,ious:write",
+      "--name",
+      "Event entry",
+      "--expires",
+      "2099-12-31",
+    ],
     t.db,
   );
   const secret = out.split("\n").at(-1)!;
@@ -86,5 +102,7 @@ test("npm run admin -- create-api-key prints the key alone on its last line; wit
   expect((await t.db.apiKey.findFirstOrThrow({ where: { name: "Federation reports" } })).organisationId).toBeNull();
   const someone = await makeUser(t.db);
   expect((await memberCall(fed.split("\n").at(-1)!, someone.systemNumber)).status).toBe(200);
-  await expect(runAdmin(["create-api-key", "--scopes", "everything", "--name", "x"], t.db)).rejects.toThrow(/Scopes are/);
+  await expect(runAdmin(["create-api-key", "--scopes", "everything", "--name", "x"], t.db)).rejects.toThrow(
+    /Scopes are/,
+  );
 });

@@ -123,7 +123,8 @@ export function idempotentPost<T extends z.ZodType>(
   before?: (caller: ApiCaller, body: z.output<T>) => void,
 ): RequestHandler {
   return async (req, res) => {
-    if (!req.is(JSON_TYPE)) throw problem("unsupported_media_type", "Send a JSON body (Content-Type: application/json).");
+    if (!req.is(JSON_TYPE))
+      throw problem("unsupported_media_type", "Send a JSON body (Content-Type: application/json).");
     const key = req.get("idempotency-key");
     if (!key || !IDEMPOTENCY_KEY.test(key)) {
       throw problem("invalid_request", "An Idempotency-Key header (1 to 100 printable characters) is required.");
@@ -201,9 +202,13 @@ export function apiErrorHandler(logger: Logger) {
     let p = asProblem(err);
     if (!p) {
       (req.log ?? logger).error({ err }, "unhandled API error");
-      p = problem("internal_error", "Something went wrong on our side; it has been logged. A retry with the same Idempotency-Key is safe.", {
-        request_id: String(req.id ?? ""),
-      });
+      p = problem(
+        "internal_error",
+        "Something went wrong on our side; it has been logged. A retry with the same Idempotency-Key is safe.",
+        {
+          request_id: String(req.id ?? ""),
+        },
+      );
     }
     if (res.headersSent) return res.end();
     send(res, problemResponse(p));

@@ -38,7 +38,10 @@ export async function listApiCalls(db: Db, opts: { keyId?: number; before?: bigi
     take: CALL_LOG_PAGE + 1,
   });
   const keyIds = [...new Set(rows.map((r) => r.apiKeyId).filter((id): id is number => id !== null))];
-  const keys = await db.apiKey.findMany({ where: { id: { in: keyIds } }, select: { id: true, name: true, prefix: true } });
+  const keys = await db.apiKey.findMany({
+    where: { id: { in: keyIds } },
+    select: { id: true, name: true, prefix: true },
+  });
   const byId = new Map(keys.map((k) => [k.id, k]));
   const page = rows.slice(0, CALL_LOG_PAGE);
   return {

@@ -68,8 +68,10 @@ const typeOf = (req: ChargeRequest, p: Parties): TransactionType =>
 
 /** Checks that the key may use the `when_insufficient` it asked for (before anything runs). */
 export function checkChargeScopes(caller: ApiCaller, req: ChargeRequest) {
-  const need = req.when_insufficient === "iou" ? "ious:write" : req.when_insufficient === "checkout" ? "checkouts:write" : null;
-  if (!caller.scopes.includes("charges:write")) throw problem("forbidden_scope", "This key lacks the charges:write scope.");
+  const need =
+    req.when_insufficient === "iou" ? "ious:write" : req.when_insufficient === "checkout" ? "checkouts:write" : null;
+  if (!caller.scopes.includes("charges:write"))
+    throw problem("forbidden_scope", "This key lacks the charges:write scope.");
   if (need && !caller.scopes.includes(need)) {
     throw problem("forbidden_scope", `when_insufficient "${req.when_insufficient}" needs the ${need} scope.`);
   }
@@ -177,7 +179,9 @@ function outcomeOf(s: ApiServices, caller: ApiCaller, row: ChargeRow): ChargeOut
     const topUp = row.failure_code === "top_up_failed" ? " The auto top-up from the saved card failed." : "";
     throw new ApiProblem("insufficient_funds", `The member's balance does not cover the charge.${topUp}`, {
       charge: `ch_${row.id}`,
-      ...(mayReadBalances(caller) && row.balance_after_cents !== null ? { balance: Number(row.balance_after_cents) } : {}),
+      ...(mayReadBalances(caller) && row.balance_after_cents !== null
+        ? { balance: Number(row.balance_after_cents) }
+        : {}),
     });
   }
   return { status: 201, charge: chargeView(s, row, caller) };
@@ -192,7 +196,8 @@ export async function recordIouEvent(
   if (!s.recordEvent) return;
   const { rows } = await client.query<IouRow>(`${SELECT_IOUS} WHERE i.id = $1`, [iouId]);
   const row = rows[0];
-  if (row) await s.recordEvent(client, { organisationId: row.organisation_id, type, data: { iou: iouView(row, "unpaid") } });
+  if (row)
+    await s.recordEvent(client, { organisationId: row.organisation_id, type, data: { iou: iouView(row, "unpaid") } });
 }
 
 export interface IouRow {

@@ -67,7 +67,9 @@ export class IdempotencyStore {
         WHERE api_key_id = $1 AND idempotency_key = $2 AND response_status IS NULL AND locked_until < now()`,
       [keyId, idempotencyKey, interval],
     );
-    return taken.rowCount === 1 ? { kind: "claimed", lease: this.lease(keyId, idempotencyKey) } : { kind: "in_progress" };
+    return taken.rowCount === 1
+      ? { kind: "claimed", lease: this.lease(keyId, idempotencyKey) }
+      : { kind: "in_progress" };
   }
 
   private lease(keyId: number, idempotencyKey: string): Lease {
@@ -85,15 +87,18 @@ export class Lease {
     private readonly idempotencyKey: string,
     leaseMs: number,
   ) {
-    this.timer = setInterval(() => {
-      this.pool
-        .query(
-          `UPDATE api_idempotency SET locked_until = now() + $3::interval
+    this.timer = setInterval(
+      () => {
+        this.pool
+          .query(
+            `UPDATE api_idempotency SET locked_until = now() + $3::interval
             WHERE api_key_id = $1 AND idempotency_key = $2 AND response_status IS NULL`,
-          [this.keyId, this.idempotencyKey, `${leaseMs} milliseconds`],
-        )
-        .catch(() => {}); // a missed extension only shortens the lease
-    }, Math.max(50, Math.floor(leaseMs / 3)));
+            [this.keyId, this.idempotencyKey, `${leaseMs} milliseconds`],
+          )
+          .catch(() => {}); // a missed extension only shortens the lease
+      },
+      Math.max(50, Math.floor(leaseMs / 3)),
+    );
     this.timer.unref();
   }
 

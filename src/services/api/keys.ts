@@ -6,6 +6,7 @@ import { z } from "zod";
 import type { Db } from "../../db/client";
 import { badInput, notFound } from "../../lib/errors";
 import { parseInput } from "../../lib/validation";
+import { localTime } from "../statements/statement-csv";
 
 export const API_SCOPES = ["charges:write", "refunds:write", "ious:write", "checkouts:write", "read"] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
@@ -124,25 +125,9 @@ export function parseExpiryDate(raw: unknown, timeZone: string): Date | null {
   const day = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : null;
   if (!day || day.toISOString().slice(0, 10) !== text) throw badInput("The expiry must be a date (YYYY-MM-DD).");
   const nextMidnightUtc = day.getTime() + 86_400_000;
-  // The zone's offset at that moment (twice, so a change of daylight saving around it is taken into account).
-  const offsetAt = (t: number) => {
-    const parts = Object.fromEntries(
-      new Intl.DateTimeFormat("en-US", {
-        timeZone,
-        hourCycle: "h23",
-        year: "numeric",
-        month: "2-digit",
-        day: "2-digit",
-        hour: "2-digit",
-        minute: "2-digit",
-        second: "2-digit",
-      })
-        .formatToParts(t)
-        .map((p) => [p.type, p.value]),
-    );
-    const asUtc = Date.UTC(+parts.year!, +parts.month! - 1, +parts.day!, +parts.hour!, +parts.minute!, +parts.second!);
-    return asUtc - Math.floor(t / 1000) * 1000;
-  };
+  // The zone's offset at a moment (asked twice, so a change of daylight saving around midnight is allowed for).
+  const offsetAt = (t: number) =>
+    Date.parse(`${localTime(new Date(t), timeZone).replace(" ", "T")}Z`) - Math.floor(t / 1000) * 1000;
   const first = nextMidnightUtc - offsetAt(nextMidnightUtc);
   return new Date(nextMidnightUtc - offsetAt(first));
 }

@@ -36,13 +36,17 @@ const COMMON: Responses = {
 };
 
 const idempotencyHeader = z.object({
-  "Idempotency-Key": z.string().min(1).max(100).meta({
-    description:
-      "Required on every POST. A retry with the same key and body gets the first answer again, byte for byte " +
-      "(with Idempotent-Replayed: true); the same key with another body gets 422; while the first is still " +
-      "running, 409. Kept at least 24 hours.",
-    example: "session-2026-11-30-table-7",
-  }),
+  "Idempotency-Key": z
+    .string()
+    .min(1)
+    .max(100)
+    .meta({
+      description:
+        "Required on every POST. A retry with the same key and body gets the first answer again, byte for byte " +
+        "(with Idempotent-Replayed: true); the same key with another body gets 422; while the first is still " +
+        "running, 409. Kept at least 24 hours.",
+      example: "session-2026-11-30-table-7",
+    }),
 });
 const replayedHeader = z.object({
   "Idempotent-Replayed": z.literal("true").optional().meta({ description: "Present on a replayed answer." }),
@@ -91,7 +95,11 @@ export function buildOpenApiDocument(serverUrl = "/api/v1") {
     description: "Each charge is booked on its own; the results come back in the order sent. Scope charges:write.",
     tags: ["Charges"],
     request: { headers: idempotencyHeader, body: json(batchRequest) },
-    responses: { "200": ok("One result per charge, in order.", batchResultSchema, replayedHeader), ...postErrors, ...COMMON },
+    responses: {
+      "200": ok("One result per charge, in order.", batchResultSchema, replayedHeader),
+      ...postErrors,
+      ...COMMON,
+    },
   });
   registry.registerPath({
     method: "get",
@@ -166,7 +174,14 @@ export function buildOpenApiDocument(serverUrl = "/api/v1") {
     summary: "Whether a member can be charged",
     description: "Any key. The balance is shown only to federation keys with read.",
     tags: ["Members"],
-    request: { params: z.object({ abf: z.string().regex(/^\d{1,10}$/).meta({ example: "620001" }) }) },
+    request: {
+      params: z.object({
+        abf: z
+          .string()
+          .regex(/^\d{1,10}$/)
+          .meta({ example: "620001" }),
+      }),
+    },
     responses: { "200": ok("The member.", memberSchema), "404": problemResponse("No such member."), ...COMMON },
   });
 

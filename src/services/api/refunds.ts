@@ -102,4 +102,3 @@ async function refundView(s: ApiServices, r: RefundRow, client: Parameters<typeo
     created: r.created_at.toISOString(),
   };
 }
-

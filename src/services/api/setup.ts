@@ -10,7 +10,9 @@ export function createApiServices(
 ): ApiServices {
   const s: ApiServices = { p, publicUrl: opts.publicUrl.replace(/\/$/, ""), recordEvent: opts.recordEvent ?? null };
   if (!p.callbacks.has(API_ROUTE_CODE)) {
-    p.callbacks.register(API_ROUTE_CODE, (chargeKey, ctx) => completeCheckoutCharge(s, chargeKey, ctx.cardPaymentId ?? null));
+    p.callbacks.register(API_ROUTE_CODE, (chargeKey, ctx) =>
+      completeCheckoutCharge(s, chargeKey, ctx.cardPaymentId ?? null),
+    );
   }
   return s;
 }
