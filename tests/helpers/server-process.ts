@@ -9,7 +9,7 @@ export async function startServer(env: NodeJS.ProcessEnv): Promise<{ proc: Child
   proc.stdout?.on("data", (d) => (out += d));
   proc.stderr?.on("data", (d) => (out += d));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 45_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 90_000);
     const check = () => {
       if (out.includes("Bridge Credits is serving on")) {
         clearTimeout(timer);
