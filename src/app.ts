@@ -35,6 +35,7 @@ import { messageRoutes } from "./routes/players/messages";
 import { statementRoutes } from "./routes/players/statement";
 import type { RecordOutboundEvent } from "./services/api/outbound-events";
 import { createApiServices } from "./services/api/setup";
+import { recordOutboundEvent } from "./services/webhooks-out/record-event";
 import { UnconfiguredCardGateway } from "./services/payments/card-gateway";
 import { createPayments, type Payments } from "./services/payments/context";
 import { errorHandler, notFoundHandler } from "./web/error-handler";
@@ -52,7 +53,7 @@ export interface AppDeps {
   payments?: Payments;
   /** True once the process is shutting down: /readyz then answers 503 while requests in flight finish. */
   draining?: () => boolean;
-  /** Where the API's changes record their outbound webhook events; none recorded when not given. */
+  /** Where the API's changes record their outbound webhook events (the outbox's recordOutboundEvent by default). */
   recordOutboundEvent?: RecordOutboundEvent;
 }
 
@@ -102,7 +103,7 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
   // The payments API authenticates each call by its key: no session, no CSRF, its own JSON parser and errors.
   const api = createApiServices(payments, {
     publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}`,
-    recordEvent: deps.recordOutboundEvent ?? null,
+    recordEvent: deps.recordOutboundEvent ?? recordOutboundEvent,
   });
   app.use("/api/v1", apiV1Routes({ db, services: api, config, logger }));
   app.use(apiDocsRoutes());

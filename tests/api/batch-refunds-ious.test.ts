@@ -84,7 +84,7 @@ test("batch limits: at most 500 charges, at least one", async () => {
   expect((await api(s, key).post("/charges/batch", { charges: [] })).body.code).toBe("invalid_request");
 });
 
-test("refunds: all or part of a charge, never more than is left; the club's side is Club Top Up Rev", async () => {
+test("refunds: all or part of a charge, never more than is left; booked as Refund on both sides", async () => {
   const m = await memberWith(s, 5_000n);
   const c = await api(s, key).post("/charges", item(m.systemNumber, 2_000));
   expect(c.status).toBe(201);
@@ -110,7 +110,7 @@ test("refunds: all or part of a charge, never more than is left; the club's side
       WHERE a.organisation_id = $1 ORDER BY e.entry_no DESC LIMIT 2`,
     [club.id],
   );
-  expect(types.map((t) => t.type)).toEqual(["Club Top Up Rev", "Club Top Up Rev"]);
+  expect(types.map((t) => t.type)).toEqual(["Refund", "Refund"]);
 
   // Another club's key cannot see (or refund) this charge.
   const other = await makeClub(s.p.db);

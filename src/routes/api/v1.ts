@@ -4,7 +4,7 @@ import express, { type Request, Router } from "express";
 import type { Config } from "../../config";
 import type { Db } from "../../db/client";
 import type { Logger } from "../../lib/logger";
-import { cancelIou, createApiIou, readIou } from "../../services/api/api-ious";
+import { cancelApiIou, createApiIou, readIou } from "../../services/api/api-ious";
 import type { ApiServices } from "../../services/api/api-services";
 import { runBatch } from "../../services/api/batch-charges";
 import { checkChargeScopes, runCharge } from "../../services/api/charges";
@@ -105,7 +105,7 @@ export function apiV1Routes(deps: { db: Db; services: ApiServices; config: Confi
     sendJson(res, 200, await readIou(s, callerOf(res), String(req.params.id)));
   });
   r.delete("/ious/:id", requireScope("ious:write"), async (req, res) => {
-    sendJson(res, 200, await cancelIou(s, callerOf(res), String(req.params.id)));
+    sendJson(res, 200, await cancelApiIou(s, callerOf(res), String(req.params.id)));
   });
 
   r.get("/members/:abf", async (req, res) => {

@@ -1,9 +1,8 @@
 // IOUs through the API: an organisation records that a player owes it (as club sessions did for players who
 // could not pay), reads one, or cancels an unpaid one. A paid IOU is removed by its payment, so it reads as gone.
-import { inTransaction } from "../ledger/transaction";
-import { createIou } from "../payments/ious";
+import type { IouRow } from "../payments/iou-events";
+import { cancelIou, createIou } from "../payments/ious";
 import type { ApiServices } from "./api-services";
-import { type IouRow, iouView, recordIouEvent, SELECT_IOUS } from "./charges";
 import type { ApiCaller } from "./keys";
 import { problem } from "./problem";
 import { idFrom } from "./reads";
@@ -47,9 +46,9 @@ export async function createApiIou(s: ApiServices, caller: ApiCaller, req: IouRe
       description: req.description,
       clubSessionId: req.session_id ?? null,
     },
+    // createIou records iou.created in this transaction.
     async (client, iou) => {
       await client.query("INSERT INTO api_iou_keys (iou_key, iou_id) VALUES ($1, $2)", [iouKey, iou.id]);
-      await recordIouEvent(s, client, "iou.created", iou.id);
     },
   ).then((i) => i.id);
   return readIou(s, caller, `iou_${id}`);
@@ -76,19 +75,30 @@ export async function readIou(s: ApiServices, caller: ApiCaller, rawId: string) 
   return iouView(await visibleIou(s, caller, rawId), "unpaid");
 }
 
-/** Cancels an unpaid IOU: removed, with its iou.cancelled event, in one transaction. */
-export async function cancelIou(s: ApiServices, caller: ApiCaller, rawId: string) {
-  const row = await visibleIou(s, caller, rawId);
-  return inTransaction(s.p.pool, async (client) => {
-    if (s.recordEvent) {
-      await s.recordEvent(client, {
-        organisationId: row.organisation_id,
-        type: "iou.cancelled",
-        data: { iou: iouView(row, "cancelled") },
-      });
-    }
-    const { rowCount } = await client.query("DELETE FROM ious WHERE id = $1", [row.id]);
-    if (rowCount !== 1) throw problem("not_found", `No unpaid IOU ${rawId} (it was paid or cancelled meanwhile).`);
-    return iouView(row, "cancelled");
-  });
+/** Cancels an unpaid IOU of the key's organisation (any, for a federation key); iou.cancelled goes with it. */
+export async function cancelApiIou(s: ApiServices, caller: ApiCaller, rawId: string) {
+  const id = idFrom("iou", rawId);
+  const removed = id === null ? null : await cancelIou(s.p, { iouId: id, organisationId: caller.organisationId }).catch(() => null);
+  if (!removed) throw problem("not_found", `No unpaid IOU ${rawId} (paid and cancelled IOUs are removed).`);
+  return iouView(removed, "cancelled");
+}
+
+const SELECT_IOUS = `
+  SELECT i.id, i.system_number, o.club_number, i.organisation_id, i.amount_cents::text, i.description,
+         i.club_session_id, i.created_at
+    FROM ious i JOIN organisations o ON o.id = i.organisation_id`;
+
+function iouView(row: IouRow, status: "unpaid" | "cancelled") {
+  return {
+    id: `iou_${row.id}`,
+    object: "iou" as const,
+    status,
+    member: row.system_number,
+    organisation: row.club_number,
+    amount: Number(row.amount_cents),
+    currency: "aud" as const,
+    description: row.description,
+    session_id: row.club_session_id,
+    created: row.created_at.toISOString(),
+  };
 }

@@ -7,7 +7,7 @@ import type { RecordOutboundEvent } from "./outbound-events";
 
 export interface ApiServices {
   p: Payments;
-  /** null until outbound webhooks are installed: then no event is recorded. */
+  /** Writes an outbound webhook event on the caller's transaction (null: none recorded). */
   recordEvent: RecordOutboundEvent | null;
   /** Base URL of the site, for the checkout links given to callers. */
   publicUrl: string;

@@ -116,6 +116,7 @@ export async function recordChargeEvent(s: ApiServices, client: TxClient, type: 
     organisationId: row.organisation_id,
     type,
     data: { charge: chargeView(s, row, null) },
+    sourceKey: `${type}:ch_${row.id}`,
   });
 }
 

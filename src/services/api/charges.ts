@@ -156,9 +156,9 @@ export async function runCharge(
           description: req.description,
           clubSessionId: req.session_id ?? null,
         },
+        // createIou records iou.created in this transaction too.
         async (client, iou) => {
           row = await recordCharge(s, { ...base, status: "iou", iouId: iou.id, failureCode }, client);
-          await recordIouEvent(s, client, "iou.created", iou.id);
         },
       );
       return outcomeOf(s, caller, row!);
@@ -185,50 +185,6 @@ function outcomeOf(s: ApiServices, caller: ApiCaller, row: ChargeRow): ChargeOut
     });
   }
   return { status: 201, charge: chargeView(s, row, caller) };
-}
-
-export async function recordIouEvent(
-  s: ApiServices,
-  client: Parameters<typeof recordChargeEvent>[1],
-  type: "iou.created" | "iou.cancelled",
-  iouId: number,
-) {
-  if (!s.recordEvent) return;
-  const { rows } = await client.query<IouRow>(`${SELECT_IOUS} WHERE i.id = $1`, [iouId]);
-  const row = rows[0];
-  if (row)
-    await s.recordEvent(client, { organisationId: row.organisation_id, type, data: { iou: iouView(row, "unpaid") } });
-}
-
-export interface IouRow {
-  id: number;
-  system_number: number;
-  club_number: string;
-  organisation_id: number;
-  amount_cents: string;
-  description: string;
-  club_session_id: number | null;
-  created_at: Date;
-}
-
-export const SELECT_IOUS = `
-  SELECT i.id, i.system_number, o.club_number, i.organisation_id, i.amount_cents::text, i.description,
-         i.club_session_id, i.created_at
-    FROM ious i JOIN organisations o ON o.id = i.organisation_id`;
-
-export function iouView(row: IouRow, status: "unpaid" | "cancelled") {
-  return {
-    id: `iou_${row.id}`,
-    object: "iou" as const,
-    status,
-    member: row.system_number,
-    organisation: row.club_number,
-    amount: Number(row.amount_cents),
-    currency: "aud" as const,
-    description: row.description,
-    session_id: row.club_session_id,
-    created: row.created_at.toISOString(),
-  };
 }
 
 /**

@@ -1,5 +1,5 @@
-// An organisation gives a member back all or part of an API charge (the original's "Refund" to the member,
-// "Club Top Up Rev" on the club's side). Never more than what is left of the charge: the charge row is locked
+// An organisation gives a member back all or part of an API charge (a "Refund" posting: one posting, one type,
+// on both sides). Never more than what is left of the charge: the charge row is locked
 // while the refund is booked, in one transaction with the refund record and its event.
 import { bookInTransaction, inTransaction } from "../ledger/transaction";
 import type { ApiServices } from "./api-services";
@@ -48,8 +48,8 @@ export async function refundCharge(s: ApiServices, caller: ApiCaller, req: Refun
       clubSessionId: seen.session_id,
       eventId: seen.event_id,
       entries: [
-        { organisationId, amountCents: -amount, type: "Club Top Up Rev", counterparty: 1 },
-        { userId: seen.user_id, amountCents: amount, type: "Refund", counterparty: 0 },
+        { organisationId, amountCents: -amount, counterparty: 1 },
+        { userId: seen.user_id, amountCents: amount, counterparty: 0 },
       ],
     });
     if (booked.status === "INSUFFICIENT_FUNDS") {
@@ -70,7 +70,12 @@ export async function refundCharge(s: ApiServices, caller: ApiCaller, req: Refun
     );
     const view = await refundView(s, inserted[0]!, client);
     if (s.recordEvent) {
-      await s.recordEvent(client, { organisationId, type: "refund.succeeded", data: { refund: view } });
+      await s.recordEvent(client, {
+        organisationId,
+        type: "refund.succeeded",
+        data: { refund: view },
+        sourceKey: `refund.succeeded:${view.id}`,
+      });
     }
     return view;
   });
