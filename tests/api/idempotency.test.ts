@@ -1,7 +1,7 @@
 // Idempotency-Key with Stripe's semantics, on top of the ledger's own keys.
 import request from "supertest";
+import { type ApiStack, api, makeKey, memberWith, newIdempotencyKey, startApiStack } from "../helpers/api";
 import { makeClub } from "../helpers/app";
-import { api, type ApiStack, makeKey, memberWith, newIdempotencyKey, startApiStack } from "../helpers/api";
 import { checkResponse } from "../helpers/openapi-contract";
 import { violations } from "../helpers/payments";
 

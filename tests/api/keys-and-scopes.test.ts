@@ -1,7 +1,8 @@
 // Who may do what: unknown, revoked and expired keys, scopes, an organisation's key and other organisations,
 // the per-key rate limit.
+
+import { type ApiStack, api, makeKey, memberWith, startApiStack } from "../helpers/api";
 import { makeClub } from "../helpers/app";
-import { api, type ApiStack, makeKey, memberWith, startApiStack } from "../helpers/api";
 import { violations } from "../helpers/payments";
 
 let s: ApiStack;

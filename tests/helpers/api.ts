@@ -5,13 +5,15 @@ import request from "supertest";
 import { type ApiScope, createApiKey } from "../../src/services/api/keys";
 import type { OutboundEvent } from "../../src/services/api/outbound-events";
 import type { TxClient } from "../../src/services/ledger/book-postings";
+import { recordOutboundEvent } from "../../src/services/webhooks-out/record-event";
 import { makeUser } from "./app";
 import { type CardStack, startCardStack } from "./card-stack";
 import { checkResponse, type OpenApiDocument } from "./openapi-contract";
 import { fundMember } from "./payments";
 
 export interface ApiStack extends CardStack {
-  /** Events the API recorded, with whether the recording ran inside an open transaction. */
+  /** Events the API recorded (IOU events come from the IOU service, straight to the outbox), with whether the
+   * recording ran inside the transaction of its change. */
   events: (OutboundEvent & { inTransaction: boolean })[];
   admin: { id: number };
   doc: OpenApiDocument;
@@ -19,13 +21,14 @@ export interface ApiStack extends CardStack {
 
 export async function startApiStack(env: Record<string, string> = {}): Promise<ApiStack> {
   const events: ApiStack["events"] = [];
-  // Stands in for the outbound webhooks' recorder: notes the event and whether its transaction has already
-  // written (the change it reports).
-  const recordOutboundEvent = async (sql: TxClient, e: OutboundEvent) => {
+  // The outbox's own recorder, watched: notes each event and whether its transaction had already written (the
+  // change it reports).
+  const watched = async (sql: TxClient, e: OutboundEvent) => {
     const { rows } = await sql.query<{ open: boolean }>("SELECT pg_current_xact_id_if_assigned() IS NOT NULL AS open");
     events.push({ ...e, inTransaction: rows[0]!.open });
+    return recordOutboundEvent(sql, e);
   };
-  const stack = await startCardStack({ env, app: { recordOutboundEvent }, maxConnections: 20 });
+  const stack = await startCardStack({ env, app: { recordOutboundEvent: watched }, maxConnections: 20 });
   const admin = await makeUser(stack.database.prisma, { level: "EDIT" });
   const doc = (await request(stack.app).get("/api/v1/openapi.json")).body as OpenApiDocument;
   return {
@@ -89,4 +92,13 @@ export function api(s: ApiStack, secret: string | null) {
       headers: Record<string, string> = {},
     ) => call("post", path, body, key === null ? headers : { "Idempotency-Key": key, ...headers }),
   };
+}
+
+/** Outbound events of one type in the outbox (the table the webhook dispatcher reads). */
+export async function outboxEvents(s: ApiStack, type: string) {
+  const { rows } = await s.p.pool.query<{ source_key: string; payload: Record<string, unknown> }>(
+    "SELECT source_key, payload FROM outbound_events WHERE type = $1 ORDER BY id",
+    [type],
+  );
+  return rows;
 }

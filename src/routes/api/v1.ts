@@ -10,8 +10,8 @@ import { runBatch } from "../../services/api/batch-charges";
 import { checkChargeScopes, runCharge } from "../../services/api/charges";
 import { IdempotencyStore } from "../../services/api/idempotency";
 import { buildOpenApiDocument } from "../../services/api/openapi";
-import { getCharge, getMember, listCharges } from "../../services/api/reads";
 import { problem } from "../../services/api/problem";
+import { getCharge, getMember, listCharges } from "../../services/api/reads";
 import { refundCharge } from "../../services/api/refunds";
 import { batchRequest, chargeRequest, iouRequest, listChargesQuery, refundRequest } from "../../services/api/schemas";
 import {

@@ -78,7 +78,8 @@ export async function readIou(s: ApiServices, caller: ApiCaller, rawId: string) 
 /** Cancels an unpaid IOU of the key's organisation (any, for a federation key); iou.cancelled goes with it. */
 export async function cancelApiIou(s: ApiServices, caller: ApiCaller, rawId: string) {
   const id = idFrom("iou", rawId);
-  const removed = id === null ? null : await cancelIou(s.p, { iouId: id, organisationId: caller.organisationId }).catch(() => null);
+  const removed =
+    id === null ? null : await cancelIou(s.p, { iouId: id, organisationId: caller.organisationId }).catch(() => null);
   if (!removed) throw problem("not_found", `No unpaid IOU ${rawId} (paid and cancelled IOUs are removed).`);
   return iouView(removed, "cancelled");
 }
