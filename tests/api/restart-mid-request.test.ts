@@ -1,7 +1,6 @@
 // The real server (`npm start`'s entry point) killed with SIGKILL in the middle of a charge — after the ledger
 // booked it, before the API stored its answer — then started again: the retry with the same Idempotency-Key
 // answers the charge and books nothing new.
-import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -14,7 +13,7 @@ import type { Payments } from "../../src/services/payments/context";
 import { createUser } from "../../src/services/users/create-user";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { fundMember, paymentsOn, violations } from "../helpers/payments";
-import { startServer } from "../helpers/server-process";
+import { spawnServer } from "../helpers/spawned-server";
 
 let database: TestDatabase;
 let dataDir: string;
@@ -33,9 +32,9 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function start(port: number): Promise<ChildProcess> {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
+/** The server on the test's database, no demo data, with a one-second Idempotency-Key lease. */
+async function start(port: number) {
+  return spawnServer({
     PORT: String(port),
     DATA_DIR: dataDir,
     DATABASE_URL: database.url,
@@ -43,15 +42,8 @@ async function start(port: number): Promise<ChildProcess> {
     DEMO_DATA: "false",
     STRIPE_EMULATOR_PORT: "0",
     API_IDEMPOTENCY_LEASE_SECONDS: "1",
-  };
-  return (await startServer(env)).proc;
-}
-
-const killed = (proc: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    proc.once("exit", () => resolve());
-    proc.kill("SIGKILL");
   });
+}
 
 test("kill -9 after the booking, before the answer is stored; restart; the retry books nothing new", async () => {
   const db = database.prisma;
@@ -106,7 +98,7 @@ test("kill -9 after the booking, before the answer is stored; restart; the retry
     if (i > 200) throw new Error("the charge was never booked");
     await new Promise((r) => setTimeout(r, 50));
   }
-  await killed(first);
+  await first.stop("SIGKILL");
   expect(String(await inFlight)).toMatch(/fetch failed/); // the connection dropped: the caller got no answer
   await blocker.query("ROLLBACK");
   await blocker.end();
@@ -124,9 +116,9 @@ test("kill -9 after the booking, before the answer is stored; restart; the retry
     const replay = await post();
     expect(replay.headers.get("idempotent-replayed")).toBe("true");
   } finally {
-    await killed(second);
+    await second.stop("SIGKILL");
   }
   expect(await db.posting.count({ where: { idempotencyKey: chargeKey } })).toBe(1);
   expect((await db.account.findUniqueOrThrow({ where: { userId: m.id } })).balanceCents).toBe(3_800n);
   expect(await violations(p)).toEqual([]);
-}, 120_000);
+}, 180_000);
