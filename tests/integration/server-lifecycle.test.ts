@@ -103,4 +103,4 @@ test("npm start: first run seeds demo data; a restart keeps it; SIGTERM leaves n
   const pid2 = postgresPid();
   expect(await second.stop()).toBe(0);
   expect(alive(pid2)).toBe(false);
-}, 150_000);
+});
