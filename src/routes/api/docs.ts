@@ -1,6 +1,7 @@
 // /api/docs: the interactive API reference (Redoc's standalone bundle, served from node_modules — no CDN) over
-// /api/v1/openapi.json. The page keeps the site's Content-Security-Policy (scripts from this site only); Redoc
-// adds its styles through the CSSOM, and search runs in a blob: worker, so only `worker-src blob:` is added.
+// /api/v1/openapi.json. Scripts stay limited to this site. Redoc's styled-components writes <style> elements that a
+// strict style-src blocks (the page then shows only "Something went wrong", and a nonce is not honoured for all of
+// them), so this one page, which shows nothing secret, allows inline styles; its search runs in a blob: worker.
 import path from "node:path";
 import express, { Router } from "express";
 import { projectRoot } from "../../lib/paths";
@@ -30,7 +31,8 @@ export function apiDocsRoutes() {
   );
   r.get("/api/docs", (_req, res) => {
     const csp = String(res.getHeader("Content-Security-Policy") ?? "");
-    if (csp) res.setHeader("Content-Security-Policy", `${csp};worker-src 'self' blob:`);
+    const relaxed = csp.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'");
+    if (csp) res.setHeader("Content-Security-Policy", `${relaxed};worker-src 'self' blob:`);
     res.type("html").send(PAGE);
   });
   return r;
