@@ -27,6 +27,8 @@ afterAll(() => t.close());
 const PROCESSES = 6; // each with its own pool and posting engine, as separate app processes would have
 const OPS_PER_WORKER = 60;
 const WORKERS_PER_PROCESS = 4;
+// About 30 s alone on two cores; a busy shared machine has taken it past jest's default 60 s.
+jest.setTimeout(180_000);
 
 test("parallel payments, transfers and top-ups end exactly where the serial sum says", async () => {
   const admin = await quickMember(t.p.db);
