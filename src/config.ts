@@ -35,6 +35,8 @@ const schema = z
     TRUST_PROXY: bool.default(false),
     DATA_DIR: z.string().min(1).default(".data"),
     DEMO_DATA: bool.default(true),
+    /** Apply migrations at start-up; false where a deploy runs them once beforehand (compose's migrate service). */
+    MIGRATE_ON_START: bool.default(true),
     STRIPE_SECRET_KEY: z
       .string()
       .regex(/^(sk|rk)_(test|live)_\w+$/, "must be a Stripe secret key (sk_test_…)")

@@ -1,14 +1,15 @@
-// Entry point of `npm start`: validate configuration, get a database (the embedded one unless DATABASE_URL is
-// set), apply migrations, add demo data to an empty database, serve, and shut everything down cleanly on
-// Ctrl-C or SIGTERM (requests in flight finish first, for at most SHUTDOWN_TIMEOUT_SECONDS). The demo logins and
-// the address come last at start-up, so they are what the terminal shows.
+// Entry point of `npm start` (and, built, of `node dist/server.js`): validate configuration, get a database (the
+// embedded one unless DATABASE_URL is set), apply migrations (or, with MIGRATE_ON_START=false, check they were
+// applied), add demo data to an empty database, serve, and shut everything down cleanly on Ctrl-C or SIGTERM
+// (requests in flight finish first, for at most SHUTDOWN_TIMEOUT_SECONDS). The demo logins and the address come
+// last at start-up, so they are what the terminal shows.
 import type { Server } from "node:http";
 import dotenv from "dotenv";
 import nodemailer from "nodemailer";
 import { createApp } from "./app";
 import { ConfigError, loadConfig } from "./config";
 import { connectDatabase } from "./db/client";
-import { migrateDeploy } from "./db/migrate";
+import { prepareSchema } from "./db/migrate";
 import { type LocalDatabase, localSessionSecret, openLocalDatabase } from "./infra/local-database";
 import { createLogger } from "./lib/logger";
 import { seedDemoActivity } from "./services/demo/seed-activity";
@@ -66,7 +67,7 @@ async function main() {
 
   if (!config.DATABASE_URL) local = await openLocalDatabase(config.DATA_DIR, say);
   const url = config.DATABASE_URL ?? local!.url;
-  await migrateDeploy(url);
+  await prepareSchema(url, config.MIGRATE_ON_START);
   database = connectDatabase(url);
   const sessionSecret = config.SESSION_SECRET ?? localSessionSecret(config.DATA_DIR);
   const appHost = config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST;

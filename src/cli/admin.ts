@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import dotenv from "dotenv";
 import { ConfigError, loadConfig } from "../config";
 import { connectDatabase, type Db } from "../db/client";
-import { migrateDeploy } from "../db/migrate";
+import { prepareSchema } from "../db/migrate";
 import { openLocalDatabase } from "../infra/local-database";
 import { AppError } from "../lib/errors";
 import { formatMoney, parseAmount } from "../lib/money";
@@ -204,7 +204,7 @@ async function main() {
   const url = config.DATABASE_URL ?? local!.url;
   const database = connectDatabase(url, { max: 2 });
   try {
-    await migrateDeploy(url);
+    await prepareSchema(url, config.MIGRATE_ON_START);
     console.log(await runAdmin(argv, database.prisma));
     return 0;
   } catch (e) {

@@ -1,6 +1,9 @@
-// Applies the committed migrations with Prisma's own CLI, exactly as `npm run db:migrate` would.
+// Applies the committed migrations with Prisma's own CLI, exactly as `npm run db:migrate` would; or, where a
+// deploy runs them once beforehand (MIGRATE_ON_START=false), only checks that they have all been applied.
 import { spawn } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
+import pg from "pg";
 
 import { projectRoot } from "../lib/paths";
 
@@ -24,4 +27,45 @@ export function migrateDeploy(databaseUrl: string): Promise<void> {
       code === 0 ? resolve() : reject(new Error(`prisma migrate deploy failed (exit ${code}):\n${out}`)),
     );
   });
+}
+
+/** The committed migrations' names (their folder names under prisma/migrations), in order. */
+export function committedMigrations(dir = path.join(projectRoot, "prisma", "migrations")): string[] {
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && fs.existsSync(path.join(dir, e.name, "migration.sql")))
+    .map((e) => e.name)
+    .sort();
+}
+
+/** Committed migrations the database has not (successfully) applied; all of them on a blank database. */
+export async function pendingMigrations(databaseUrl: string, committed = committedMigrations()): Promise<string[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const table = await client.query("SELECT to_regclass('_prisma_migrations') IS NOT NULL AS present");
+    if (!table.rows[0].present) return committed;
+    const { rows } = await client.query<{ migration_name: string }>(
+      "SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL",
+    );
+    const applied = new Set(rows.map((r) => r.migration_name));
+    return committed.filter((m) => !applied.has(m));
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Start-up's schema step: migrate (development, a single process), or refuse to run on a database the deploy's
+ * one-shot migration has not brought up to date, rather than failing later in some request.
+ */
+export async function prepareSchema(databaseUrl: string, migrateOnStart: boolean): Promise<void> {
+  if (migrateOnStart) return migrateDeploy(databaseUrl);
+  const pending = await pendingMigrations(databaseUrl);
+  if (pending.length > 0) {
+    throw new Error(
+      `The database lacks ${pending.length} migration(s) (${pending.join(", ")}) and MIGRATE_ON_START is false: ` +
+        "run `npm run db:migrate` (docker compose: the migrate service) first.",
+    );
+  }
 }

@@ -10,7 +10,8 @@ export interface TestDatabase extends Database {
   drop: () => Promise<void>;
 }
 
-async function adminQuery(sql: string) {
+/** Runs one statement on the server's base database (CREATE/DROP DATABASE). */
+export async function adminQuery(sql: string) {
   const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
   await c.connect();
   try {
@@ -35,4 +36,15 @@ export async function createTestDatabase(opts: { max?: number } = {}): Promise<T
       await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     },
   };
+}
+
+/** How many tables a database's public schema holds (0: nothing was created in it). */
+export async function publicTableCount(url: string): Promise<number> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'")).rows[0].n;
+  } finally {
+    await c.end();
+  }
 }
