@@ -14,9 +14,16 @@ export interface SpawnedServer {
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
-/** Starts `src/server.ts` with `env` (added to this process's) and waits until it says it is serving. */
-export async function spawnServer(env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<SpawnedServer> {
-  const proc = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
+/**
+ * Starts `src/server.ts` (or `nodeArgs`, e.g. the built `dist/server.js`) with `env` (added to this process's; an
+ * undefined value removes a variable) and waits until it says it is serving.
+ */
+export async function spawnServer(
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 60_000,
+  nodeArgs = ["--import", "tsx", "src/server.ts"],
+): Promise<SpawnedServer> {
+  const proc = spawn(process.execPath, nodeArgs, {
     cwd: projectRoot,
     env: { ...process.env, ...env },
   });

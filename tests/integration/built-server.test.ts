@@ -6,7 +6,7 @@
 // Stripe: production requires the three keys and real Stripe. None of these checks calls Stripe's API (no card
 // operation), so well-formed test keys suffice; the webhook secret is what the built server verifies
 // signatures with, and both a bad and a good signature are tried.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import request from "supertest";
@@ -17,6 +17,7 @@ import fixtures from "../fixtures/stripe/fixtures3-subset.json";
 import { csrfFrom } from "../helpers/app";
 import { adminQuery, createTestDatabase, publicTableCount, type TestDatabase } from "../helpers/db";
 import { withDatabaseName } from "../helpers/db-url";
+import { type SpawnedServer, spawnServer } from "../helpers/spawned-server";
 
 const SERVER = path.join(projectRoot, "dist", "server.js");
 const CLI = path.join(projectRoot, "dist", "cli", "admin.js");
@@ -36,11 +37,10 @@ suite("the built server (node dist/server.js, NODE_ENV=production)", () => {
   let db: TestDatabase;
   let port: number;
   let base: string;
-  let proc: ChildProcess | null = null;
-  let output = "";
+  let server: SpawnedServer | null = null;
 
   function productionEnv(): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = {
+    return {
       ...process.env,
       NODE_ENV: "production",
       DATABASE_URL: db.url,
@@ -52,26 +52,10 @@ suite("the built server (node dist/server.js, NODE_ENV=production)", () => {
       DEMO_DATA: "false",
       HOST: "127.0.0.1",
       PORT: String(port),
-      LOG_LEVEL: "warn",
+      LOG_LEVEL: "info",
+      // Plain node: no loader may come in through the environment either.
+      NODE_OPTIONS: undefined,
     };
-    // Plain node: no loader may come in through the environment either.
-    delete env.NODE_OPTIONS;
-    return env;
-  }
-
-  /** Resolves once /healthz answers; fails with the server's output if it exits or takes too long. */
-  async function serving() {
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      if (proc?.exitCode !== null) throw new Error(`built server exited with ${proc?.exitCode}:\n${output}`);
-      const ok = await fetch(`${base}/healthz`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ok) return;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error(`built server did not start:\n${output}`);
   }
 
   beforeAll(async () => {
@@ -81,7 +65,7 @@ suite("the built server (node dist/server.js, NODE_ENV=production)", () => {
   });
 
   afterAll(async () => {
-    if (proc && proc.exitCode === null) proc.kill("SIGKILL");
+    await server?.stop("SIGKILL");
     await db.drop();
   });
 
@@ -114,10 +98,7 @@ suite("the built server (node dist/server.js, NODE_ENV=production)", () => {
   });
 
   test("starts and serves probes, sign-in, pages, static files and the Stripe webhook", async () => {
-    proc = spawn(process.execPath, [SERVER], { cwd: projectRoot, env: productionEnv() });
-    proc.stdout?.on("data", (d) => (output += d));
-    proc.stderr?.on("data", (d) => (output += d));
-    await serving();
+    server = await spawnServer(productionEnv(), 30_000, [SERVER]);
 
     const agent = request.agent(base);
     expect((await agent.get("/healthz")).body).toEqual({ status: "ok" });
@@ -161,8 +142,6 @@ suite("the built server (node dist/server.js, NODE_ENV=production)", () => {
     expect(good.status).toBe(200);
     expect(good.body).toMatchObject({ received: true, outcome: "ignored: event type not used" });
 
-    const exited = new Promise<number | null>((resolve) => proc!.once("exit", (code) => resolve(code)));
-    proc.kill("SIGTERM");
-    expect(await exited).toBe(0);
+    expect(await server.stop("SIGTERM")).toBe(0);
   });
 });
