@@ -34,7 +34,8 @@ const schema = z
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     TRUST_PROXY: bool.default(false),
     DATA_DIR: z.string().min(1).default(".data"),
-    DEMO_DATA: bool.default(true),
+    /** Unset: demo data in development and tests, never in production (its logins share a published password). */
+    DEMO_DATA: bool.optional(),
     /** Apply migrations at start-up; false where a deploy runs them once beforehand (compose's migrate service). */
     MIGRATE_ON_START: bool.default(true),
     STRIPE_SECRET_KEY: z
@@ -100,7 +101,8 @@ const schema = z
     if (c.NODE_ENV === "production" && !c.DATABASE_URL) {
       ctx.addIssue({ code: "custom", path: ["DATABASE_URL"], message: "is required in production" });
     }
-  });
+  })
+  .transform((c) => ({ ...c, DEMO_DATA: c.DEMO_DATA ?? c.NODE_ENV !== "production" }));
 
 export type Config = z.infer<typeof schema>;
 

@@ -26,6 +26,20 @@ describe("configuration", () => {
     expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(/DATABASE_URL is required in production/);
   });
 
+  test("demo data (known logins) only when asked for in production", () => {
+    const prod = {
+      NODE_ENV: "production",
+      DATABASE_URL: "postgresql://u@db/x",
+      SESSION_SECRET: "s".repeat(40),
+      STRIPE_SECRET_KEY: "sk_test_x",
+      STRIPE_PUBLISHABLE_KEY: "pk_test_x",
+      STRIPE_WEBHOOK_SECRET: "whsec_x",
+    };
+    expect(loadConfig(prod).DEMO_DATA).toBe(false);
+    expect(loadConfig({ ...prod, DEMO_DATA: "true" }).DEMO_DATA).toBe(true);
+    expect(loadConfig({ DEMO_DATA: "false" }).DEMO_DATA).toBe(false);
+  });
+
   test("migrations run at start-up unless MIGRATE_ON_START=false", () => {
     expect(loadConfig({}).MIGRATE_ON_START).toBe(true);
     expect(loadConfig({ MIGRATE_ON_START: "false" }).MIGRATE_ON_START).toBe(false);
