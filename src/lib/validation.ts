@@ -12,3 +12,17 @@ export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.in
   if (!r.success) throw badInput(describeIssues(r.error));
   return r.data;
 }
+
+// C0 controls and DEL, and C1 controls; tab, line feed and carriage return are checked apart (multi-line text).
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+const LINE_BREAKS = /[\t\n\r]/;
+// Half of a surrogate pair with no other half: not a character; it would be stored as U+FFFD.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Why `text` cannot be stored as free text ("contains a control character"), or null when it can. */
+export function controlCharProblem(text: string, multiline = false): string | null {
+  if (CONTROL.test(text)) return "contains a control character";
+  if (!multiline && LINE_BREAKS.test(text)) return "must be on one line";
+  if (LONE_SURROGATE.test(text)) return "contains an invalid character";
+  return null;
+}

@@ -35,7 +35,7 @@ function asAppError(err: unknown): AppError | null {
   return null;
 }
 
-function wantsJson(req: Request) {
+export function wantsJson(req: Request) {
   return req.xhr || req.is("application/json") === "application/json" || req.accepts(["html", "json"]) === "json";
 }
 

@@ -17,11 +17,11 @@ export function loginThrottles(maxFailures: number, windowMinutes: number, onLim
   const perAccount = rateLimit({
     ...common,
     limit: maxFailures,
-    keyGenerator: (req) =>
-      `acct:${String(req.body?.identifier ?? "")
-        .trim()
-        .toLowerCase()
-        .slice(0, 254)}`,
+    // Runs before the input layer checks the form: anything but text counts as no identifier.
+    keyGenerator: (req) => {
+      const id: unknown = req.body?.identifier;
+      return `acct:${(typeof id === "string" ? id : "").trim().toLowerCase().slice(0, 254)}`;
+    },
   });
   // An address may try a few accounts (a shared club computer), but not sweep through many.
   const perAddress = rateLimit({ ...common, limit: maxFailures * 4 });

@@ -29,9 +29,10 @@ export function renderedForm(html: string, action: string): Record<string, strin
   }
   for (const select of form.match(/<select\b[^>]*>[\s\S]*?<\/select>/g) ?? []) {
     const name = attr(/<select\b[^>]*>/.exec(select)![0], "name");
-    const options = select.match(/<option\b[^>]*>/g) ?? [];
-    const chosen = options.find((o) => /\sselected\b/.test(o)) ?? options[0];
-    if (name && chosen) fields[name] = attr(chosen, "value") ?? "";
+    // An option without a value attribute sends its text, as a browser does.
+    const options = [...select.matchAll(/(<option\b[^>]*>)([^<]*)/g)].map((o) => ({ tag: o[1]!, text: o[2]! }));
+    const chosen = options.find((o) => /\sselected\b/.test(o.tag)) ?? options[0];
+    if (name && chosen) fields[name] = attr(chosen.tag, "value") ?? decodeEntities(chosen.text.trim());
   }
   for (const area of form.match(/<textarea\b[^>]*>[\s\S]*?<\/textarea>/g) ?? []) {
     const name = attr(/<textarea\b[^>]*>/.exec(area)![0], "name");

@@ -1,10 +1,12 @@
 // Manual adjustments of a member or a club, and a club settlement recorded by hand (reference §3.10; §2 rows
 // 19–21). Global payments edit. Two steps: the form, then a confirmation showing the balance after; the
 // confirmation carries a request id, so submitting it twice books once.
-import { type Request, type Response, Router } from "express";
+import { randomUUID } from "node:crypto";
+import type { Request, Response } from "express";
+import { z } from "zod";
 import { requireGlobal } from "../../auth/guards";
 import { AppError, badInput } from "../../lib/errors";
-import { formatMoney, parseSignedAmount } from "../../lib/money";
+import { formatMoney } from "../../lib/money";
 import type { Payments } from "../../services/payments/context";
 import {
   adjustMemberBalance,
@@ -13,7 +15,7 @@ import {
   settleOrganisationManually,
 } from "../../services/payments/manual-adjustment";
 import { flash } from "../../web/flash";
-import { formRequestId } from "../../web/request-id";
+import { fields, formValues, inputRouter, optional } from "../../web/input";
 
 async function refusable(res: Response, fn: () => Promise<void>, onRefused: (m: string) => Promise<void>) {
   try {
@@ -24,84 +26,113 @@ async function refusable(res: Response, fn: () => Promise<void>, onRefused: (m: 
   }
 }
 
+const MEMBER_FIELDS = ["member", "amount", "description", "request_id"] as const;
+const ORG_FIELDS = ["organisation", "type", "amount", "description", "request_id"] as const;
+const ORG_TYPES = ["Manual Adjustment", "Settlement"] as const;
+const step = optional(fields.oneOf("Step", ["review", "confirm"]));
+const reason = fields.text("Reason");
+
+const memberBody = z.object({
+  member: fields.integer("Member's ABF number"),
+  amount: fields.signedAmount("Amount"),
+  description: reason,
+  request_id: fields.requestId(),
+  step,
+});
+const orgBody = z.object({
+  organisation: fields.id("Organisation"),
+  type: fields.oneOf("Transaction type", ORG_TYPES),
+  amount: fields.signedAmount("Amount"),
+  description: reason,
+  request_id: fields.requestId(),
+  step,
+});
+
 export function adjustmentRoutes(deps: { payments: Payments }) {
   const p = deps.payments;
-  const r = Router();
+  const r = inputRouter();
   const edit = requireGlobal("EDIT");
 
   // --- member ----------------------------------------------------------------------------------------------
-  const memberForm = (req: Request) => ({
-    member: String(req.body?.member ?? req.query.member ?? "").trim(),
-    amount: String(req.body?.amount ?? ""),
-    description: String(req.body?.description ?? ""),
-    request_id: formRequestId(req.body?.request_id),
+  /** The form as typed, to show again; a fresh request id when it had none. */
+  const memberForm = (values: Record<string, string>) => ({
+    ...formValues(values, MEMBER_FIELDS),
+    request_id: values.request_id || randomUUID(),
   });
-  const findMember = async (abf: string) => {
-    const m = /^\d{1,9}$/.test(abf)
-      ? await p.db.user.findUnique({
-          where: { systemNumber: Number(abf) },
-          select: { id: true, firstName: true, lastName: true, systemNumber: true },
-        })
-      : null;
-    if (!m) throw badInput(abf ? `No member has ABF number ${abf}.` : "Enter the member's ABF number.");
+  const findMember = async (abf: number) => {
+    const m = await p.db.user.findUnique({
+      where: { systemNumber: abf },
+      select: { id: true, firstName: true, lastName: true, systemNumber: true },
+    });
+    if (!m) throw badInput(`No member has ABF number ${abf}.`);
     return m;
   };
 
-  r.get("/payments/manual-adjust-member", ...edit, (req, res) => {
-    res.render("admin/adjust-member", { form: memberForm(req) });
-  });
+  r.get(
+    "/payments/manual-adjust-member",
+    { guard: edit, query: z.object({ member: optional(fields.integer("Member's ABF number")) }) },
+    (_req, res, { query }) => {
+      res.render("admin/adjust-member", { form: memberForm({ member: query.member?.toString() ?? "" }) });
+    },
+  );
 
-  r.post("/payments/manual-adjust-member", ...edit, async (req, res) => {
-    const form = memberForm(req);
-    await refusable(
-      res,
-      async () => {
-        const m = await findMember(form.member);
-        const amountCents = parseSignedAmount(form.amount, "Amount");
-        if (req.body?.step !== "confirm") {
-          const account = await p.db.account.findUniqueOrThrow({
-            where: { userId: m.id },
-            select: { balanceCents: true },
-          });
-          if (amountCents === 0n) throw badInput("The amount cannot be zero.");
-          if (!form.description.trim()) throw badInput("A reason is required.");
-          res.render("admin/adjust-confirm", {
-            form,
-            action: "/payments/manual-adjust-member",
-            who: `${m.firstName} ${m.lastName} (${m.systemNumber})`,
+  const memberRefused = async (req: Request, res: Response, message: string) => {
+    res
+      .status(400)
+      .render("admin/adjust-member", { form: memberForm(formValues(req.body, MEMBER_FIELDS)), error: message });
+  };
+
+  r.post(
+    "/payments/manual-adjust-member",
+    { guard: edit, body: memberBody, invalid: memberRefused },
+    async (req, res, { body }) => {
+      const form = memberForm(formValues(req.body, MEMBER_FIELDS));
+      await refusable(
+        res,
+        async () => {
+          const m = await findMember(body.member);
+          const amountCents = body.amount;
+          if (body.step !== "confirm") {
+            const account = await p.db.account.findUniqueOrThrow({
+              where: { userId: m.id },
+              select: { balanceCents: true },
+            });
+            if (amountCents === 0n) throw badInput("The amount cannot be zero.");
+            if (!body.description.trim()) throw badInput("A reason is required.");
+            res.render("admin/adjust-confirm", {
+              form,
+              action: "/payments/manual-adjust-member",
+              who: `${m.firstName} ${m.lastName} (${m.systemNumber})`,
+              amountCents,
+              balanceCents: account.balanceCents,
+              afterCents: account.balanceCents + amountCents,
+            });
+            return;
+          }
+          await adjustMemberBalance(p, {
+            userId: m.id,
             amountCents,
-            balanceCents: account.balanceCents,
-            afterCents: account.balanceCents + amountCents,
+            description: body.description,
+            actorUserId: req.user!.id,
+            idempotencyKey: `adjust:${req.user!.id}:${form.request_id}`,
           });
-          return;
-        }
-        await adjustMemberBalance(p, {
-          userId: m.id,
-          amountCents,
-          description: form.description,
-          actorUserId: req.user!.id,
-          idempotencyKey: `adjust:${req.user!.id}:${form.request_id}`,
-        });
-        flash(
-          req,
-          "success",
-          `Manual adjustment successful. ${m.firstName} ${m.lastName} adjusted by ${formatMoney(amountCents)}`,
-        );
-        res.redirect(`/payments/statement-admin-view/${m.id}`);
-      },
-      async (message) => {
-        res.status(400).render("admin/adjust-member", { form, error: message });
-      },
-    );
-  });
+          flash(
+            req,
+            "success",
+            `Manual adjustment successful. ${m.firstName} ${m.lastName} adjusted by ${formatMoney(amountCents)}`,
+          );
+          res.redirect(`/payments/statement-admin-view/${m.id}`);
+        },
+        (message) => memberRefused(req, res, message),
+      );
+    },
+  );
 
   // --- organisation ------------------------------------------------------------------------------------------
-  const orgForm = (req: Request) => ({
-    organisation: String(req.body?.organisation ?? req.params.orgId ?? ""),
-    type: String(req.body?.type ?? (req.params.type === "2" ? "Settlement" : "Manual Adjustment")),
-    amount: String(req.body?.amount ?? ""),
-    description: String(req.body?.description ?? ""),
-    request_id: formRequestId(req.body?.request_id),
+  const orgForm = (values: Record<string, string>) => ({
+    ...formValues(values, ORG_FIELDS),
+    type: values.type || "Manual Adjustment",
+    request_id: values.request_id || randomUUID(),
   });
   const orgPage = async (form: ReturnType<typeof orgForm>, error?: string) => ({
     form,
@@ -112,74 +143,85 @@ export function adjustmentRoutes(deps: { payments: Payments }) {
     }),
   });
 
-  r.get(["/payments/manual-adjust-org", "/payments/manual-adjust-org/:orgId/:type"], ...edit, async (req, res) => {
-    res.render("admin/adjust-org", await orgPage(orgForm(req)));
+  r.get("/payments/manual-adjust-org", { guard: edit }, async (_req, res) => {
+    res.render("admin/adjust-org", await orgPage(orgForm({})));
   });
+  // From a club's page: the club chosen, and the type (2 = a settlement).
+  r.get(
+    "/payments/manual-adjust-org/:orgId/:type",
+    { guard: edit, params: z.object({ orgId: fields.id("Organisation"), type: fields.oneOf("Type", ["1", "2"]) }) },
+    async (_req, res, { params }) => {
+      const form = orgForm({ organisation: String(params.orgId), type: params.type === "2" ? "Settlement" : "" });
+      res.render("admin/adjust-org", await orgPage(form));
+    },
+  );
 
-  r.post("/payments/manual-adjust-org", ...edit, async (req, res) => {
-    const form = orgForm(req);
-    await refusable(
-      res,
-      async () => {
-        const org = /^\d{1,9}$/.test(form.organisation)
-          ? await p.db.organisation.findUnique({
-              where: { id: Number(form.organisation) },
-              select: { id: true, name: true },
-            })
-          : null;
-        if (!org) throw badInput("Choose an organisation.");
-        if (form.type !== "Manual Adjustment" && form.type !== "Settlement")
-          throw badInput("Choose the transaction type.");
-        const amountCents = parseSignedAmount(form.amount, "Amount");
-        if (form.type === "Settlement" && amountCents >= 0n) throw badInput("Settlement amount must be negative");
-        if (amountCents === 0n) throw badInput("The amount cannot be zero.");
-        if (!form.description.trim()) throw badInput("A reason is required.");
-        const key = `adjust-org:${req.user!.id}:${form.request_id}`;
-        if (req.body?.step !== "confirm") {
-          const account = await p.db.account.findUniqueOrThrow({
-            where: { organisationId: org.id },
-            select: { balanceCents: true },
+  const orgRefused = async (req: Request, res: Response, message: string) => {
+    res.status(400).render("admin/adjust-org", await orgPage(orgForm(formValues(req.body, ORG_FIELDS)), message));
+  };
+
+  r.post(
+    "/payments/manual-adjust-org",
+    { guard: edit, body: orgBody, invalid: orgRefused },
+    async (req, res, { body }) => {
+      const form = orgForm(formValues(req.body, ORG_FIELDS));
+      await refusable(
+        res,
+        async () => {
+          const org = await p.db.organisation.findUnique({
+            where: { id: body.organisation },
+            select: { id: true, name: true },
           });
-          res.render("admin/adjust-confirm", {
-            form,
-            action: "/payments/manual-adjust-org",
-            who: org.name,
-            amountCents,
-            balanceCents: account.balanceCents,
-            afterCents: account.balanceCents + amountCents,
-            split: form.type === "Settlement" ? await settlementSplit(p, org.id, amountCents) : null,
-          });
-          return;
-        }
-        if (form.type === "Settlement") {
-          const s = await settleOrganisationManually(p, {
-            organisationId: org.id,
-            amountCents,
-            description: form.description,
-            actorUserId: req.user!.id,
-            idempotencyKey: key,
-          });
-          flash(
-            req,
-            "success",
-            `Settlement recorded. ${org.name}: ${formatMoney(s.netCents)} to its bank, ${formatMoney(s.feeCents)} fee.`,
-          );
-        } else {
-          await adjustOrganisationBalance(p, {
-            organisationId: org.id,
-            amountCents,
-            description: form.description,
-            actorUserId: req.user!.id,
-            idempotencyKey: key,
-          });
-          flash(req, "success", `Adjustment successful. ${org.name} adjusted by ${formatMoney(amountCents)}`);
-        }
-        res.redirect(`/payments/statement-org/${org.id}`);
-      },
-      async (message) => {
-        res.status(400).render("admin/adjust-org", await orgPage(form, message));
-      },
-    );
-  });
-  return r;
+          if (!org) throw badInput("Choose an organisation.");
+          const amountCents = body.amount;
+          if (body.type === "Settlement" && amountCents >= 0n) throw badInput("Settlement amount must be negative");
+          if (amountCents === 0n) throw badInput("The amount cannot be zero.");
+          if (!body.description.trim()) throw badInput("A reason is required.");
+          const key = `adjust-org:${req.user!.id}:${form.request_id}`;
+          if (body.step !== "confirm") {
+            const account = await p.db.account.findUniqueOrThrow({
+              where: { organisationId: org.id },
+              select: { balanceCents: true },
+            });
+            res.render("admin/adjust-confirm", {
+              form,
+              action: "/payments/manual-adjust-org",
+              who: org.name,
+              amountCents,
+              balanceCents: account.balanceCents,
+              afterCents: account.balanceCents + amountCents,
+              split: body.type === "Settlement" ? await settlementSplit(p, org.id, amountCents) : null,
+            });
+            return;
+          }
+          if (body.type === "Settlement") {
+            const s = await settleOrganisationManually(p, {
+              organisationId: org.id,
+              amountCents,
+              description: body.description,
+              actorUserId: req.user!.id,
+              idempotencyKey: key,
+            });
+            flash(
+              req,
+              "success",
+              `Settlement recorded. ${org.name}: ${formatMoney(s.netCents)} to its bank, ${formatMoney(s.feeCents)} fee.`,
+            );
+          } else {
+            await adjustOrganisationBalance(p, {
+              organisationId: org.id,
+              amountCents,
+              description: body.description,
+              actorUserId: req.user!.id,
+              idempotencyKey: key,
+            });
+            flash(req, "success", `Adjustment successful. ${org.name} adjusted by ${formatMoney(amountCents)}`);
+          }
+          res.redirect(`/payments/statement-org/${org.id}`);
+        },
+        (message) => orgRefused(req, res, message),
+      );
+    },
+  );
+  return r.router;
 }

@@ -1,19 +1,22 @@
 // Any member's statement and card payments, for finance staff (reference §2 rows 22, 24, 45).
-import { type Request, Router } from "express";
+import { z } from "zod";
 import { requireGlobal } from "../../auth/guards";
 import { notFound } from "../../lib/errors";
 import { getBalance } from "../../services/payments/balances";
 import type { Payments } from "../../services/payments/context";
 import { hasGlobal } from "../../services/roles/permissions";
-import { allStatementRows, memberStatementPage, parseStatementQuery } from "../../services/statements/member-statement";
+import { allStatementRows, memberStatementPage } from "../../services/statements/member-statement";
 import { writeStatementCsv } from "../../services/statements/statement-csv";
 import { attachment, statementFileName } from "../../web/download-name";
+import { fields, inputRouter } from "../../web/input";
+import { statementQuery } from "../../web/statement-filters";
+
+const memberParams = z.object({ memberId: fields.id("Member") });
 
 export function memberAdminRoutes(deps: { payments: Payments }) {
   const p = deps.payments;
-  const r = Router();
-  const member = async (req: Request) => {
-    const id = /^\d{1,9}$/.test(String(req.params.memberId)) ? Number(req.params.memberId) : -1;
+  const r = inputRouter();
+  const member = async (id: number) => {
     const m = await p.db.user.findUnique({
       where: { id },
       select: { id: true, firstName: true, lastName: true, systemNumber: true, email: true, autoTopUpStatus: true },
@@ -22,9 +25,9 @@ export function memberAdminRoutes(deps: { payments: Payments }) {
     return m;
   };
 
-  r.get("/payments/statement-admin-view/:memberId", ...requireGlobal("VIEW"), async (req, res) => {
-    const m = await member(req);
-    const q = parseStatementQuery(req.query);
+  const view = { guard: requireGlobal("VIEW"), params: memberParams, query: statementQuery };
+  r.get("/payments/statement-admin-view/:memberId", view, async (req, res, { params, query: q }) => {
+    const m = await member(params.memberId);
     const page = await memberStatementPage(p, m.id, q);
     res.render("admin/member-statement", {
       m,
@@ -34,21 +37,21 @@ export function memberAdminRoutes(deps: { payments: Payments }) {
     });
   });
 
-  r.get("/payments/statement-csv/:memberId", ...requireGlobal("VIEW"), async (req, res) => {
-    const m = await member(req);
-    const q = parseStatementQuery(req.query);
+  r.get("/payments/statement-csv/:memberId", view, async (_req, res, { params, query: q }) => {
+    const m = await member(params.memberId);
     res.setHeader("Content-Type", "text/csv; charset=utf-8");
     attachment(res, statementFileName([m.systemNumber], q, p.timeZone, "csv"));
     await writeStatementCsv(res, p.timeZone, allStatementRows(p, await p.accounts.forUser(m.id), q));
   });
 
-  r.get("/payments/admin-player-payments/:memberId", ...requireGlobal("EDIT"), async (req, res) => {
-    const m = await member(req);
+  const edit = { guard: requireGlobal("EDIT"), params: memberParams };
+  r.get("/payments/admin-player-payments/:memberId", edit, async (_req, res, { params }) => {
+    const m = await member(params.memberId);
     const [balance, cards] = await Promise.all([
       getBalance(p, m.id),
       p.db.cardPayment.findMany({ where: { userId: m.id }, orderBy: { id: "desc" }, take: 10 }),
     ]);
     res.render("admin/player-payments", { m, balance, cards });
   });
-  return r;
+  return r.router;
 }

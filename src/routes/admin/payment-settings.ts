@@ -1,6 +1,7 @@
 // Payment settings (reference §2 rows 6–10, §7.3.8–10): global settings saved as a new version each time, their
 // history, and per-club fee overrides. Global payments edit; deleting is a POST after a confirmation page.
-import { type Request, Router } from "express";
+import type { Request, Response } from "express";
+import { z } from "zod";
 import { requireGlobal } from "../../auth/guards";
 import type { Db } from "../../db/client";
 import { AppError, notFound } from "../../lib/errors";
@@ -11,16 +12,30 @@ import {
   listFeeOverrides,
   paymentSettingsHistory,
   SETTINGS_FIELDS,
+  SETTINGS_LABELS,
   type SettingsForm,
   savePaymentSettings,
 } from "../../services/finance/payment-settings";
 import { activePaymentSettings } from "../../services/payments/settings";
 import { flash } from "../../web/flash";
+import { fields, formValues, inputRouter } from "../../web/input";
 
-const idParam = (req: Request) => (/^\d{1,9}$/.test(String(req.params.id)) ? Number(req.params.id) : -1);
+const idParams = { params: z.object({ id: fields.id("Override") }) };
+
+// Each field is text here; the service parses percentages, dollars and weeks and checks the bank details.
+const settingsBody = z.object(
+  Object.fromEntries(SETTINGS_FIELDS.map((k) => [k, fields.text(SETTINGS_LABELS[k], { max: 100 })])) as Record<
+    keyof SettingsForm,
+    ReturnType<typeof fields.text>
+  >,
+);
+const overrideBody = z.object({
+  organisation: fields.id("Organisation"),
+  fee: fields.text("Settlement fee", { max: 20 }),
+});
 
 export function paymentSettingsRoutes(deps: { db: Db }) {
-  const r = Router();
+  const r = inputRouter();
   const edit = requireGlobal("EDIT");
 
   const settingsPage = async (form?: SettingsForm, error?: string) => {
@@ -46,29 +61,37 @@ export function paymentSettingsRoutes(deps: { db: Db }) {
     };
   };
 
-  r.get("/payments/admin-payments-static", ...edit, async (_req, res) => {
+  r.get("/payments/admin-payments-static", { guard: edit }, async (_req, res) => {
     res.render("admin/payment-settings", await settingsPage());
   });
 
-  r.post("/payments/admin-payments-static", ...edit, async (req, res) => {
-    const b = req.body ?? {};
-    const form = Object.fromEntries(SETTINGS_FIELDS.map((k) => [k, String(b[k] ?? "")])) as unknown as SettingsForm;
-    try {
-      await savePaymentSettings(deps.db, form, req.user!.id);
-    } catch (e) {
-      if (!(e instanceof AppError) || e.status >= 500) throw e;
-      return res.status(400).render("admin/payment-settings", await settingsPage(form, e.message));
-    }
-    req.log.info({ actor: req.user!.id, form }, "payment settings changed");
-    flash(req, "success", "Settings updated");
-    res.redirect("/payments/statement-admin-summary");
-  });
+  const settingsRefused = async (req: Request, res: Response, message: string) => {
+    res
+      .status(400)
+      .render("admin/payment-settings", await settingsPage(formValues(req.body, SETTINGS_FIELDS), message));
+  };
+  r.post(
+    "/payments/admin-payments-static",
+    { guard: edit, body: settingsBody, invalid: settingsRefused },
+    async (req, res, { body }) => {
+      const form: SettingsForm = body;
+      try {
+        await savePaymentSettings(deps.db, form, req.user!.id);
+      } catch (e) {
+        if (!(e instanceof AppError) || e.status >= 500) throw e;
+        return res.status(400).render("admin/payment-settings", await settingsPage(form, e.message));
+      }
+      req.log.info({ actor: req.user!.id, form }, "payment settings changed");
+      flash(req, "success", "Settings updated");
+      res.redirect("/payments/statement-admin-summary");
+    },
+  );
 
-  r.get("/payments/admin-payments-static-history", ...edit, async (_req, res) => {
+  r.get("/payments/admin-payments-static-history", { guard: edit }, async (_req, res) => {
     res.render("admin/payment-settings-history", { rows: await paymentSettingsHistory(deps.db) });
   });
 
-  r.get("/payments/admin-payments-static-org-override", ...edit, async (_req, res) => {
+  r.get("/payments/admin-payments-static-org-override", { guard: edit }, async (_req, res) => {
     res.render("admin/fee-overrides", { rows: await listFeeOverrides(deps.db) });
   });
 
@@ -80,37 +103,53 @@ export function paymentSettingsRoutes(deps: { db: Db }) {
       select: { id: true, name: true, clubNumber: true },
     }),
   });
-  r.get("/payments/admin-payments-static-org-override-add", ...edit, async (_req, res) => {
+  r.get("/payments/admin-payments-static-org-override-add", { guard: edit }, async (_req, res) => {
     res.render("admin/fee-override-add", await addPage({}));
   });
-  r.post("/payments/admin-payments-static-org-override-add", ...edit, async (req, res) => {
-    const form = { organisation: String(req.body?.organisation ?? ""), fee: String(req.body?.fee ?? "") };
-    try {
-      await addFeeOverride(deps.db, {
-        organisationId: Number(form.organisation),
-        fee: form.fee,
-        actorUserId: req.user!.id,
-      });
-    } catch (e) {
-      if (!(e instanceof AppError) || e.status >= 500) throw e;
-      return res.status(400).render("admin/fee-override-add", await addPage(form, e.message));
-    }
-    flash(req, "success", "Entry added");
-    res.redirect("/payments/admin-payments-static-org-override");
-  });
+  const overrideRefused = async (req: Request, res: Response, message: string) => {
+    const form = formValues(req.body, ["organisation", "fee"]);
+    res.status(400).render("admin/fee-override-add", await addPage(form, message));
+  };
+  r.post(
+    "/payments/admin-payments-static-org-override-add",
+    { guard: edit, body: overrideBody, invalid: overrideRefused },
+    async (req, res, { body }) => {
+      const form = formValues(req.body, ["organisation", "fee"]);
+      try {
+        await addFeeOverride(deps.db, {
+          organisationId: body.organisation,
+          fee: body.fee,
+          actorUserId: req.user!.id,
+        });
+      } catch (e) {
+        if (!(e instanceof AppError) || e.status >= 500) throw e;
+        return res.status(400).render("admin/fee-override-add", await addPage(form, e.message));
+      }
+      flash(req, "success", "Entry added");
+      res.redirect("/payments/admin-payments-static-org-override");
+    },
+  );
 
-  r.get("/payments/admin-payments-static-org-override-delete/:id", ...edit, async (req, res) => {
-    const row = await deps.db.organisationFeeOverride.findUnique({
-      where: { id: idParam(req) },
-      include: { organisation: { select: { name: true } } },
-    });
-    if (!row) throw notFound("That override does not exist (already deleted?).");
-    res.render("admin/fee-override-delete", { row });
-  });
-  r.post("/payments/admin-payments-static-org-override-delete/:id", ...edit, async (req, res) => {
-    await deleteFeeOverride(deps.db, idParam(req));
-    flash(req, "success", "Entry deleted");
-    res.redirect("/payments/admin-payments-static-org-override");
-  });
-  return r;
+  r.get(
+    "/payments/admin-payments-static-org-override-delete/:id",
+    { guard: edit, ...idParams },
+    async (_req, res, { params }) => {
+      const row = await deps.db.organisationFeeOverride.findUnique({
+        where: { id: params.id },
+        include: { organisation: { select: { name: true } } },
+      });
+      if (!row) throw notFound("That override does not exist (already deleted?).");
+      res.render("admin/fee-override-delete", { row });
+    },
+  );
+  r.post(
+    "/payments/admin-payments-static-org-override-delete/:id",
+    { guard: edit, ...idParams },
+    async (req, res, { params }) => {
+      await deleteFeeOverride(deps.db, params.id);
+      flash(req, "success", "Entry deleted");
+      res.redirect("/payments/admin-payments-static-org-override");
+    },
+  );
+  return r.router;
 }

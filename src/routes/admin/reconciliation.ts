@@ -2,9 +2,8 @@
 // Global payments view. Downloads are CSV, and XLSX for the movement report.
 
 import ExcelJS from "exceljs";
-import { type Request, Router } from "express";
+import { z } from "zod";
 import { requireGlobal } from "../../auth/guards";
-import { badInput } from "../../lib/errors";
 import { plainAmount } from "../../lib/money";
 import type { Payments } from "../../services/payments/context";
 import { MOVEMENT_COLUMNS, movementReport, previousMonth } from "../../services/settlement/movement-report";
@@ -18,29 +17,26 @@ import { parseReferenceDate } from "../../services/settlement/settlement";
 import { localTime } from "../../services/statements/statement-csv";
 import { amountCell, sendCsv } from "../../web/csv-response";
 import { attachment, downloadName } from "../../web/download-name";
+import { fields, inputRouter, optional } from "../../web/input";
+import { dateRangeQuery } from "../../web/statement-filters";
 
 const money = amountCell;
-const isoDate = (v: unknown, fallback: string) => {
-  const s = String(v ?? "");
-  if (s === "") return fallback;
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(s) || Number.isNaN(Date.parse(`${s}T00:00:00Z`))) {
-    throw badInput("Dates are in the form YYYY-MM-DD.");
-  }
-  return s;
-};
+/** The reference date (the end of the month reconciled); today's when left out. */
+const refDateInput = z.object({ ref_date: optional(fields.date("Reference date")) });
 
 export function reconciliationRoutes(deps: { payments: Payments }) {
   const p = deps.payments;
-  const r = Router();
+  const r = inputRouter();
   const view = requireGlobal("VIEW");
-  const refDate = (req: Request) => parseReferenceDate(req.body?.ref_date ?? req.query.ref_date, p.timeZone);
+  const refDate = (input: { ref_date?: string }) => parseReferenceDate(input.ref_date ?? "", p.timeZone);
 
-  r.get("/payments/admin-stripe-rec", ...view, async (req, res) => {
-    res.render("admin/reconciliation", await reconciliationSummary(p, refDate(req)));
+  r.get("/payments/admin-stripe-rec", { guard: view, query: refDateInput }, async (_req, res, { query }) => {
+    res.render("admin/reconciliation", await reconciliationSummary(p, refDate(query)));
   });
 
-  r.post("/payments/admin-stripe-rec-download", ...view, async (req, res) => {
-    const date = refDate(req);
+  const download = { guard: view, body: refDateInput };
+  r.post("/payments/admin-stripe-rec-download", download, async (_req, res, { body }) => {
+    const date = refDate(body);
     const lines = await reconciliationLines(p, date);
     await sendCsv(
       res,
@@ -63,8 +59,8 @@ export function reconciliationRoutes(deps: { payments: Payments }) {
     );
   });
 
-  r.post("/payments/admin-stripe-rec-download-member", ...view, async (req, res) => {
-    const date = refDate(req);
+  r.post("/payments/admin-stripe-rec-download-member", download, async (_req, res, { body }) => {
+    const date = refDate(body);
     const rows = (await balancesAt(p, date)).filter((b) => b.kind === "MEMBER");
     await sendCsv(
       res,
@@ -76,8 +72,8 @@ export function reconciliationRoutes(deps: { payments: Payments }) {
     );
   });
 
-  r.post("/payments/admin-stripe-rec-download-org", ...view, async (req, res) => {
-    const date = refDate(req);
+  r.post("/payments/admin-stripe-rec-download-org", download, async (_req, res, { body }) => {
+    const date = refDate(body);
     const rows = (await balancesAt(p, date)).filter((b) => b.kind === "ORGANISATION");
     await sendCsv(
       res,
@@ -89,39 +85,44 @@ export function reconciliationRoutes(deps: { payments: Payments }) {
     );
   });
 
-  r.get("/payments/organisation-movement-report", ...view, async (req, res) => {
-    const d = previousMonth(p.timeZone);
-    const report = await movementReport(p, isoDate(req.query.from, d.from), isoDate(req.query.to, d.to));
-    const head = ["Club No.", "Organisation", ...MOVEMENT_COLUMNS.map(([, label]) => label)];
-    if (req.query.format === "csv") {
-      return sendCsv(
-        res,
-        downloadName(["organisation-movement", report.from, "to", report.to], "csv"),
-        (function* () {
-          yield head;
-          for (const row of report.rows)
-            yield [row.clubNumber, row.name, ...MOVEMENT_COLUMNS.map(([k]) => money(row[k]))];
-          yield ["", "Total", ...MOVEMENT_COLUMNS.map(([k]) => money(report.totals[k]))];
-        })(),
-      );
-    }
-    if (req.query.format === "xlsx") {
-      const book = new ExcelJS.Workbook();
-      const sheet = book.addWorksheet("Movements");
-      sheet.addRow(head).font = { bold: true };
-      // Whole cents become a numeric cell in dollars for the spreadsheet; the text of the amount is exact.
-      const cell = (c: bigint) => Number(plainAmount(c));
-      for (const row of report.rows)
-        sheet.addRow([row.clubNumber, row.name, ...MOVEMENT_COLUMNS.map(([k]) => cell(row[k]))]);
-      sheet.addRow(["", "Total", ...MOVEMENT_COLUMNS.map(([k]) => cell(report.totals[k]))]).font = { bold: true };
-      for (let i = 3; i <= head.length; i++) sheet.getColumn(i).numFmt = "#,##0.00;[Red]-#,##0.00";
-      sheet.getColumn(2).width = 32;
-      res.setHeader("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
-      attachment(res, downloadName(["organisation-movement", report.from, "to", report.to], "xlsx"));
-      res.send(Buffer.from(await book.xlsx.writeBuffer()));
-      return;
-    }
-    res.render("admin/movement-report", { ...report, columns: MOVEMENT_COLUMNS });
-  });
-  return r;
+  const movementQuery = dateRangeQuery.and(z.object({ format: optional(fields.oneOf("Format", ["csv", "xlsx"])) }));
+  r.get(
+    "/payments/organisation-movement-report",
+    { guard: view, query: movementQuery },
+    async (_req, res, { query }) => {
+      const d = previousMonth(p.timeZone);
+      const report = await movementReport(p, query.from ?? d.from, query.to ?? d.to);
+      const head = ["Club No.", "Organisation", ...MOVEMENT_COLUMNS.map(([, label]) => label)];
+      if (query.format === "csv") {
+        return sendCsv(
+          res,
+          downloadName(["organisation-movement", report.from, "to", report.to], "csv"),
+          (function* () {
+            yield head;
+            for (const row of report.rows)
+              yield [row.clubNumber, row.name, ...MOVEMENT_COLUMNS.map(([k]) => money(row[k]))];
+            yield ["", "Total", ...MOVEMENT_COLUMNS.map(([k]) => money(report.totals[k]))];
+          })(),
+        );
+      }
+      if (query.format === "xlsx") {
+        const book = new ExcelJS.Workbook();
+        const sheet = book.addWorksheet("Movements");
+        sheet.addRow(head).font = { bold: true };
+        // Whole cents become a numeric cell in dollars for the spreadsheet; the text of the amount is exact.
+        const cell = (c: bigint) => Number(plainAmount(c));
+        for (const row of report.rows)
+          sheet.addRow([row.clubNumber, row.name, ...MOVEMENT_COLUMNS.map(([k]) => cell(row[k]))]);
+        sheet.addRow(["", "Total", ...MOVEMENT_COLUMNS.map(([k]) => cell(report.totals[k]))]).font = { bold: true };
+        for (let i = 3; i <= head.length; i++) sheet.getColumn(i).numFmt = "#,##0.00;[Red]-#,##0.00";
+        sheet.getColumn(2).width = 32;
+        res.setHeader("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+        attachment(res, downloadName(["organisation-movement", report.from, "to", report.to], "xlsx"));
+        res.send(Buffer.from(await book.xlsx.writeBuffer()));
+        return;
+      }
+      res.render("admin/movement-report", { ...report, columns: MOVEMENT_COLUMNS });
+    },
+  );
+  return r.router;
 }

@@ -1,10 +1,11 @@
 // Settlement (reference §2 rows 16, 18; §3.11; §7.3.3–6): the screen, the export, the confirmation, the bank
 // file and the history. Global payments edit, except the history (view).
 import { randomUUID } from "node:crypto";
-import { type Request, Router } from "express";
+import type { Request, Response } from "express";
+import { z } from "zod";
 import { requireGlobal } from "../../auth/guards";
 import { AppError, notFound } from "../../lib/errors";
-import { formatPercent, parseAmount } from "../../lib/money";
+import { formatPercent } from "../../lib/money";
 import type { Payments } from "../../services/payments/context";
 import { activePaymentSettings } from "../../services/payments/settings";
 import { directEntryProblem } from "../../services/settlement/direct-entry";
@@ -20,32 +21,61 @@ import {
 import { amountCell, raw, sendCsv } from "../../web/csv-response";
 import { attachment, downloadName, downloadStamp } from "../../web/download-name";
 import { flash } from "../../web/flash";
-import { formRequestId } from "../../web/request-id";
+import { fields, inputRouter, optional, textValues } from "../../web/input";
 
 const money = amountCell;
 
+const idOf = fields.id("Club");
+
 /** The ticked clubs and their overrides, from the form (org_<id> = on, override_<id> = dollars). */
-function selection(body: Record<string, unknown>): Selection[] {
+function selection(body: Record<string, unknown>, ctx: z.RefinementCtx): Selection[] {
   const out: Selection[] = [];
-  for (const [k, v] of Object.entries(body ?? {})) {
-    const m = /^org_(\d{1,9})$/.exec(k);
-    if (!m || v !== "on") continue;
-    const override = String(body[`override_${m[1]}`] ?? "").trim();
-    out.push({ organisationId: Number(m[1]), overrideCents: override ? parseAmount(override, "Override") : null });
+  for (const [k, v] of Object.entries(body)) {
+    const m = /^org_(\w+)$/.exec(k);
+    if (!m || v === undefined) continue;
+    const id = idOf.safeParse(m[1]);
+    const override = optional(fields.amount(`The override for club ${m[1]}`)).safeParse(body[`override_${m[1]}`]);
+    const problems = [...(id.success ? [] : id.error.issues), ...(override.success ? [] : override.error.issues)];
+    if (v !== "on")
+      problems.push({ code: "custom", message: `The tick for club ${m[1]} is a checkbox.`, path: [], input: v });
+    for (const issue of problems) ctx.addIssue({ code: "custom", message: issue.message });
+    if (id.success && override.success) out.push({ organisationId: id.data, overrideCents: override.data ?? null });
   }
   return out;
 }
 
+const searchField = optional(fields.text("Search", { max: 100 }));
+const settlementBody = z
+  .looseObject({
+    reference_date: optional(fields.date("Reference date")),
+    action: optional(fields.oneOf("Action", ["export", "confirm"])),
+    repeat: fields.checkbox("Repeat"),
+    request_id: fields.requestId(),
+    q: searchField,
+  })
+  .transform((b, ctx) => ({ ...b, selection: selection(b, ctx) }));
+
+/** The ticked boxes of a form shown again after a refusal. */
+const tickedIn = (form: Record<string, string>) =>
+  new Set(
+    Object.entries(form).flatMap(([k, v]) => {
+      const m = /^org_(\d{1,9})$/.exec(k);
+      return m && v === "on" ? [Number(m[1])] : [];
+    }),
+  );
+
 export function settlementRoutes(deps: { payments: Payments }) {
   const p = deps.payments;
-  const r = Router();
+  const r = inputRouter();
   const edit = requireGlobal("EDIT");
 
-  // `requestId`: a fresh one for each page sent by GET; a refused confirmation's page keeps the one it was sent.
-  const screen = async (req: Request, referenceDate: string, requestId: string, error?: string) => {
-    const q = String(req.query.q ?? req.body?.q ?? "")
-      .trim()
-      .toLowerCase();
+  const screen = async (
+    referenceDate: string,
+    opts: { q?: string; form?: Record<string, string>; requestId?: string },
+    error?: string,
+  ) => {
+    const q = (opts.q ?? "").trim().toLowerCase();
+    const form = opts.form ?? {};
     const [all, settings] = await Promise.all([settlementCandidates(p, referenceDate), activePaymentSettings(p.db)]);
     const rows = q
       ? all.filter((c) => c.name.toLowerCase().includes(q) || c.clubNumber.toLowerCase().includes(q))
@@ -55,90 +85,115 @@ export function settlementRoutes(deps: { payments: Payments }) {
       rows,
       q,
       error,
-      ticked: new Set(selection(req.body ?? {}).map((s) => s.organisationId)),
-      form: req.body ?? {},
+      ticked: tickedIn(form),
+      form,
       totals: candidateTotals(all),
       bankFileProblem: directEntryProblem(settings),
-      requestId,
+      // A fresh one for each page sent by GET; a refused confirmation's page keeps the one it was sent.
+      requestId: opts.requestId ?? randomUUID(),
       fee: formatPercent,
     };
   };
 
-  r.get("/payments/settlement", ...edit, async (req, res) => {
-    let date: string;
-    try {
-      date = parseReferenceDate(req.query.reference_date, p.timeZone);
-    } catch (e) {
-      date = parseReferenceDate("", p.timeZone);
-      return res.status(400).render("admin/settlement", await screen(req, date, randomUUID(), (e as Error).message));
-    }
-    // Never from the browser's cache: a page shown again by "Back" would carry a form already used.
-    res.setHeader("Cache-Control", "no-store");
-    res.render("admin/settlement", await screen(req, date, randomUUID()));
-  });
+  const screenQuery = z.object({ reference_date: optional(fields.date("Reference date")), q: searchField });
+  r.get(
+    "/payments/settlement",
+    {
+      guard: edit,
+      query: screenQuery,
+      invalid: async (_req, res, message) => {
+        res.status(400).render("admin/settlement", await screen(parseReferenceDate("", p.timeZone), {}, message));
+      },
+    },
+    async (_req, res, { query }) => {
+      const date = parseReferenceDate(query.reference_date ?? "", p.timeZone);
+      // Never from the browser's cache: a page shown again by "Back" would carry a form already used.
+      res.setHeader("Cache-Control", "no-store");
+      res.render("admin/settlement", await screen(date, { q: query.q }));
+    },
+  );
 
-  r.post("/payments/settlement", ...edit, async (req, res) => {
-    const date = parseReferenceDate(req.body?.reference_date, p.timeZone);
-    const requestId = formRequestId(req.body?.request_id);
-    try {
-      const chosen = selection(req.body);
-      const repeat = req.body?.repeat === "on";
-      if (req.body?.action === "export") {
-        const plan = await planSettlement(p, date, chosen, { repeat });
-        return await sendCsv(
-          res,
-          // The plan for reference date D as it stood at the moment of the download.
-          downloadName(["settlements", date, "at", downloadStamp(p.timeZone)], "csv"),
-          (function* () {
-            // The original's header, typo included: spreadsheets that read it look for these names.
-            yield [
-              "CLub Number",
-              "CLub Name",
-              "BSB",
-              "Account Number",
-              "Gross Amount",
-              "Minimum Balance",
-              "Net Amount",
-              "ABF fees %",
-              "Settlement Amount",
-            ];
-            for (const s of plan) {
-              yield [
-                s.clubNumber,
-                s.name,
-                s.bsb,
-                s.accountNumber,
-                money(s.balanceCents),
-                money(s.minimumCents),
-                money(s.settleableCents),
-                raw(formatPercent(s.feePpm)),
-                money(s.settleNetCents),
-              ];
-            }
-          })(),
-        );
-      }
-      const batch = await confirmSettlement(p, {
-        referenceDate: date,
-        selection: chosen,
-        actorUserId: req.user!.id,
-        requestKey: `settlement:${requestId}`,
-        repeat,
-      });
-      flash(
-        req,
-        "success",
-        batch.replayed ? "This settlement was already confirmed." : "Settlement processed successfully.",
+  const refused = async (req: Request, res: Response, message: string) => {
+    const form = textValues(req.body);
+    const date = fields.date().safeParse(form.reference_date);
+    const requestId = fields.requestId().safeParse(form.request_id);
+    res
+      .status(400)
+      .render(
+        "admin/settlement",
+        await screen(
+          date.success ? date.data : parseReferenceDate("", p.timeZone),
+          { q: form.q, form, requestId: requestId.success ? requestId.data : undefined },
+          message,
+        ),
       );
-      res.redirect(`/payments/settlement-complete/${batch.batchId}`);
-    } catch (e) {
-      if (!(e instanceof AppError) || e.status >= 500) throw e;
-      res.status(400).render("admin/settlement", await screen(req, date, requestId, e.message));
-    }
-  });
+  };
 
-  const batchOf = async (req: Request) => {
-    const id = /^\d{1,9}$/.test(String(req.params.id)) ? Number(req.params.id) : -1;
+  r.post(
+    "/payments/settlement",
+    { guard: edit, body: settlementBody, invalid: refused },
+    async (req, res, { body }) => {
+      const date = parseReferenceDate(body.reference_date ?? "", p.timeZone);
+      try {
+        const chosen = body.selection;
+        const repeat = body.repeat;
+        if (body.action === "export") {
+          const plan = await planSettlement(p, date, chosen, { repeat });
+          return await sendCsv(
+            res,
+            // The plan for reference date D as it stood at the moment of the download.
+            downloadName(["settlements", date, "at", downloadStamp(p.timeZone)], "csv"),
+            (function* () {
+              // The original's header, typo included: spreadsheets that read it look for these names.
+              yield [
+                "CLub Number",
+                "CLub Name",
+                "BSB",
+                "Account Number",
+                "Gross Amount",
+                "Minimum Balance",
+                "Net Amount",
+                "ABF fees %",
+                "Settlement Amount",
+              ];
+              for (const s of plan) {
+                yield [
+                  s.clubNumber,
+                  s.name,
+                  s.bsb,
+                  s.accountNumber,
+                  money(s.balanceCents),
+                  money(s.minimumCents),
+                  money(s.settleableCents),
+                  raw(formatPercent(s.feePpm)),
+                  money(s.settleNetCents),
+                ];
+              }
+            })(),
+          );
+        }
+        const batch = await confirmSettlement(p, {
+          referenceDate: date,
+          selection: chosen,
+          actorUserId: req.user!.id,
+          requestKey: `settlement:${body.request_id}`,
+          repeat,
+        });
+        flash(
+          req,
+          "success",
+          batch.replayed ? "This settlement was already confirmed." : "Settlement processed successfully.",
+        );
+        res.redirect(`/payments/settlement-complete/${batch.batchId}`);
+      } catch (e) {
+        if (!(e instanceof AppError) || e.status >= 500) throw e;
+        await refused(req, res, e.message);
+      }
+    },
+  );
+
+  const batchParams = z.object({ id: fields.id("Settlement") });
+  const batchOf = async (id: number) => {
     const batch = await p.db.settlementBatch.findUnique({
       where: { id },
       include: { settlements: { orderBy: { id: "asc" } } },
@@ -147,21 +202,25 @@ export function settlementRoutes(deps: { payments: Payments }) {
     return batch;
   };
 
-  r.get("/payments/settlement-complete/:id", ...edit, async (req, res) => {
-    res.render("admin/settlement-complete", { batch: await batchOf(req) });
+  r.get("/payments/settlement-complete/:id", { guard: edit, params: batchParams }, async (_req, res, { params }) => {
+    res.render("admin/settlement-complete", { batch: await batchOf(params.id) });
   });
 
-  r.get("/payments/settlement-bank-file/:id", ...edit, async (req, res) => {
-    const batch = await batchOf(req);
+  r.get("/payments/settlement-bank-file/:id", { guard: edit, params: batchParams }, async (req, res, { params }) => {
+    const batch = await batchOf(params.id);
     req.log.info({ actor: req.user!.id, batchId: batch.id }, "settlement bank file downloaded");
     res.setHeader("Content-Type", "text/plain; charset=us-ascii");
     attachment(res, downloadName(["settlement", batch.id, batch.referenceDate.toISOString().slice(0, 10)], "aba"));
     res.send(batch.abaFile);
   });
 
-  r.get("/payments/settlement-history", ...requireGlobal("VIEW"), async (req, res) => {
-    const page = /^\d{1,6}$/.test(String(req.query.page ?? "")) ? Math.max(1, Number(req.query.page)) : 1;
-    res.render("admin/settlement-history", { ...(await settlementHistory(p, page)), page });
-  });
-  return r;
+  r.get(
+    "/payments/settlement-history",
+    { guard: requireGlobal("VIEW"), query: z.object({ page: optional(fields.integer("Page", 999_999)) }) },
+    async (_req, res, { query }) => {
+      const page = Math.max(1, query.page ?? 1);
+      res.render("admin/settlement-history", { ...(await settlementHistory(p, page)), page });
+    },
+  );
+  return r.router;
 }

@@ -1,5 +1,5 @@
 // Finance home and the balance lists (reference §3.15; §2 rows 28–31, 36). Global payments view or edit.
-import { Router } from "express";
+import { z } from "zod";
 import { requireGlobal } from "../../auth/guards";
 import type { Db } from "../../db/client";
 import {
@@ -14,34 +14,40 @@ import type { Payments } from "../../services/payments/context";
 import { searchMembers } from "../../services/users/search-members";
 import { amountCell, sendCsv } from "../../web/csv-response";
 import { downloadName, downloadStamp } from "../../web/download-name";
+import { fields, inputRouter, optional } from "../../web/input";
 
-const pageOf = (v: unknown) => (/^\d{1,6}$/.test(String(v ?? "")) ? Math.max(1, Number(v)) : 1);
+const pageQuery = z.object({ page: optional(fields.integer("Page", 999_999)) });
+const pageOf = (q: { page?: number }) => Math.max(1, q.page ?? 1);
 
 export function adminSummaryRoutes(deps: { db: Db; payments: Payments }) {
-  const r = Router();
+  const r = inputRouter();
   const view = requireGlobal("VIEW");
 
-  r.get("/payments/statement-admin-summary", ...view, async (req, res) => {
-    const q = String(req.query.member ?? "").trim();
-    const [summary, organisations, found] = await Promise.all([
-      financeSummary(deps.payments),
-      listOrganisations(deps.db),
-      q ? searchMembers(deps.db, q, 0) : Promise.resolve(null),
-    ]);
-    res.render("admin/summary", { summary, organisations, q, found });
-  });
+  r.get(
+    "/payments/statement-admin-summary",
+    { guard: view, query: z.object({ member: optional(fields.text("Member search", { max: 100 })) }) },
+    async (_req, res, { query }) => {
+      const q = (query.member ?? "").trim();
+      const [summary, organisations, found] = await Promise.all([
+        financeSummary(deps.payments),
+        listOrganisations(deps.db),
+        q ? searchMembers(deps.db, q, 0) : Promise.resolve(null),
+      ]);
+      res.render("admin/summary", { summary, organisations, q, found });
+    },
+  );
 
-  r.get("/payments/admin-members-with-balance", ...view, async (req, res) => {
-    const page = pageOf(req.query.page);
+  r.get("/payments/admin-members-with-balance", { guard: view, query: pageQuery }, async (_req, res, { query }) => {
+    const page = pageOf(query);
     res.render("admin/members-with-balance", { ...(await membersWithBalance(deps.db, page)), page });
   });
 
-  r.get("/payments/admin-orgs-with-balance", ...view, async (req, res) => {
-    const page = pageOf(req.query.page);
+  r.get("/payments/admin-orgs-with-balance", { guard: view, query: pageQuery }, async (_req, res, { query }) => {
+    const page = pageOf(query);
     res.render("admin/orgs-with-balance", { ...(await orgsWithBalance(deps.db, page)), page });
   });
 
-  r.get("/payments/admin-members-with-balance-csv", ...view, async (_req, res) => {
+  r.get("/payments/admin-members-with-balance-csv", { guard: view }, async (_req, res) => {
     await sendCsv(
       res,
       downloadName(["member-balances", "at", downloadStamp(deps.payments.timeZone)], "csv"),
@@ -54,7 +60,7 @@ export function adminSummaryRoutes(deps: { db: Db; payments: Payments }) {
     );
   });
 
-  r.get("/payments/admin-orgs-with-balance-csv", ...view, async (_req, res) => {
+  r.get("/payments/admin-orgs-with-balance-csv", { guard: view }, async (_req, res) => {
     await sendCsv(
       res,
       downloadName(["organisation-balances", "at", downloadStamp(deps.payments.timeZone)], "csv"),
@@ -66,5 +72,5 @@ export function adminSummaryRoutes(deps: { db: Db; payments: Payments }) {
       })(),
     );
   });
-  return r;
+  return r.router;
 }

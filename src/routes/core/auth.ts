@@ -1,6 +1,7 @@
 // Sign in, sign out and change password. Failed sign-ins all get the same message, whatever went wrong.
-import { Router } from "express";
+import { z } from "zod";
 import { requireLogin } from "../../auth/guards";
+import type { Request, Response } from "express";
 import type { createPassport } from "../../auth/passport";
 import type { SessionUser } from "../../auth/session-user";
 import type { Config } from "../../config";
@@ -8,6 +9,7 @@ import type { Db } from "../../db/client";
 import { AppError } from "../../lib/errors";
 import { changePassword, endSessions } from "../../services/users/change-password";
 import { flash } from "../../web/flash";
+import { accept, fields, inputRouter, optional } from "../../web/input";
 import { loginThrottles } from "../../web/login-throttle";
 
 export const LOGIN_FAILED = "Those sign-in details are not right. Check your ABF number or e-mail and your password.";
@@ -20,22 +22,40 @@ export function safeNext(raw: unknown): string {
   return raw;
 }
 
+const next = accept(safeNext);
+// Left out or blank, the sign-in fails with the one message for every failure (passport's "missing credentials").
+const loginBody = z.object({
+  identifier: optional(fields.text("ABF number or e-mail", { max: 254 })),
+  password: optional(fields.password()),
+  next,
+});
+const passwordBody = z.object({
+  currentPassword: fields.password("Current password"),
+  newPassword: fields.password("New password"),
+  confirmPassword: fields.password("Repeated new password"),
+});
+
 export function authRoutes(deps: { db: Db; passport: ReturnType<typeof createPassport>; config: Config }) {
   const { db, passport, config } = deps;
-  const r = Router();
+  const r = inputRouter();
 
-  r.get("/login", (req, res) => {
-    if (req.user) return res.redirect(safeNext(req.query.next));
-    res.render("core/login", { next: safeNext(req.query.next), identifier: "" });
+  r.get("/login", { query: z.object({ next }) }, (req, res, { query }) => {
+    if (req.user) return res.redirect(query.next);
+    res.render("core/login", { next: query.next, identifier: "" });
   });
 
   const throttles = loginThrottles(config.LOGIN_MAX_FAILURES, config.LOGIN_WINDOW_MINUTES, (req, res, message) =>
     res.status(429).render("core/login", { error: message, next: safeNext(req.body?.next), identifier: "" }),
   );
 
-  r.post("/login", ...throttles, (req, res, next) => {
-    const nextUrl = safeNext(req.body?.next);
-    const identifier = typeof req.body?.identifier === "string" ? req.body.identifier.slice(0, 254) : "";
+  // Whatever was wrong with the form, a failed sign-in says the same thing.
+  const loginRefused = (req: Request, res: Response) =>
+    res.status(401).render("core/login", { error: LOGIN_FAILED, next: safeNext(req.body?.next), identifier: "" });
+
+  // passport reads the (now checked) identifier and password from req.body itself.
+  r.post("/login", { guard: throttles, body: loginBody, invalid: loginRefused }, (req, res, { body }, next) => {
+    const nextUrl = body.next;
+    const identifier = body.identifier ?? "";
     passport.authenticate("local", (err: unknown, user: SessionUser | false) => {
       if (err) return next(err);
       if (!user) return res.status(401).render("core/login", { error: LOGIN_FAILED, next: nextUrl, identifier });
@@ -48,7 +68,7 @@ export function authRoutes(deps: { db: Db; passport: ReturnType<typeof createPas
     })(req, res, next);
   });
 
-  r.post("/logout", (req, res, next) => {
+  r.post("/logout", {}, (req, res, _input, next) => {
     req.logout((err) => {
       if (err) return next(err);
       req.session.destroy(() => {
@@ -58,30 +78,33 @@ export function authRoutes(deps: { db: Db; passport: ReturnType<typeof createPas
     });
   });
 
-  r.get("/change-password", requireLogin, (_req, res) => res.render("core/change-password"));
+  r.get("/change-password", { guard: requireLogin }, (_req, res) => res.render("core/change-password"));
 
-  r.post("/change-password", requireLogin, async (req, res) => {
-    const user = req.user!;
-    try {
-      await changePassword(db, user.id, {
-        currentPassword: req.body?.currentPassword,
-        newPassword: req.body?.newPassword,
-        confirmPassword: req.body?.confirmPassword,
-      });
-    } catch (e) {
-      if (e instanceof AppError && e.code === "BAD_INPUT") {
-        return res.status(400).render("core/change-password", { error: e.message });
+  const passwordRefused = (_req: Request, res: Response, message: string) =>
+    res.status(400).render("core/change-password", { error: message });
+
+  r.post(
+    "/change-password",
+    { guard: requireLogin, body: passwordBody, invalid: passwordRefused },
+    async (req, res, { body }) => {
+      const user = req.user!;
+      try {
+        await changePassword(db, user.id, body);
+      } catch (e) {
+        if (e instanceof AppError && e.code === "BAD_INPUT") {
+          return res.status(400).render("core/change-password", { error: e.message });
+        }
+        throw e;
       }
-      throw e;
-    }
-    // Sign out every other session of this user, and give this one a fresh id.
-    await endSessions(db, user.id, req.sessionID);
-    await new Promise<void>((resolve, reject) =>
-      req.session.regenerate((err) => (err ? reject(err) : req.login(user, (e) => (e ? reject(e) : resolve())))),
-    );
-    flash(req, "success", "Your password has been changed. Other devices have been signed out.");
-    res.redirect("/dashboard");
-  });
+      // Sign out every other session of this user, and give this one a fresh id.
+      await endSessions(db, user.id, req.sessionID);
+      await new Promise<void>((resolve, reject) =>
+        req.session.regenerate((err) => (err ? reject(err) : req.login(user, (e) => (e ? reject(e) : resolve())))),
+      );
+      flash(req, "success", "Your password has been changed. Other devices have been signed out.");
+      res.redirect("/dashboard");
+    },
+  );
 
-  return r;
+  return r.router;
 }

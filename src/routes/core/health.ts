@@ -1,15 +1,15 @@
 // Liveness and readiness probes for load balancers and monitoring. No authentication, no personal data.
 // Readiness asks the database each time, so it is 503 while the database is away and 200 as soon as the pool
 // can open a connection again.
-import { Router } from "express";
 import type pg from "pg";
+import { inputRouter } from "../../web/input";
 
 export function healthRoutes(deps: { pool: pg.Pool; draining?: () => boolean }) {
-  const r = Router();
-  r.get("/healthz", (_req, res) => {
+  const r = inputRouter();
+  r.get("/healthz", {}, (_req, res) => {
     res.json({ status: "ok" });
   });
-  r.get("/readyz", async (req, res) => {
+  r.get("/readyz", {}, async (req, res) => {
     // Shutting down: finishing the requests in flight, taking no new ones.
     if (deps.draining?.()) return void res.status(503).json({ status: "draining" });
     try {
@@ -20,5 +20,5 @@ export function healthRoutes(deps: { pool: pg.Pool; draining?: () => boolean }) 
       res.status(503).json({ status: "unavailable", database: "unreachable" });
     }
   });
-  return r;
+  return r.router;
 }

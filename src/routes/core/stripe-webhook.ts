@@ -1,13 +1,16 @@
 // POST /payments/stripe-webhook (reference §3.5, decisions 4 and 5): the raw body's signature is checked on every
 // request; a bad or missing one is a 400 that changes nothing. A handler failure is a 500 so Stripe retries.
-import express, { Router } from "express";
+import express from "express";
 import { handleStripeEvent } from "../../services/cards/stripe-webhook";
 import { WebhookSignatureError } from "../../services/payments/card-gateway";
 import type { Payments } from "../../services/payments/context";
+import { inputRouter } from "../../web/input";
 
 export function stripeWebhookRoutes(deps: { payments: Payments }) {
-  const r = Router();
-  r.post("/payments/stripe-webhook", express.raw({ type: () => true, limit: "1mb" }), async (req, res) => {
+  const r = inputRouter();
+  // The body stays raw bytes: the signature check is its validation.
+  const rawBody = { guard: express.raw({ type: () => true, limit: "1mb" }), body: "raw" } as const;
+  r.post("/payments/stripe-webhook", rawBody, async (req, res) => {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     let event: ReturnType<typeof deps.payments.gateway.verifyWebhook>;
     try {
@@ -26,8 +29,8 @@ export function stripeWebhookRoutes(deps: { payments: Payments }) {
       res.status(500).json({ error: "Handler failed; please retry" });
     }
   });
-  r.all("/payments/stripe-webhook", (_req, res) => {
+  r.all("/payments/stripe-webhook", {}, (_req, res) => {
     res.status(405).set("Allow", "POST").json({ error: "POST required" });
   });
-  return r;
+  return r.router;
 }

@@ -1,7 +1,8 @@
 // Outbound webhook endpoints and their deliveries (issue 16). Finance editors manage every endpoint, club
 // officers with EDIT those of their clubs; the service layer checks the actor on every call (services/
 // webhooks-out/endpoints.ts), and these routes only parse, call and render.
-import { type Request, type Response, Router } from "express";
+import type { Request, Response } from "express";
+import { z } from "zod";
 import { requireLogin } from "../../auth/guards";
 import type { Db } from "../../db/client";
 import { AppError, forbidden } from "../../lib/errors";
@@ -18,13 +19,21 @@ import {
 import { EVENT_TYPES } from "../../services/webhooks-out/event-types";
 import type { UrlPolicy } from "../../services/webhooks-out/url-check";
 import { flash } from "../../web/flash";
+import { fields, inputRouter, optional, textValues } from "../../web/input";
 
 const actorOf = (req: Request): Actor => ({ userId: req.user!.id, permissions: req.user!.permissions });
-const idParam = (req: Request) => (/^\d{1,9}$/.test(String(req.params.id)) ? Number(req.params.id) : -1);
-const asList = (v: unknown) => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]);
+const idParams = z.object({ id: fields.id("Endpoint") });
+const deliveryParams = z.object({ id: fields.bigId("Delivery") });
+const endpointBody = z.object({
+  organisation: optional(fields.id("Organisation")),
+  url: fields.text("URL", { max: 2000 }),
+  description: optional(fields.text("Description", { max: 200 })),
+  events: fields.list("Events", fields.oneOf("Event", EVENT_TYPES)),
+});
+const deliveriesQuery = z.object({ before: optional(fields.bigId("Page position")) });
 
 export function webhookEndpointRoutes(deps: { db: Db; urlPolicy: UrlPolicy }) {
-  const r = Router();
+  const r = inputRouter();
   const db = deps.db;
   // Signed in, and an editor of payments somewhere (finance, or a club).
   const manager = [
@@ -62,9 +71,8 @@ export function webhookEndpointRoutes(deps: { db: Db; urlPolicy: UrlPolicy }) {
     };
   };
 
-  const endpointPage = async (req: Request, id: number, withSecret = false) => {
+  const endpointPage = async (req: Request, id: number, withSecret = false, before?: bigint) => {
     const actor = actorOf(req);
-    const before = /^\d{1,18}$/.test(String(req.query.before ?? "")) ? BigInt(String(req.query.before)) : undefined;
     const [endpoint, deliveries] = await Promise.all([
       getEndpoint(db, actor, id, { withSecret }),
       listDeliveries(db, actor, id, before),
@@ -76,48 +84,56 @@ export function webhookEndpointRoutes(deps: { db: Db; urlPolicy: UrlPolicy }) {
     return { endpoint, owner: org?.name ?? "Federation-wide", deliveries };
   };
 
-  r.get("/payments/webhooks", ...manager, async (req, res) => {
+  r.get("/payments/webhooks", { guard: manager }, async (req, res) => {
     res.render("orgs/webhooks", await listPage(req));
   });
 
-  r.post("/payments/webhooks", ...manager, async (req, res) => {
-    const b = req.body ?? {};
-    const form = {
-      organisation: String(b.organisation ?? ""),
-      url: String(b.url ?? ""),
-      description: String(b.description ?? ""),
-      events: asList(b.events),
-    };
-    let created: Awaited<ReturnType<typeof createEndpoint>>;
-    try {
-      created = await createEndpoint(
-        db,
-        actorOf(req),
-        {
-          organisationId: form.organisation === "" ? null : (form.organisation as unknown as number),
-          url: form.url,
-          description: form.description,
-          eventTypes: form.events as never,
-        },
-        deps.urlPolicy,
-      );
-    } catch (e) {
-      if (!(e instanceof AppError) || e.status >= 500) throw e;
-      return res.status(e.status).render("orgs/webhooks", await listPage(req, form, e.message));
-    }
-    req.log.info({ actor: req.user!.id, endpointId: created.id, url: created.url }, "webhook endpoint added");
-    // Rendered, not redirected: the secret is shown now and never kept in the session.
-    res
-      .status(201)
-      .render("orgs/webhook-endpoint", { ...(await endpointPage(req, created.id, true)), justCreated: true });
+  /** The form as typed (text values only), to show again with the refusal. */
+  const typed = (req: Request) => {
+    const values = textValues(req.body);
+    const events = req.body?.events;
+    return { ...values, events: Array.isArray(events) ? events.filter((e) => typeof e === "string") : [values.events] };
+  };
+  const endpointRefused = async (req: Request, res: Response, message: string) => {
+    res.status(400).render("orgs/webhooks", await listPage(req, typed(req), message));
+  };
+
+  r.post(
+    "/payments/webhooks",
+    { guard: manager, body: endpointBody, invalid: endpointRefused },
+    async (req, res, { body }) => {
+      let created: Awaited<ReturnType<typeof createEndpoint>>;
+      try {
+        created = await createEndpoint(
+          db,
+          actorOf(req),
+          {
+            organisationId: body.organisation ?? null,
+            url: body.url,
+            description: body.description ?? "",
+            eventTypes: body.events,
+          },
+          deps.urlPolicy,
+        );
+      } catch (e) {
+        if (!(e instanceof AppError) || e.status >= 500) throw e;
+        return res.status(e.status).render("orgs/webhooks", await listPage(req, typed(req), e.message));
+      }
+      req.log.info({ actor: req.user!.id, endpointId: created.id, url: created.url }, "webhook endpoint added");
+      // Rendered, not redirected: the secret is shown now and never kept in the session.
+      res
+        .status(201)
+        .render("orgs/webhook-endpoint", { ...(await endpointPage(req, created.id, true)), justCreated: true });
+    },
+  );
+
+  const one = { guard: manager, params: idParams };
+  r.get("/payments/webhooks/:id", { ...one, query: deliveriesQuery }, async (req, res, { params, query }) => {
+    res.render("orgs/webhook-endpoint", await endpointPage(req, params.id, false, query.before));
   });
 
-  r.get("/payments/webhooks/:id", ...manager, async (req, res) => {
-    res.render("orgs/webhook-endpoint", await endpointPage(req, idParam(req)));
-  });
-
-  r.post("/payments/webhooks/:id/secret", ...manager, async (req, res) => {
-    const page = await endpointPage(req, idParam(req), true);
+  r.post("/payments/webhooks/:id/secret", one, async (req, res, { params }) => {
+    const page = await endpointPage(req, params.id, true);
     req.log.info({ actor: req.user!.id, endpointId: page.endpoint.id }, "webhook endpoint secret shown");
     res.setHeader("Cache-Control", "no-store");
     res.render("orgs/webhook-endpoint", page);
@@ -127,34 +143,39 @@ export function webhookEndpointRoutes(deps: { db: Db; urlPolicy: UrlPolicy }) {
     ["enable", true],
     ["disable", false],
   ] as const) {
-    r.post(`/payments/webhooks/:id/${action}`, ...manager, async (req, res) => {
-      await setEndpointEnabled(db, actorOf(req), idParam(req), enabled);
+    r.post(`/payments/webhooks/:id/${action}`, one, async (req, res, { params }) => {
+      await setEndpointEnabled(db, actorOf(req), params.id, enabled);
       flash(req, "success", enabled ? "Endpoint enabled" : "Endpoint disabled");
-      res.redirect(`/payments/webhooks/${idParam(req)}`);
+      res.redirect(`/payments/webhooks/${params.id}`);
     });
   }
 
-  r.get("/payments/webhooks/:id/delete", ...manager, async (req, res) => {
-    res.render("orgs/webhook-endpoint-delete", { endpoint: await getEndpoint(db, actorOf(req), idParam(req)) });
+  r.get("/payments/webhooks/:id/delete", one, async (req, res, { params }) => {
+    res.render("orgs/webhook-endpoint-delete", { endpoint: await getEndpoint(db, actorOf(req), params.id) });
   });
 
-  r.post("/payments/webhooks/:id/delete", ...manager, async (req, res) => {
-    await deleteEndpoint(db, actorOf(req), idParam(req));
-    req.log.info({ actor: req.user!.id, endpointId: idParam(req) }, "webhook endpoint deleted");
+  r.post("/payments/webhooks/:id/delete", one, async (req, res, { params }) => {
+    await deleteEndpoint(db, actorOf(req), params.id);
+    req.log.info({ actor: req.user!.id, endpointId: params.id }, "webhook endpoint deleted");
     flash(req, "success", "Endpoint deleted");
     res.redirect("/payments/webhooks");
   });
 
-  r.post("/payments/webhooks/deliveries/:id/resend", ...manager, async (req, res) => {
-    const id = /^\d{1,18}$/.test(String(req.params.id)) ? BigInt(String(req.params.id)) : -1n;
-    const { endpointId, endpointEnabled } = await requestResend(db, actorOf(req), id);
-    flash(
-      req,
-      endpointEnabled ? "success" : "warning",
-      endpointEnabled ? "Delivery queued again" : "Delivery queued again; it will fail while the endpoint is disabled",
-    );
-    res.redirect(`/payments/webhooks/${endpointId}`);
-  });
+  r.post(
+    "/payments/webhooks/deliveries/:id/resend",
+    { guard: manager, params: deliveryParams },
+    async (req, res, { params }) => {
+      const { endpointId, endpointEnabled } = await requestResend(db, actorOf(req), params.id);
+      flash(
+        req,
+        endpointEnabled ? "success" : "warning",
+        endpointEnabled
+          ? "Delivery queued again"
+          : "Delivery queued again; it will fail while the endpoint is disabled",
+      );
+      res.redirect(`/payments/webhooks/${endpointId}`);
+    },
+  );
 
-  return r;
+  return r.router;
 }

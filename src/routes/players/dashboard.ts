@@ -1,4 +1,3 @@
-import { Router } from "express";
 import { requireLogin } from "../../auth/guards";
 import type { Db } from "../../db/client";
 import { statementRows } from "../../services/ledger/statement-rows";
@@ -6,11 +5,12 @@ import { listOrganisationsByIds } from "../../services/orgs/list-organisations";
 import { getBalanceDetail } from "../../services/payments/balances";
 import type { Payments } from "../../services/payments/context";
 import { listIousForMember } from "../../services/payments/ious";
+import { inputRouter } from "../../web/input";
 
 export function dashboardRoutes(deps: { db: Db; payments: Payments }) {
-  const r = Router();
-  r.get("/", (req, res) => res.redirect(req.user ? "/dashboard" : "/login"));
-  r.get("/dashboard", requireLogin, async (req, res) => {
+  const r = inputRouter();
+  r.get("/", {}, (req, res) => res.redirect(req.user ? "/dashboard" : "/login"));
+  r.get("/dashboard", { guard: requireLogin }, async (req, res) => {
     const user = req.user!;
     const accountId = await deps.payments.accounts.forUser(user.id);
     const [clubs, balance, auto, ious, recent] = await Promise.all([
@@ -25,5 +25,5 @@ export function dashboardRoutes(deps: { db: Db; payments: Payments }) {
     ]);
     res.render("players/dashboard", { clubs, balance, auto, ious, recent });
   });
-  return r;
+  return r.router;
 }

@@ -2,10 +2,11 @@
 // (with a member search), pay an IOU, refund a card top-up, choose the auto top-up amount, stop auto top-up.
 // Every change is a POST with the CSRF token; every rule is checked in the service layer.
 import { randomUUID } from "node:crypto";
-import { type Request, type Response, Router } from "express";
+import type { Request, Response } from "express";
+import { z } from "zod";
 import { requireLogin } from "../../auth/guards";
 import { AppError, badInput } from "../../lib/errors";
-import { formatMoney, parseAmount } from "../../lib/money";
+import { formatMoney } from "../../lib/money";
 import { memberRefund, memberRefundQuote } from "../../services/cards/card-refunds";
 import { cancelAutoTopUp, setAutoTopUpAmount } from "../../services/payments/auto-topup-settings";
 import { getBalance } from "../../services/payments/balances";
@@ -14,9 +15,9 @@ import { payIouInteractive } from "../../services/payments/ious";
 import { memberTransferInteractive } from "../../services/payments/member-transfer";
 import { recentCounterparties, searchMembers } from "../../services/users/search-members";
 import { flash } from "../../web/flash";
-import { formRequestId } from "../../web/request-id";
+import { fields, formValues, inputRouter, optional } from "../../web/input";
 
-const idParam = (req: Request) => (/^\d{1,9}$/.test(String(req.params.id)) ? Number(req.params.id) : -1);
+const idParams = { params: z.object({ id: fields.id() }) };
 
 /** Runs `fn`; a refusal (AppError) is shown by `onRefused`, anything else is a real error. */
 async function refusable(res: Response, fn: () => Promise<void>, onRefused: (message: string) => Promise<void> | void) {
@@ -28,11 +29,21 @@ async function refusable(res: Response, fn: () => Promise<void>, onRefused: (mes
   }
 }
 
+const TRANSFER_FIELDS = ["to", "abf", "amount", "description", "request_id"] as const;
+type TransferForm = Record<(typeof TRANSFER_FIELDS)[number], string>;
+const transferBody = z.object({
+  to: optional(fields.id("Recipient")),
+  abf: optional(fields.integer("ABF number")),
+  amount: fields.amount("Amount"),
+  description: fields.text("Description"),
+  request_id: fields.requestId(),
+});
+
 export function memberActionRoutes(deps: { payments: Payments }) {
   const p = deps.payments;
-  const r = Router();
+  const r = inputRouter();
 
-  const transferPage = async (req: Request, res: Response, form: Record<string, string>, error?: string) => {
+  const transferPage = async (req: Request, res: Response, form: Partial<TransferForm>, error?: string) => {
     const user = req.user!;
     const [balance, recent] = await Promise.all([getBalance(p, user.id), recentCounterparties(p.db, user.id)]);
     let recipient = null;
@@ -48,128 +59,149 @@ export function memberActionRoutes(deps: { payments: Payments }) {
       form,
       recipient,
       error,
-      requestId: form.request_id ?? randomUUID(),
+      requestId: form.request_id || randomUUID(),
     });
   };
 
-  r.get("/payments/member-transfer", requireLogin, (req, res) => transferPage(req, res, {}));
+  r.get("/payments/member-transfer", { guard: requireLogin }, (req, res) => transferPage(req, res, {}));
 
-  r.get("/payments/member-search", requireLogin, async (req, res) => {
-    const found = await searchMembers(p.db, String(req.query.q ?? ""), req.user!.id);
-    res.json(found.map((u) => ({ id: u.id, name: `${u.firstName} ${u.lastName}`, systemNumber: u.systemNumber })));
-  });
+  r.get(
+    "/payments/member-search",
+    { guard: requireLogin, query: z.object({ q: optional(fields.text("Search", { max: 100 })) }) },
+    async (req, res, { query }) => {
+      const found = await searchMembers(p.db, query.q ?? "", req.user!.id);
+      res.json(found.map((u) => ({ id: u.id, name: `${u.firstName} ${u.lastName}`, systemNumber: u.systemNumber })));
+    },
+  );
 
-  r.post("/payments/member-transfer", requireLogin, async (req, res) => {
-    const user = req.user!;
-    const form = {
-      to: String(req.body?.to ?? ""),
-      abf: String(req.body?.abf ?? "").trim(),
-      amount: String(req.body?.amount ?? ""),
-      description: String(req.body?.description ?? ""),
-      request_id: formRequestId(req.body?.request_id),
-    };
-    await refusable(
-      res,
-      async () => {
-        let toUserId = /^\d{1,9}$/.test(form.to) ? Number(form.to) : null;
-        if (!toUserId && /^\d{1,9}$/.test(form.abf)) {
-          toUserId =
-            (await p.db.user.findUnique({ where: { systemNumber: Number(form.abf) }, select: { id: true } }))?.id ??
-            null;
-          if (!toUserId) throw badInput(`No member has ABF number ${form.abf}.`);
-        }
-        if (!toUserId) throw badInput("Choose who to transfer to.");
-        form.to = String(toUserId);
-        const result = await memberTransferInteractive(p, {
-          fromUserId: user.id,
-          toUserId,
-          amountCents: parseAmount(form.amount, "Amount"),
-          description: form.description,
-          idempotencyKey: `transfer:${user.id}:${form.request_id}`,
-        });
-        if (result.kind === "paid") {
-          flash(req, "success", result.message);
-          res.redirect(result.nextUrl);
-        } else {
-          res.redirect(result.checkoutUrl);
-        }
-      },
-      (message) => transferPage(req, res, form, message),
-    );
-  });
+  r.post(
+    "/payments/member-transfer",
+    {
+      guard: requireLogin,
+      body: transferBody,
+      invalid: (req, res, message) => transferPage(req, res, formValues(req.body, TRANSFER_FIELDS), message),
+    },
+    async (req, res, { body }) => {
+      const user = req.user!;
+      const form = formValues(req.body, TRANSFER_FIELDS);
+      const requestId = body.request_id;
+      form.request_id = requestId;
+      await refusable(
+        res,
+        async () => {
+          let toUserId = body.to ?? null;
+          if (!toUserId && body.abf !== undefined) {
+            toUserId =
+              (await p.db.user.findUnique({ where: { systemNumber: body.abf }, select: { id: true } }))?.id ?? null;
+            if (!toUserId) throw badInput(`No member has ABF number ${body.abf}.`);
+          }
+          if (!toUserId) throw badInput("Choose who to transfer to.");
+          form.to = String(toUserId);
+          const result = await memberTransferInteractive(p, {
+            fromUserId: user.id,
+            toUserId,
+            amountCents: body.amount,
+            description: body.description,
+            idempotencyKey: `transfer:${user.id}:${requestId}`,
+          });
+          if (result.kind === "paid") {
+            flash(req, "success", result.message);
+            res.redirect(result.nextUrl);
+          } else {
+            res.redirect(result.checkoutUrl);
+          }
+        },
+        (message) => transferPage(req, res, form, message),
+      );
+    },
+  );
 
-  r.post("/payments/pay-user-pending-payment/:id", requireLogin, async (req, res) => {
-    await refusable(
-      res,
-      async () => {
-        const result = await payIouInteractive(p, { iouId: idParam(req), payerUserId: req.user!.id });
-        if (result.kind === "paid") {
-          flash(req, "success", result.message);
-          res.redirect("/dashboard");
-        } else {
-          res.redirect(result.checkoutUrl);
-        }
-      },
-      (message) => {
-        flash(req, "danger", message);
-        res.redirect("/dashboard");
-      },
-    );
-  });
+  const backTo = (req: Request, res: Response, path: string) => (message: string) => {
+    flash(req, "danger", message);
+    res.redirect(path);
+  };
 
-  r.get("/payments/refund-stripe-transaction/:id", requireLogin, async (req, res) => {
-    await refusable(
-      res,
-      async () => {
-        const quote = await memberRefundQuote(p, req.user!.id, idParam(req));
-        res.render("players/refund-confirm", { quote, feePercent: (quote.feePpm / 10_000).toString() });
-      },
-      (message) => {
-        flash(req, "danger", message);
-        res.redirect("/payments/statement");
-      },
-    );
-  });
+  r.post(
+    "/payments/pay-user-pending-payment/:id",
+    { guard: requireLogin, ...idParams, invalid: (req, res, m) => backTo(req, res, "/dashboard")(m) },
+    async (req, res, { params }) => {
+      await refusable(
+        res,
+        async () => {
+          const result = await payIouInteractive(p, { iouId: params.id, payerUserId: req.user!.id });
+          if (result.kind === "paid") {
+            flash(req, "success", result.message);
+            res.redirect("/dashboard");
+          } else {
+            res.redirect(result.checkoutUrl);
+          }
+        },
+        backTo(req, res, "/dashboard"),
+      );
+    },
+  );
 
-  r.post("/payments/refund-stripe-transaction/:id", requireLogin, async (req, res) => {
-    await refusable(
-      res,
-      async () => {
-        const result = await memberRefund(p, req.user!.id, idParam(req));
-        flash(req, "success", `${result.message}: ${formatMoney(result.quote.cardAmountCents)} to your card.`);
-        res.redirect("/payments/statement");
-      },
-      (message) => {
-        flash(req, "danger", message);
-        res.redirect("/payments/statement");
-      },
-    );
-  });
+  const toStatement = {
+    invalid: (req: Request, res: Response, m: string) => backTo(req, res, "/payments/statement")(m),
+  };
 
-  r.post("/payments/update-auto-amount", requireLogin, async (req, res) => {
-    await refusable(
-      res,
-      async () => {
-        await setAutoTopUpAmount(p, req.user!.id, parseAmount(String(req.body?.amount ?? ""), "Amount"));
-        flash(req, "success", "Auto top up amount updated.");
-        res.redirect("/payments/setup-autotopup");
-      },
-      (message) => {
-        flash(req, "danger", message);
-        res.redirect("/payments/setup-autotopup");
-      },
-    );
-  });
+  r.get(
+    "/payments/refund-stripe-transaction/:id",
+    { guard: requireLogin, ...idParams, ...toStatement },
+    async (req, res, { params }) => {
+      await refusable(
+        res,
+        async () => {
+          const quote = await memberRefundQuote(p, req.user!.id, params.id);
+          res.render("players/refund-confirm", { quote, feePercent: (quote.feePpm / 10_000).toString() });
+        },
+        backTo(req, res, "/payments/statement"),
+      );
+    },
+  );
 
-  r.get("/payments/cancel-autotopup", requireLogin, async (req, res) => {
+  r.post(
+    "/payments/refund-stripe-transaction/:id",
+    { guard: requireLogin, ...idParams, ...toStatement },
+    async (req, res, { params }) => {
+      await refusable(
+        res,
+        async () => {
+          const result = await memberRefund(p, req.user!.id, params.id);
+          flash(req, "success", `${result.message}: ${formatMoney(result.quote.cardAmountCents)} to your card.`);
+          res.redirect("/payments/statement");
+        },
+        backTo(req, res, "/payments/statement"),
+      );
+    },
+  );
+
+  const toSetup = (req: Request, res: Response, m: string) => backTo(req, res, "/payments/setup-autotopup")(m);
+  r.post(
+    "/payments/update-auto-amount",
+    { guard: requireLogin, body: z.object({ amount: fields.amount("Amount") }), invalid: toSetup },
+    async (req, res, { body }) => {
+      await refusable(
+        res,
+        async () => {
+          await setAutoTopUpAmount(p, req.user!.id, body.amount);
+          flash(req, "success", "Auto top up amount updated.");
+          res.redirect("/payments/setup-autotopup");
+        },
+        backTo(req, res, "/payments/setup-autotopup"),
+      );
+    },
+  );
+
+  r.get("/payments/cancel-autotopup", { guard: requireLogin }, async (req, res) => {
     res.render("players/cancel-autotopup", { balance: await getBalance(p, req.user!.id) });
   });
 
-  r.post("/payments/cancel-autotopup", requireLogin, async (req, res) => {
+  r.post("/payments/cancel-autotopup", { guard: requireLogin }, async (req, res) => {
     await cancelAutoTopUp(p, req.user!.id);
     flash(req, "success", "Auto top up disabled");
     res.redirect("/payments/statement");
   });
 
-  return r;
+  return r.router;
 }

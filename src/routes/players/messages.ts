@@ -1,13 +1,14 @@
 // The member's messages (every notification the payments module sent them) and finance staff's mail log.
-import { Router } from "express";
+import { z } from "zod";
 import { requireGlobal, requireLogin } from "../../auth/guards";
 import type { Db } from "../../db/client";
 import { mailLog, markMessagesRead, memberMessages } from "../../services/notifications/read-notifications";
 import { flash } from "../../web/flash";
+import { fields, inputRouter, optional } from "../../web/input";
 
 export function messageRoutes(deps: { db: Db; mailConfigured: boolean }) {
-  const r = Router();
-  r.get("/payments/messages", requireLogin, async (req, res) => {
+  const r = inputRouter();
+  r.get("/payments/messages", { guard: requireLogin }, async (req, res) => {
     const [messages, prefs] = await Promise.all([
       memberMessages(deps.db, req.user!.id),
       deps.db.user.findUniqueOrThrow({ where: { id: req.user!.id }, select: { receiveLowBalanceEmails: true } }),
@@ -15,20 +16,27 @@ export function messageRoutes(deps: { db: Db; mailConfigured: boolean }) {
     res.render("players/messages", { messages, prefs });
   });
   // The low-balance warning's opt-out (§3.12.1): the only message a member can switch off.
-  r.post("/payments/messages/settings", requireLogin, async (req, res) => {
-    const on = req.body?.low_balance === "on";
-    await deps.db.user.update({ where: { id: req.user!.id }, data: { receiveLowBalanceEmails: on } });
-    flash(req, "success", on ? "Low balance warnings are on." : "Low balance warnings are off.");
-    res.redirect("/payments/messages");
-  });
-  r.post("/payments/messages/read", requireLogin, async (req, res) => {
+  r.post(
+    "/payments/messages/settings",
+    { guard: requireLogin, body: z.object({ low_balance: fields.checkbox("Low balance warnings") }) },
+    async (req, res, { body }) => {
+      const on = body.low_balance;
+      await deps.db.user.update({ where: { id: req.user!.id }, data: { receiveLowBalanceEmails: on } });
+      flash(req, "success", on ? "Low balance warnings are on." : "Low balance warnings are off.");
+      res.redirect("/payments/messages");
+    },
+  );
+  r.post("/payments/messages/read", { guard: requireLogin }, async (req, res) => {
     await markMessagesRead(deps.db, req.user!.id);
     res.redirect("/payments/messages");
   });
-  r.get("/payments/mail-log", ...requireGlobal("VIEW"), async (req, res) => {
-    const before = /^\d{1,9}$/.test(String(req.query.before ?? "")) ? Number(req.query.before) : undefined;
-    const rows = await mailLog(deps.db, { beforeId: before });
-    res.render("admin/mail-log", { rows, mailConfigured: deps.mailConfigured, next: rows.at(-1)?.id });
-  });
-  return r;
+  r.get(
+    "/payments/mail-log",
+    { guard: requireGlobal("VIEW"), query: z.object({ before: optional(fields.id("Page")) }) },
+    async (_req, res, { query }) => {
+      const rows = await mailLog(deps.db, { beforeId: query.before });
+      res.render("admin/mail-log", { rows, mailConfigured: deps.mailConfigured, next: rows.at(-1)?.id });
+    },
+  );
+  return r.router;
 }

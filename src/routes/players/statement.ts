@@ -1,19 +1,16 @@
 // The member's statement (reference §2 rows 1, 15, 23, 25): the page (filters, keyset paging, card details,
 // refund action), the CSV and the PDF, all with the same filters.
 import { PassThrough } from "node:stream";
-import { Router } from "express";
+import type { Request, Response } from "express";
 import { requireLogin } from "../../auth/guards";
 import { TRANSACTION_TYPES } from "../../services/ledger/transaction-types";
 import type { Payments } from "../../services/payments/context";
-import {
-  allStatementRows,
-  memberStatementPage,
-  parseStatementQuery,
-  type StatementQuery,
-} from "../../services/statements/member-statement";
+import { allStatementRows, memberStatementPage, type StatementQuery } from "../../services/statements/member-statement";
 import { writeStatementCsv } from "../../services/statements/statement-csv";
 import { writeStatementPdf } from "../../services/statements/statement-pdf";
 import { attachment, statementFileName } from "../../web/download-name";
+import { inputRouter } from "../../web/input";
+import { statementQuery } from "../../web/statement-filters";
 
 function filterQuery(q: StatementQuery) {
   const params = new URLSearchParams();
@@ -32,18 +29,10 @@ function period(q: StatementQuery) {
 
 export function statementRoutes(deps: { payments: Payments }) {
   const p = deps.payments;
-  const r = Router();
+  const r = inputRouter();
 
-  r.get(["/payments", "/payments/statement"], requireLogin, async (req, res) => {
+  const page = async (req: Request, res: Response, q: StatementQuery, error: string | null) => {
     const user = req.user!;
-    let q: StatementQuery;
-    let error: string | null = null;
-    try {
-      q = parseStatementQuery(req.query);
-    } catch (e) {
-      q = { type: undefined, before: undefined };
-      error = (e as Error).message;
-    }
     const [page, auto] = await Promise.all([
       memberStatementPage(p, user.id, q),
       p.db.user.findUniqueOrThrow({
@@ -61,20 +50,24 @@ export function statementRoutes(deps: { payments: Payments }) {
       filters,
       filtered: !!filters,
     });
-  });
+  };
+  // Bad filters show the whole statement with the message, rather than an error page.
+  r.get(
+    ["/payments", "/payments/statement"],
+    { guard: requireLogin, query: statementQuery, invalid: (req, res, message) => page(req, res, {}, message) },
+    (req, res, { query }) => page(req, res, query, null),
+  );
 
-  r.get("/payments/statement-csv", requireLogin, async (req, res) => {
+  r.get("/payments/statement-csv", { guard: requireLogin, query: statementQuery }, async (req, res, { query: q }) => {
     const user = req.user!;
-    const q = parseStatementQuery(req.query);
     const accountId = await p.accounts.forUser(user.id);
     res.setHeader("Content-Type", "text/csv; charset=utf-8");
     attachment(res, statementFileName([user.systemNumber], q, p.timeZone, "csv"));
     await writeStatementCsv(res, p.timeZone, allStatementRows(p, accountId, q));
   });
 
-  r.get("/payments/statement-pdf", requireLogin, async (req, res) => {
+  r.get("/payments/statement-pdf", { guard: requireLogin, query: statementQuery }, async (req, res, { query: q }) => {
     const user = req.user!;
-    const q = parseStatementQuery(req.query);
     const accountId = await p.accounts.forUser(user.id);
     // Built in memory first (PDFs are small), so a refusal (too many lines) can still be a proper error page.
     const chunks: Buffer[] = [];
@@ -95,5 +88,5 @@ export function statementRoutes(deps: { payments: Payments }) {
     attachment(res, statementFileName([user.systemNumber], q, p.timeZone, "pdf"));
     res.send(Buffer.concat(chunks));
   });
-  return r;
+  return r.router;
 }

@@ -8,7 +8,7 @@ export const REPORT_TYPES = { manual_adjust: "Manual Adjustment", settlement: "S
 export type ReportType = keyof typeof REPORT_TYPES;
 
 export function reportType(raw: string): ReportType {
-  if (raw in REPORT_TYPES) return raw as ReportType;
+  if (Object.hasOwn(REPORT_TYPES, raw)) return raw as ReportType;
   throw badInput(`Invalid transaction type for this report: ${raw}`);
 }
 

@@ -5,11 +5,13 @@ import type { Db } from "../../db/client";
 import { badInput, notFound } from "../../lib/errors";
 import { parseAmount, parsePercent } from "../../lib/money";
 
-const weeks = z.coerce
-  .number({ message: "The refund window must be a whole number of weeks." })
-  .int("The refund window must be a whole number of weeks.")
-  .min(0, "The refund window cannot be negative.")
-  .max(520, "The refund window is at most 520 weeks.");
+// Digits only: Number() would read "" as 0, "0x10" as 16 and "1e2" as 100.
+const weeks = z
+  .string({ message: "The refund window must be a whole number of weeks." })
+  .trim()
+  .regex(/^\d{1,3}$/, "The refund window must be a whole number of weeks.")
+  .transform(Number)
+  .refine((n) => n <= 520, "The refund window is at most 520 weeks.");
 
 export interface SettingsForm {
   defaultOrgFee: string;
@@ -39,6 +41,21 @@ export const SETTINGS_FIELDS: (keyof SettingsForm)[] = [
   "federationBsb",
   "federationAccount",
 ];
+
+/** What each field is called on the settings page, for messages that name it. */
+export const SETTINGS_LABELS: Record<keyof SettingsForm, string> = {
+  defaultOrgFee: "Default settlement fee",
+  stripeFixedFee: "Stripe cost per transaction",
+  stripeFee: "Stripe percentage",
+  refundFee: "Refund fee",
+  refundWindowWeeks: "Refund window (weeks)",
+  abaBankCode: "Bank code",
+  abaUserName: "Direct Entry user name",
+  abaUserId: "Direct Entry user id",
+  abaRemitterName: "Remitter name",
+  federationBsb: "Federation BSB",
+  federationAccount: "Federation account number",
+};
 
 /** Empty means "not set yet" (NULL): fees can be saved before the bank details are known. */
 const optional = (v: string) => v.trim() || null;

@@ -1,44 +1,20 @@
 // A member's statement (reference §3.13, §7.1.1–2): newest first, a page at a time (keyset on the entry number,
 // so page 1,000 costs what page 1 does), filtered by date range and type, with what the page shows on card rows:
 // the card, its receipt, "Refunded", and whether the member may refund it to the card (§3.8).
-import { z } from "zod";
-import { badInput } from "../../lib/errors";
 import { type StatementRow, statementRows, statementRowsPg } from "../ledger/statement-rows";
-import { isTransactionType } from "../ledger/transaction-types";
+import type { TransactionType } from "../ledger/transaction-types";
 import type { Payments } from "../payments/context";
 import { activePaymentSettings } from "../payments/settings";
 
 export const PAGE_SIZE = 30;
 const WEEK_MS = 7 * 24 * 60 * 60 * 1000;
 
-const isoDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, "Dates are in the form YYYY-MM-DD.")
-  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), "That is not a real date.");
-
-export const statementQuery = z
-  .object({
-    from: isoDate.optional().or(z.literal("").transform(() => undefined)),
-    to: isoDate.optional().or(z.literal("").transform(() => undefined)),
-    type: z
-      .string()
-      .refine((t) => t === "" || isTransactionType(t), "Unknown transaction type.")
-      .optional()
-      .transform((t) => t || undefined),
-    before: z
-      .string()
-      .regex(/^\d{1,10}$/, "Bad page.")
-      .optional()
-      .transform((b) => (b ? Number(b) : undefined)),
-  })
-  .refine((q) => !q.from || !q.to || q.from <= q.to, "The start date must not be after the end date.");
-
-export type StatementQuery = z.output<typeof statementQuery>;
-
-export function parseStatementQuery(raw: unknown): StatementQuery {
-  const r = statementQuery.safeParse(raw ?? {});
-  if (!r.success) throw badInput(r.error.issues[0]?.message ?? "Bad statement filter.");
-  return r.data;
+/** The statement's filters, parsed at the edge (src/web/statement-filters.ts). */
+export interface StatementQuery {
+  from?: string;
+  to?: string;
+  type?: TransactionType;
+  before?: number;
 }
 
 export interface StatementLine extends StatementRow {

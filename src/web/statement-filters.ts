@@ -1,0 +1,23 @@
+// The statement's filters (from, to, type, page position) as the pages send them in the query, shared by the
+// member's statement, its downloads and finance's views of statements and date-ranged reports.
+import { z } from "zod";
+import { TRANSACTION_TYPES } from "../services/ledger/transaction-types";
+import { fields, INT4_MAX, optional } from "./input";
+
+const range = {
+  from: optional(fields.date("From date")),
+  to: optional(fields.date("To date")),
+};
+const inOrder = (q: { from?: string; to?: string }) => !q.from || !q.to || q.from <= q.to;
+const ORDER = { message: "The start date must not be after the end date." };
+
+/** A date range in the query (either end may be left out). */
+export const dateRangeQuery = z.object(range).refine(inOrder, ORDER);
+
+export const statementQuery = z
+  .object({
+    ...range,
+    type: optional(fields.oneOf("Type", TRANSACTION_TYPES)),
+    before: optional(fields.integer("Page position", INT4_MAX)),
+  })
+  .refine(inOrder, ORDER);
