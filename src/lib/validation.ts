@@ -13,6 +13,18 @@ export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.in
   return r.data;
 }
 
+/**
+ * "YYYY-MM-DD" naming a day that exists. Date.parse alone is not enough: it reads 2026-02-30 as 2 March, which
+ * PostgreSQL then refuses.
+ */
+export function isCalendarDate(text: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const t = new Date(Date.UTC(y, mo - 1, d));
+  return y >= 1 && t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d;
+}
+
 // C0 controls and DEL, and C1 controls; tab, line feed and carriage return are checked apart (multi-line text).
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 const LINE_BREAKS = /[\t\n\r]/;

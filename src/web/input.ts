@@ -9,7 +9,7 @@ import { type NextFunction, type Request, type RequestHandler, type Response, Ro
 import { z } from "zod";
 import { AppError, badInput, notFound } from "../lib/errors";
 import { parseAmount, parsePercent, parseSignedAmount } from "../lib/money";
-import { controlCharProblem } from "../lib/validation";
+import { controlCharProblem, isCalendarDate } from "../lib/validation";
 import { wantsJson } from "./error-handler";
 
 export const INT4_MAX = 2_147_483_647;
@@ -91,11 +91,10 @@ export const fields = {
   signedAmount: (label = "Amount") => field(label, (t) => parseSignedAmount(t, label)),
   /** "1.35" (percent) → 13500 parts per million. */
   percent: (label: string) => field(label, (t) => parsePercent(t, label)),
-  /** YYYY-MM-DD, a real calendar date. */
+  /** YYYY-MM-DD, a day that exists (not 2026-02-30). */
   date: (label = "Date") =>
     field(label, (t) => {
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(t) || Number.isNaN(Date.parse(`${t}T00:00:00Z`)))
-        throw badInput(`${label} is a date in the form YYYY-MM-DD.`);
+      if (!isCalendarDate(t)) throw badInput(`${label} is a date in the form YYYY-MM-DD.`);
       return t;
     }),
   /**

@@ -186,6 +186,18 @@ describe("item 12: numbers and ids are plain digits", () => {
   });
 });
 
+describe("dates are days that exist (found by the fuzz test)", () => {
+  test.each([
+    ["/payments/admin-stripe-rec?ref_date=2026-02-30", /Reference date is a date/],
+    ["/payments/statement?from=2026-02-30", /From date is a date/],
+    ["/payments/organisation-movement-report?from=2026-04-31", /From date is a date/],
+  ])("%s is a 400 naming the field", async (path, message) => {
+    const res = await editor.get(path);
+    expect(res.status).toBe(400);
+    expect(res.text).toMatch(message);
+  });
+});
+
 /** Every POST path of the app, from its router (parameters filled with 1). */
 function postRoutes(app: Express): string[] {
   const posts = appRoutes(app).filter((r) => r.method === "post");

@@ -1,5 +1,6 @@
 // Balance look-ups other modules and pages use. Each is one indexed query.
 import { notFound } from "../../lib/errors";
+import { isCalendarDate } from "../../lib/validation";
 import { statementRows } from "../ledger/statement-rows";
 import { TOP_UP_TYPES } from "../ledger/transaction-types";
 import type { Payments } from "./context";
@@ -45,7 +46,7 @@ export async function orgBalanceAt(
   date: string,
   when: "start" | "end" = "end",
 ): Promise<bigint> {
-  if (!ISO_DATE.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`))) {
+  if (!ISO_DATE.test(date) || !isCalendarDate(date)) {
     throw notFound(`"${date}" is not a date in the form YYYY-MM-DD.`);
   }
   const accountId = await p.accounts.forOrganisation(organisationId);

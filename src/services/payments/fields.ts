@@ -1,5 +1,6 @@
 // Input rules shared by the payment use cases.
 import { z } from "zod";
+import { controlCharProblem } from "../../lib/validation";
 
 /** A statement description: required, trimmed, at most `max` characters (80 is what statements show). */
 export const descriptionField = (max = 80, label = "A description") =>
@@ -7,7 +8,9 @@ export const descriptionField = (max = 80, label = "A description") =>
     .string({ message: `${label} is required.` })
     .trim()
     .min(1, `${label} is required.`)
-    .max(max, `${label.replace(/^A /, "The ")} must be at most ${max} characters.`);
+    .max(max, `${label.replace(/^A /, "The ")} must be at most ${max} characters.`)
+    // Also checked at the web edge; this guards the other callers (the payments API, the CLI).
+    .refine((t) => !controlCharProblem(t), `${label.replace(/^A /, "The ")} contains a control character.`);
 
 /** Who is being paid: a member chosen on the page. */
 export const recipientField = z

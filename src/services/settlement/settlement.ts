@@ -7,6 +7,7 @@
 import type pg from "pg";
 import { badInput, conflict } from "../../lib/errors";
 import { formatMoney, formatPercent, percentOf } from "../../lib/money";
+import { isCalendarDate } from "../../lib/validation";
 import { bookInTransaction, inTransaction } from "../ledger/transaction";
 import type { Payments } from "../payments/context";
 import { FEDERATION_CLUB_NUMBER } from "../payments/federation";
@@ -53,7 +54,7 @@ export function defaultReferenceDate(timeZone: string, now = new Date()) {
 export function parseReferenceDate(raw: unknown, timeZone: string) {
   const s = typeof raw === "string" ? raw : "";
   if (s === "") return defaultReferenceDate(timeZone);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(s) || Number.isNaN(Date.parse(`${s}T00:00:00Z`))) {
+  if (!isCalendarDate(s)) {
     throw badInput("The reference date is in the form YYYY-MM-DD.");
   }
   return s;
