@@ -123,7 +123,7 @@ export function memberActionRoutes(deps: { payments: Payments }) {
 
   r.post(
     "/payments/pay-user-pending-payment/:id",
-    { guard: requireLogin, ...idParams, invalid: (req, res, m) => backTo(req, res, "/dashboard")(m) },
+    { guard: requireLogin, ...idParams },
     async (req, res, { params }) => {
       await refusable(
         res,
@@ -141,13 +141,9 @@ export function memberActionRoutes(deps: { payments: Payments }) {
     },
   );
 
-  const toStatement = {
-    invalid: (req: Request, res: Response, m: string) => backTo(req, res, "/payments/statement")(m),
-  };
-
   r.get(
     "/payments/refund-stripe-transaction/:id",
-    { guard: requireLogin, ...idParams, ...toStatement },
+    { guard: requireLogin, ...idParams },
     async (req, res, { params }) => {
       await refusable(
         res,
@@ -162,7 +158,7 @@ export function memberActionRoutes(deps: { payments: Payments }) {
 
   r.post(
     "/payments/refund-stripe-transaction/:id",
-    { guard: requireLogin, ...idParams, ...toStatement },
+    { guard: requireLogin, ...idParams },
     async (req, res, { params }) => {
       await refusable(
         res,

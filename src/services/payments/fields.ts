@@ -9,8 +9,9 @@ export const descriptionField = (max = 80, label = "A description") =>
     .trim()
     .min(1, `${label} is required.`)
     .max(max, `${label.replace(/^A /, "The ")} must be at most ${max} characters.`)
-    // Also checked at the web edge; this guards the other callers (the payments API, the CLI).
-    .refine((t) => !controlCharProblem(t), `${label.replace(/^A /, "The ")} contains a control character.`);
+    // The web edge also keeps descriptions to one line; here (the payments API, the CLI) a NUL or other control
+    // character is refused, line breaks are not.
+    .refine((t) => !controlCharProblem(t, true), `${label.replace(/^A /, "The ")} contains a control character.`);
 
 /** Who is being paid: a member chosen on the page. */
 export const recipientField = z
