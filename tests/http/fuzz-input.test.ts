@@ -174,10 +174,14 @@ async function check(method: "get" | "post", url: string, body?: { json: boolean
 const tally: Record<number, number> = {};
 
 function declaredRoutes() {
-  return appRoutes(s.app)
-    .filter((r) => r.method !== "all" && !SKIP.has(r.path))
-    .map((r) => ({ ...r, input: (r.handlers.at(-1) as Record<symbol, DeclaredInput>)[INPUT_LAYER]! }))
-    .filter((r) => r.method === "post" || r.input.query.length > 0 || r.input.params.length > 0);
+  return (
+    appRoutes(s.app)
+      .filter((r) => r.method !== "all" && !SKIP.has(r.path))
+      // The payments API (/api/v1) checks its input its own way (problem+json); tests/api covers it.
+      .filter((r) => (r.handlers.at(-1) as Record<symbol, unknown>)[INPUT_LAYER])
+      .map((r) => ({ ...r, input: (r.handlers.at(-1) as Record<symbol, DeclaredInput>)[INPUT_LAYER]! }))
+      .filter((r) => r.method === "post" || r.input.query.length > 0 || r.input.params.length > 0)
+  );
 }
 
 test("every POST and every GET with a query or path parameters survives arbitrary input", async () => {

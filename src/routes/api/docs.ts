@@ -3,8 +3,9 @@
 // strict style-src blocks (the page then shows only "Something went wrong", and a nonce is not honoured for all of
 // them), so this one page, which shows nothing secret, allows inline styles; its search runs in a blob: worker.
 import path from "node:path";
-import express, { Router } from "express";
+import express from "express";
 import { projectRoot } from "../../lib/paths";
+import { inputRouter } from "../../web/input";
 
 const PAGE = `<!doctype html>
 <html lang="en">
@@ -24,16 +25,16 @@ const PAGE = `<!doctype html>
 </html>`;
 
 export function apiDocsRoutes() {
-  const r = Router();
-  r.use(
+  const r = inputRouter();
+  r.router.use(
     "/static/redoc",
     express.static(path.join(projectRoot, "node_modules", "redoc", "bundles"), { maxAge: "7d", index: false }),
   );
-  r.get("/api/docs", (_req, res) => {
+  r.get("/api/docs", {}, (_req, res) => {
     const csp = String(res.getHeader("Content-Security-Policy") ?? "");
     const relaxed = csp.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'");
     if (csp) res.setHeader("Content-Security-Policy", `${relaxed};worker-src 'self' blob:`);
     res.type("html").send(PAGE);
   });
-  return r;
+  return r.router;
 }
