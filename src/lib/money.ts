@@ -5,15 +5,13 @@ import { badInput } from "./errors";
 const AMOUNT = /^(\d{1,12})(?:\.(\d{1,2}))?$/;
 
 /**
- * Parses a user-typed dollar amount ("12.34", "$1,000", "50") to cents. Rejects blanks, signs, exponents, more
+ * Parses a user-typed dollar amount ("12.34", "50") to cents. Rejects blanks, "$", thousands commas, signs, exponents, more
  * than two decimals and anything that is not a plain number, with a message naming the field.
  */
 export function parseAmount(raw: unknown, label = "Amount"): bigint {
   if (typeof raw !== "string" && typeof raw !== "number") throw badInput(`${label} is required.`);
-  const text = String(raw)
-    .trim()
-    .replace(/^\$/, "")
-    .replace(/,(?=\d{3}(\D|$))/g, "");
+  // Plain digits with at most two decimals (issue 15): "$50" or "1,000" are refused with a message, not guessed at.
+  const text = String(raw).trim();
   if (text === "") throw badInput(`${label} is required.`);
   const m = AMOUNT.exec(text);
   if (!m) {

@@ -7,8 +7,6 @@ describe("parseAmount", () => {
     ["12.3", 1230n],
     ["12", 1200n],
     ["0.01", 1n],
-    ["$50", 5000n],
-    ["1,000.00", 100000n],
     [" 7.5 ", 750n],
     ["0", 0n],
   ])("%s → %s cents", (text, cents) => {
@@ -26,6 +24,10 @@ describe("parseAmount", () => {
     ["NaN", "dollars and cents"],
     ["Infinity", "dollars and cents"],
     ["0x10", "dollars and cents"],
+    ["$50", "dollars and cents"],
+    ["1,000.00", "dollars and cents"],
+    ["+5", "dollars and cents"],
+    [".5", "dollars and cents"],
   ])("rejects %j (%s)", (text, message) => {
     expect(() => parseAmount(text)).toThrow(AppError);
     expect(() => parseAmount(text)).toThrow(message);
