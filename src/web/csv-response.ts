@@ -3,7 +3,9 @@
 // file is, whose and for when is in its name (download-name.ts), never a title line above the header.
 
 import { stringify } from "csv-stringify";
-import type { Response } from "express";
+import type { Request, Response } from "express";
+import type pg from "pg";
+import { type CopyQuery, copyCsv } from "../db/copy-csv";
 import { plainAmount } from "../lib/money";
 import { safeCell } from "../services/statements/statement-csv";
 import { attachment } from "./download-name";
@@ -38,4 +40,27 @@ export async function sendCsv(res: Response, filename: string, rows: Iterable<Cs
     res.once("finish", resolve);
     csv.end();
   });
+}
+
+/**
+ * Sends a CSV that PostgreSQL writes (src/db/copy-csv.ts). A failure before the first byte is an ordinary error
+ * page; after it, the file cannot turn into one: the connection is cut, so the download shows as failed rather
+ * than as a shorter file, and the cause goes only to the log.
+ */
+export async function sendCopyCsv(req: Request, res: Response, pool: pg.Pool, filename: string, query: CopyQuery) {
+  res.setHeader("Content-Type", "text/csv; charset=utf-8");
+  attachment(res, filename);
+  try {
+    await copyCsv(pool, res, query);
+  } catch (e) {
+    if (!res.headersSent) {
+      res.removeHeader("Content-Type");
+      res.removeHeader("Content-Disposition");
+      throw e;
+    }
+    const gone = req.destroyed || res.destroyed;
+    res.destroy();
+    if (gone) req.log?.info("CSV download ended by the client");
+    else req.log?.error({ err: e }, "CSV export failed after it started");
+  }
 }

@@ -5,9 +5,10 @@ import { notFound } from "../../lib/errors";
 import { getBalance } from "../../services/payments/balances";
 import type { Payments } from "../../services/payments/context";
 import { hasGlobal } from "../../services/roles/permissions";
-import { allStatementRows, memberStatementPage } from "../../services/statements/member-statement";
-import { writeStatementCsv } from "../../services/statements/statement-csv";
-import { attachment, statementFileName } from "../../web/download-name";
+import { memberStatementPage } from "../../services/statements/member-statement";
+import { statementCsvQuery } from "../../services/statements/statement-csv";
+import { sendCopyCsv } from "../../web/csv-response";
+import { statementFileName } from "../../web/download-name";
 import { fields, inputRouter } from "../../web/input";
 import { statementQuery } from "../../web/statement-filters";
 
@@ -37,11 +38,15 @@ export function memberAdminRoutes(deps: { payments: Payments }) {
     });
   });
 
-  r.get("/payments/statement-csv/:memberId", view, async (_req, res, { params, query: q }) => {
+  r.get("/payments/statement-csv/:memberId", view, async (req, res, { params, query: q }) => {
     const m = await member(params.memberId);
-    res.setHeader("Content-Type", "text/csv; charset=utf-8");
-    attachment(res, statementFileName([m.systemNumber], q, p.timeZone, "csv"));
-    await writeStatementCsv(res, p.timeZone, allStatementRows(p, await p.accounts.forUser(m.id), q));
+    await sendCopyCsv(
+      req,
+      res,
+      p.pool,
+      statementFileName([m.systemNumber], q, p.timeZone, "csv"),
+      statementCsvQuery(await p.accounts.forUser(m.id), p.timeZone, q),
+    );
   });
 
   const edit = { guard: requireGlobal("EDIT"), params: memberParams };

@@ -14,9 +14,9 @@ import { orgBalance } from "../../services/payments/balances";
 import type { Payments } from "../../services/payments/context";
 import { orgToMemberTransfer } from "../../services/payments/org-to-member-transfer";
 import { hasOrg } from "../../services/roles/permissions";
-import { allStatementRows } from "../../services/statements/member-statement";
-import { writeStatementCsv } from "../../services/statements/statement-csv";
-import { attachment, statementFileName } from "../../web/download-name";
+import { statementCsvQuery } from "../../services/statements/statement-csv";
+import { sendCopyCsv } from "../../web/csv-response";
+import { statementFileName } from "../../web/download-name";
 import { flash } from "../../web/flash";
 import { fields, formValues, INT4_MAX, inputRouter, optional } from "../../web/input";
 
@@ -67,12 +67,16 @@ export function clubRoutes(deps: { db: Db; payments: Payments }) {
     },
   );
 
-  r.get("/payments/statement-csv-org/:orgId", view, async (_req, res, { params }) => {
+  r.get("/payments/statement-csv-org/:orgId", view, async (req, res, { params }) => {
     const org = await getOrganisation(deps.db, params.orgId);
     const accountId = await p.accounts.forOrganisation(org.id);
-    res.setHeader("Content-Type", "text/csv; charset=utf-8");
-    attachment(res, statementFileName(["club", org.clubNumber], {}, p.timeZone, "csv"));
-    await writeStatementCsv(res, p.timeZone, allStatementRows(p, accountId, { type: undefined, before: undefined }));
+    await sendCopyCsv(
+      req,
+      res,
+      p.pool,
+      statementFileName(["club", org.clubNumber], {}, p.timeZone, "csv"),
+      statementCsvQuery(accountId, p.timeZone, {}),
+    );
   });
 
   const transferPage = async (orgId: number, form: Partial<Record<string, string>>, error?: string) => {

@@ -6,8 +6,9 @@ import { requireLogin } from "../../auth/guards";
 import { TRANSACTION_TYPES } from "../../services/ledger/transaction-types";
 import type { Payments } from "../../services/payments/context";
 import { allStatementRows, memberStatementPage, type StatementQuery } from "../../services/statements/member-statement";
-import { writeStatementCsv } from "../../services/statements/statement-csv";
+import { statementCsvQuery } from "../../services/statements/statement-csv";
 import { writeStatementPdf } from "../../services/statements/statement-pdf";
+import { sendCopyCsv } from "../../web/csv-response";
 import { attachment, statementFileName } from "../../web/download-name";
 import { inputRouter } from "../../web/input";
 import { statementQuery } from "../../web/statement-filters";
@@ -61,9 +62,13 @@ export function statementRoutes(deps: { payments: Payments }) {
   r.get("/payments/statement-csv", { guard: requireLogin, query: statementQuery }, async (req, res, { query: q }) => {
     const user = req.user!;
     const accountId = await p.accounts.forUser(user.id);
-    res.setHeader("Content-Type", "text/csv; charset=utf-8");
-    attachment(res, statementFileName([user.systemNumber], q, p.timeZone, "csv"));
-    await writeStatementCsv(res, p.timeZone, allStatementRows(p, accountId, q));
+    await sendCopyCsv(
+      req,
+      res,
+      p.pool,
+      statementFileName([user.systemNumber], q, p.timeZone, "csv"),
+      statementCsvQuery(accountId, p.timeZone, q),
+    );
   });
 
   r.get("/payments/statement-pdf", { guard: requireLogin, query: statementQuery }, async (req, res, { query: q }) => {

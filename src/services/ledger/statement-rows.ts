@@ -28,7 +28,7 @@ export interface StatementRow {
   } | null;
 }
 
-const SYSTEM_NAMES: Record<string, string> = {
+export const SYSTEM_NAMES: Record<string, string> = {
   CARD_FUNDS: "Card payment",
   FEE_INCOME: "Federation fees",
   SETTLEMENTS_PAYABLE: "Bank settlement",
@@ -65,6 +65,15 @@ interface RawRow {
   card_status: string | null;
 }
 
+/** A statement line's posting, counterparty and card (shared with the CSV export's query). */
+export const STATEMENT_FROM = `
+      FROM entries e
+      JOIN postings p ON p.id = e.posting_id
+      LEFT JOIN accounts ca ON ca.id = e.counterparty_account_id
+      LEFT JOIN users u ON u.id = ca.user_id
+      LEFT JOIN organisations o ON o.id = ca.organisation_id
+      LEFT JOIN card_payments c ON c.id = p.card_payment_id`;
+
 /** The one statement query, as text and parameters, for Prisma (pages) and node-postgres (exports) alike. */
 function statementSql(accountId: number, opts: { limit: number; beforeEntryNo?: number } & StatementFilter) {
   const values: unknown[] = [accountId, opts.beforeEntryNo ?? 2 ** 31 - 1, opts.limit];
@@ -89,12 +98,7 @@ function statementSql(accountId: number, opts: { limit: number; beforeEntryNo?: 
            p.id AS posting_id, p.card_payment_id, e.counterparty_account_id,
            u.first_name || ' ' || u.last_name AS cp_user, o.name AS cp_org, ca.system_code AS cp_sys,
            c.card_brand, c.card_last4, c.card_exp_month, c.card_exp_year, c.receipt_url, c.status::text AS card_status
-      FROM entries e
-      JOIN postings p ON p.id = e.posting_id
-      LEFT JOIN accounts ca ON ca.id = e.counterparty_account_id
-      LEFT JOIN users u ON u.id = ca.user_id
-      LEFT JOIN organisations o ON o.id = ca.organisation_id
-      LEFT JOIN card_payments c ON c.id = p.card_payment_id
+      ${STATEMENT_FROM}
      WHERE e.account_id = $1::int AND e.entry_no < $2::int ${where.join(" ")}
      ORDER BY e.entry_no DESC
      LIMIT $3::int`;

@@ -1,12 +1,12 @@
 // The statement as CSV (reference §3.13): the original's header (Date, Counterparty, Reference, Type, Description,
 // Amount, Balance) as the first line — the original's title line above it (name, ABF number, download time) broke
 // sorting and imports, so those are in the file's name instead — then the lines newest first, times in the
-// configured zone. Streamed page by page with back-pressure, so a million lines need no more memory than one page.
+// configured zone. PostgreSQL writes the file (COPY), streamed with back-pressure: constant memory for any length.
 // Cells a spreadsheet would run as a formula are neutralised.
-import type { Writable } from "node:stream";
-import { stringify } from "csv-stringify";
-import { plainAmount } from "../../lib/money";
-import type { StatementRow } from "../ledger/statement-rows";
+import pg from "pg";
+import type { CopyQuery } from "../../db/copy-csv";
+import { amountCell, localTimeCell, setting, textCell } from "../exports/csv-sql";
+import { STATEMENT_FROM, SYSTEM_NAMES, type StatementFilter } from "../ledger/statement-rows";
 
 /** OWASP's advice: prefix cells starting with = + - @ (or tab / CR) with an apostrophe. Amounts are not text. */
 export function safeCell(v: string) {
@@ -36,27 +36,44 @@ export function localTime(d: Date, timeZone: string) {
   return `${v.year}-${v.month}-${v.day} ${v.hour}:${v.minute}:${v.second}`;
 }
 
-export async function writeStatementCsv(out: Writable, timeZone: string, rows: AsyncIterable<StatementRow>) {
-  const csv = stringify();
-  csv.pipe(out);
-  const write = async (record: string[]) => {
-    if (!csv.write(record)) await new Promise((r) => csv.once("drain", r));
-  };
-  await write(["Date", "Counterparty", "Reference", "Type", "Description", "Amount", "Balance"]);
-  for await (const r of rows) {
-    await write([
-      localTime(r.createdAt, timeZone),
-      safeCell(r.counterparty ?? ""),
-      safeCell(r.referenceNo),
-      safeCell(r.type),
-      safeCell(r.description),
-      plainAmount(r.amountCents),
-      plainAmount(r.balanceAfterCents),
-    ]);
+/** The statement CSV as one COPY query (see src/db/copy-csv.ts): PostgreSQL formats every cell. */
+export function statementCsvQuery(
+  accountId: number,
+  timeZone: string,
+  q: StatementFilter & { before?: number },
+): CopyQuery {
+  const settings: Record<string, string> = { TimeZone: timeZone, "bridge.account": String(accountId) };
+  // Which conditions apply depends on which filters are set; their values come only through settings.
+  const where: string[] = [];
+  if (q.before !== undefined) {
+    settings["bridge.before"] = String(q.before);
+    where.push(`AND e.entry_no < ${setting("bridge.before", "int")}`);
   }
-  await new Promise<void>((resolve, reject) => {
-    out.once("finish", resolve);
-    out.once("error", reject);
-    csv.end();
-  });
+  if (q.from) {
+    settings["bridge.from"] = q.from;
+    where.push(`AND e.created_at >= ${setting("bridge.from", "date::timestamptz")}`);
+  }
+  if (q.to) {
+    settings["bridge.to"] = q.to;
+    where.push(`AND e.created_at < (${setting("bridge.to", "date")} + 1)::timestamptz`);
+  }
+  if (q.type) {
+    settings["bridge.type"] = q.type;
+    where.push(`AND e.type = ${setting("bridge.type", "text")}`);
+  }
+  const systemName = `CASE ca.system_code ${Object.entries(SYSTEM_NAMES)
+    .map(([code, name]) => `WHEN ${pg.escapeLiteral(code)} THEN ${pg.escapeLiteral(name)}`)
+    .join(" ")} ELSE ca.system_code END`;
+  const sql = `
+    SELECT ${localTimeCell("e.created_at")} AS "Date",
+           ${textCell(`coalesce(u.first_name || ' ' || u.last_name, o.name, ${systemName})`)} AS "Counterparty",
+           ${textCell("p.reference_no")} AS "Reference",
+           ${textCell("e.type")} AS "Type",
+           ${textCell("p.description")} AS "Description",
+           ${amountCell("e.amount_cents")} AS "Amount",
+           ${amountCell("e.balance_after_cents")} AS "Balance"
+      ${STATEMENT_FROM}
+     WHERE e.account_id = ${setting("bridge.account", "int")} ${where.join(" ")}
+     ORDER BY e.entry_no DESC`;
+  return { sql, settings };
 }
