@@ -6,7 +6,12 @@ import { z } from "zod";
 import { requireGlobal } from "../../auth/guards";
 import { plainAmount } from "../../lib/money";
 import type { Payments } from "../../services/payments/context";
-import { MOVEMENT_COLUMNS, movementReport, previousMonth } from "../../services/settlement/movement-report";
+import {
+  MOVEMENT_COLUMNS,
+  movementCsvQuery,
+  movementReport,
+  previousMonth,
+} from "../../services/settlement/movement-report";
 import {
   balancesAt,
   monthBefore,
@@ -15,7 +20,7 @@ import {
 } from "../../services/settlement/reconciliation";
 import { parseReferenceDate } from "../../services/settlement/settlement";
 import { localTime } from "../../services/statements/statement-csv";
-import { amountCell, sendCsv } from "../../web/csv-response";
+import { amountCell, sendCopyCsv, sendCsv } from "../../web/csv-response";
 import { attachment, downloadName } from "../../web/download-name";
 import { fields, inputRouter, optional } from "../../web/input";
 import { dateRangeQuery } from "../../web/statement-filters";
@@ -89,22 +94,20 @@ export function reconciliationRoutes(deps: { payments: Payments }) {
   r.get(
     "/payments/organisation-movement-report",
     { guard: view, query: movementQuery },
-    async (_req, res, { query }) => {
+    async (req, res, { query }) => {
       const d = previousMonth(p.timeZone);
-      const report = await movementReport(p, query.from ?? d.from, query.to ?? d.to);
-      const head = ["Club No.", "Organisation", ...MOVEMENT_COLUMNS.map(([, label]) => label)];
+      const [from, to] = [query.from ?? d.from, query.to ?? d.to];
       if (query.format === "csv") {
-        return sendCsv(
+        return sendCopyCsv(
+          req,
           res,
-          downloadName(["organisation-movement", report.from, "to", report.to], "csv"),
-          (function* () {
-            yield head;
-            for (const row of report.rows)
-              yield [row.clubNumber, row.name, ...MOVEMENT_COLUMNS.map(([k]) => money(row[k]))];
-            yield ["", "Total", ...MOVEMENT_COLUMNS.map(([k]) => money(report.totals[k]))];
-          })(),
+          p.pool,
+          downloadName(["organisation-movement", from, "to", to], "csv"),
+          movementCsvQuery(from, to, p.timeZone),
         );
       }
+      const report = await movementReport(p, from, to);
+      const head = ["Club No.", "Organisation", ...MOVEMENT_COLUMNS.map(([, label]) => label)];
       if (query.format === "xlsx") {
         const book = new ExcelJS.Workbook();
         const sheet = book.addWorksheet("Movements");

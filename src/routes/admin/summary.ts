@@ -3,16 +3,16 @@ import { z } from "zod";
 import { requireGlobal } from "../../auth/guards";
 import type { Db } from "../../db/client";
 import {
-  allMembersWithBalance,
-  allOrgsWithBalance,
   membersWithBalance,
+  membersWithBalanceCsv,
   orgsWithBalance,
+  orgsWithBalanceCsv,
 } from "../../services/finance/balance-lists";
 import { financeSummary } from "../../services/finance/finance-summary";
 import { listOrganisations } from "../../services/orgs/list-organisations";
 import type { Payments } from "../../services/payments/context";
 import { searchMembers } from "../../services/users/search-members";
-import { amountCell, sendCsv } from "../../web/csv-response";
+import { sendCopyCsv } from "../../web/csv-response";
 import { downloadName, downloadStamp } from "../../web/download-name";
 import { fields, inputRouter, optional } from "../../web/input";
 
@@ -47,29 +47,23 @@ export function adminSummaryRoutes(deps: { db: Db; payments: Payments }) {
     res.render("admin/orgs-with-balance", { ...(await orgsWithBalance(deps.db, page)), page });
   });
 
-  r.get("/payments/admin-members-with-balance-csv", { guard: view }, async (_req, res) => {
-    await sendCsv(
+  r.get("/payments/admin-members-with-balance-csv", { guard: view }, async (req, res) => {
+    await sendCopyCsv(
+      req,
       res,
+      deps.payments.pool,
       downloadName(["member-balances", "at", downloadStamp(deps.payments.timeZone)], "csv"),
-      (async function* () {
-        yield ["Member Number", "Member First Name", "Member Last Name", "Balance"];
-        for await (const m of allMembersWithBalance(deps.db)) {
-          yield [m.systemNumber, m.firstName, m.lastName, amountCell(m.balanceCents)];
-        }
-      })(),
+      membersWithBalanceCsv(),
     );
   });
 
-  r.get("/payments/admin-orgs-with-balance-csv", { guard: view }, async (_req, res) => {
-    await sendCsv(
+  r.get("/payments/admin-orgs-with-balance-csv", { guard: view }, async (req, res) => {
+    await sendCopyCsv(
+      req,
       res,
+      deps.payments.pool,
       downloadName(["organisation-balances", "at", downloadStamp(deps.payments.timeZone)], "csv"),
-      (async function* () {
-        yield ["Club Number", "Club Name", "Balance"];
-        for await (const o of allOrgsWithBalance(deps.db)) {
-          yield [o.clubNumber, o.name, amountCell(o.balanceCents)];
-        }
-      })(),
+      orgsWithBalanceCsv(),
     );
   });
   return r.router;

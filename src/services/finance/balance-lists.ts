@@ -1,6 +1,8 @@
 // Members and clubs with a (non-zero) balance, for finance staff (reference §3.15): a page at a time on screen,
-// everything as CSV.
+// everything as CSV (written by PostgreSQL).
 import type { Db } from "../../db/client";
+import type { CopyQuery } from "../../db/copy-csv";
+import { amountCell, textCell } from "../exports/csv-sql";
 
 export const LIST_PAGE = 30;
 
@@ -32,14 +34,24 @@ export async function orgsWithBalance(db: Db, page: number) {
   return { rows, total, pages: Math.max(1, Math.ceil(total / LIST_PAGE)) };
 }
 
-/** Every row of a paged list, a page at a time (for CSVs of any length). */
-async function* everyPage<T>(fetch: (page: number) => Promise<{ rows: T[] }>) {
-  for (let page = 1; ; page++) {
-    const { rows } = await fetch(page);
-    yield* rows;
-    if (rows.length < LIST_PAGE) return;
-  }
-}
+/** Every member with a balance as CSV, in the page's order (PostgreSQL writes it: src/db/copy-csv.ts). */
+export const membersWithBalanceCsv = (): CopyQuery => ({
+  sql: `
+    SELECT u.system_number AS "Member Number", ${textCell("u.first_name")} AS "Member First Name",
+           ${textCell("u.last_name")} AS "Member Last Name", ${amountCell("a.balance_cents")} AS "Balance"
+      FROM accounts a JOIN users u ON u.id = a.user_id
+     WHERE a.kind = 'MEMBER' AND a.balance_cents <> 0
+     ORDER BY a.balance_cents DESC, u.id`,
+  settings: {},
+});
 
-export const allMembersWithBalance = (db: Db) => everyPage((page) => membersWithBalance(db, page));
-export const allOrgsWithBalance = (db: Db) => everyPage((page) => orgsWithBalance(db, page));
+/** Every club with a balance as CSV, in the page's order. */
+export const orgsWithBalanceCsv = (): CopyQuery => ({
+  sql: `
+    SELECT ${textCell("o.club_number")} AS "Club Number", ${textCell("o.name")} AS "Club Name",
+           ${amountCell("a.balance_cents")} AS "Balance"
+      FROM accounts a JOIN organisations o ON o.id = a.organisation_id
+     WHERE a.kind = 'ORGANISATION' AND a.balance_cents <> 0
+     ORDER BY a.balance_cents DESC, o.id`,
+  settings: {},
+});

@@ -1,7 +1,9 @@
 // The organisation movement report (reference §3.18): for every open club, its balance at the start of the
 // period, what moved it — event entries, club sessions, memberships, other, manual adjustments, settlements —
 // and its balance at the end; with a totals row. Opening plus movements equals closing for every club (checked).
+import type { CopyQuery } from "../../db/copy-csv";
 import { badInput } from "../../lib/errors";
+import { amountCell, setting, textCell } from "../exports/csv-sql";
 import type { Payments } from "../payments/context";
 
 export interface MovementRow {
@@ -40,12 +42,15 @@ export function previousMonth(timeZone: string, now = new Date()) {
   return { from, to };
 }
 
-export async function movementReport(p: Payments, from: string, to: string) {
-  if (from > to) throw badInput("The start date must not be after the end date.");
-  const rows = await p.db.$queryRaw<MovementRow[]>`
+/**
+ * The report's query; `from` and `to` are SQL expressions of type date and `tz` one of type text: bind parameters
+ * for the page, settings read by the COPY export. Never input.
+ */
+function movementSql(from: string, to: string, tz: string) {
+  return `
     WITH bounds AS (
-      SELECT (${from}::date::timestamp AT TIME ZONE ${p.timeZone}) AS s,
-             ((${to}::date + 1)::timestamp AT TIME ZONE ${p.timeZone}) AS e)
+      SELECT (${from}::timestamp AT TIME ZONE ${tz}) AS s,
+             ((${to} + 1)::timestamp AT TIME ZONE ${tz}) AS e)
     SELECT o.id AS "organisationId", o.club_number AS "clubNumber", o.name,
            coalesce((SELECT x.balance_after_cents FROM entries x, bounds
                       WHERE x.account_id = a.id AND x.created_at < bounds.s
@@ -68,6 +73,16 @@ export async function movementReport(p: Payments, from: string, to: string) {
      WHERE o.status = 'OPEN'
      GROUP BY o.id, o.club_number, o.name, a.id
      ORDER BY o.club_number`;
+}
+
+export async function movementReport(p: Payments, from: string, to: string) {
+  if (from > to) throw badInput("The start date must not be after the end date.");
+  const rows = await p.db.$queryRawUnsafe<MovementRow[]>(
+    movementSql("$1::date", "$2::date", "$3::text"),
+    from,
+    to,
+    p.timeZone,
+  );
   const totals = Object.fromEntries(MOVEMENT_COLUMNS.map(([k]) => [k, rows.reduce((a, r) => a + r[k], 0n)])) as Record<
     (typeof MOVEMENT_COLUMNS)[number][0],
     bigint
@@ -84,4 +99,24 @@ export async function movementReport(p: Payments, from: string, to: string) {
       r.closingCents,
   );
   return { from, to, rows, totals, unbalanced: unbalanced.map((r) => r.name) };
+}
+
+/** The report as CSV, written by PostgreSQL (src/db/copy-csv.ts): the clubs, then the totals row. */
+export function movementCsvQuery(from: string, to: string, timeZone: string): CopyQuery {
+  if (from > to) throw badInput("The start date must not be after the end date.");
+  const inner = movementSql(
+    setting("bridge.from", "date"),
+    setting("bridge.to", "date"),
+    "current_setting('TimeZone')",
+  );
+  const cols = MOVEMENT_COLUMNS.map(([k]) => `"${k}"`);
+  const sql = `
+    WITH m AS (${inner})
+    SELECT ${textCell("club")} AS "Club No.", ${textCell("name")} AS "Organisation",
+           ${MOVEMENT_COLUMNS.map(([k, label]) => `${amountCell(`"${k}"`)} AS "${label}"`).join(", ")}
+      FROM (SELECT 0 AS part, "clubNumber" AS club, name, ${cols.join(", ")} FROM m
+            UNION ALL
+            SELECT 1, NULL, 'Total', ${cols.map((c) => `coalesce(sum(${c}), 0)`).join(", ")} FROM m) t
+     ORDER BY part, club`;
+  return { sql, settings: { TimeZone: timeZone, "bridge.from": from, "bridge.to": to } };
 }
