@@ -13,7 +13,21 @@ import { makeClub, makeUser, sessionCookie, signIn } from "../helpers/app";
 import { type CardStack, startCardStack } from "../helpers/card-stack";
 import { key } from "../helpers/payments";
 
-const PIECES = ["=1+1", "@x", "+61", "-5", "\ttab", "a, b", 'say "hi"', "line\nbreak", "cr\r\nlf", "Zoë Łukasz", "Ω≈ç√ 東京", " ", "plain"];
+const PIECES = [
+  "=1+1",
+  "@x",
+  "+61",
+  "-5",
+  "\ttab",
+  "a, b",
+  'say "hi"',
+  "line\nbreak",
+  "cr\r\nlf",
+  "Zoë Łukasz",
+  "Ω≈ç√ 東京",
+  " ",
+  "plain",
+];
 
 let s: CardStack;
 let admin: { id: number; email: string };
@@ -31,9 +45,9 @@ function rng(seed: number) {
 beforeAll(async () => {
   s = await startCardStack();
   admin = await makeUser(s.p.db, { level: "EDIT" });
-  member = await makeUser(s.p.db, { firstName: "=Zoë, \"Ż\"" });
+  member = await makeUser(s.p.db, { firstName: '=Zoë, "Ż"' });
   await s.p.db.user.update({ where: { id: member.id }, data: { lastName: "Łukasz\nŻółć" } });
-  const club = await makeClub(s.p.db, "@Club, \"Ünïcode\"");
+  const club = await makeClub(s.p.db, '@Club, "Ünïcode"');
   await adjustOrganisationBalance(s.p, {
     organisationId: club.id,
     amountCents: 1_000_000n,
@@ -87,7 +101,8 @@ async function expectedRows(userId: number, filter: { type?: string } = {}) {
       : null;
     const name = cp?.user
       ? `${cp.user.firstName} ${cp.user.lastName}`
-      : (cp?.organisation?.name ?? (cp?.systemCode === "ADJUSTMENTS" ? "Federation adjustment" : (cp?.systemCode ?? "")));
+      : (cp?.organisation?.name ??
+        (cp?.systemCode === "ADJUSTMENTS" ? "Federation adjustment" : (cp?.systemCode ?? "")));
     rows.push([
       localTime(e.createdAt, "Australia/Sydney"),
       safeCell(name),
@@ -116,12 +131,14 @@ test("the statement CSV is, byte for byte, the ledger's rows through the CSV wri
   }
   // The other way round: the club's statement names the member (formula-like first name, newline in the last).
   const csv = parse((await agent.get(`/payments/admin-members-with-balance-csv`)).text) as string[][];
-  expect(csv).toContainEqual([String(member.systemNumber), "'=Zoë, \"Ż\"", "Łukasz\nŻółć", expect.any(String)]);
+  expect(csv).toContainEqual([String(member.systemNumber), '\'=Zoë, "Ż"', "Łukasz\nŻółć", expect.any(String)]);
 });
 
 test("filters are data: a quote in a filter value is refused, never run", async () => {
   const { agent } = await signIn(s.app, admin.email);
-  const res = await agent.get(`/payments/statement-csv/${member.id}?type=${encodeURIComponent("x'); DROP TABLE entries; --")}`);
+  const res = await agent.get(
+    `/payments/statement-csv/${member.id}?type=${encodeURIComponent("x'); DROP TABLE entries; --")}`,
+  );
   expect(res.status).toBe(400);
   expect(await s.p.db.entry.count()).toBeGreaterThan(0);
 });
@@ -153,7 +170,9 @@ test("a client leaving mid-download gives the connection back to the pool", asyn
     await new Promise((r) => setTimeout(r, 50));
   }
   expect({ checkedOut: checkedOut(), waiting: pool.waitingCount }).toEqual({ checkedOut: before, waiting: 0 });
-  const copies = await pool.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'COPY (%' AND state = 'active' AND pid <> pg_backend_pid()");
+  const copies = await pool.query(
+    "SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'COPY (%' AND state = 'active' AND pid <> pg_backend_pid()",
+  );
   expect(copies.rows[0].n).toBe(0);
   // And the app still answers.
   const { agent } = await signIn(s.app, admin.email);
