@@ -178,3 +178,32 @@ test("a client leaving mid-download gives the connection back to the pool", asyn
   const { agent } = await signIn(s.app, admin.email);
   expect((await agent.get(`/payments/statement-csv/${member.id}`)).status).toBe(200);
 });
+
+test("the database failing mid-download cuts the response (no hang, no details) and the connection is discarded", async () => {
+  const big = await memberWithEntries(s.database, "fail", 150_000);
+  const cookie = sessionCookie((await signIn(s.app, admin.email)).res)!;
+  const pool = s.database.pool;
+  const outcome = await new Promise<{ ended: string; body: string }>((resolve) => {
+    const req = http.get(`${s.base}/payments/statement-csv/${big}`, { headers: { cookie } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.pause();
+      // While the client is not reading, the COPY waits on back-pressure; end its server process meanwhile.
+      pool
+        .query(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'COPY (%' AND pid <> pg_backend_pid()",
+        )
+        .then(() => {
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => resolve({ ended: "complete", body: Buffer.concat(chunks).toString() }));
+          res.on("error", () => resolve({ ended: "cut", body: Buffer.concat(chunks).toString() }));
+          res.resume();
+        });
+    });
+    req.on("error", () => resolve({ ended: "cut", body: "" }));
+  });
+  expect(outcome.ended).toBe("cut");
+  expect(outcome.body).not.toMatch(/terminat|error|stack/i);
+  const deadline = Date.now() + 10_000;
+  while (pool.totalCount - pool.idleCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  expect(pool.totalCount - pool.idleCount).toBe(0);
+});
