@@ -27,6 +27,7 @@ import { authRoutes } from "./routes/core/auth";
 import { healthRoutes } from "./routes/core/health";
 import { stripeWebhookRoutes } from "./routes/core/stripe-webhook";
 import { clubRoutes } from "./routes/orgs/club";
+import { clubSessionRoutes } from "./routes/orgs/club-session";
 import { webhookEndpointRoutes } from "./routes/orgs/webhook-endpoints";
 import { cardPaymentRoutes } from "./routes/players/card-payments";
 import { dashboardRoutes } from "./routes/players/dashboard";
@@ -150,6 +151,7 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
   app.use(memberActionRoutes({ payments }));
   app.use(messageRoutes({ db, mailConfigured: !!config.SMTP_URL }));
   app.use(clubRoutes({ db, payments }));
+  app.use(clubSessionRoutes({ services: api }));
   app.use(
     webhookEndpointRoutes({
       db,

@@ -36,7 +36,8 @@ export function renderedForm(html: string, action: string): Record<string, strin
   }
   for (const area of form.match(/<textarea\b[^>]*>[\s\S]*?<\/textarea>/g) ?? []) {
     const name = attr(/<textarea\b[^>]*>/.exec(area)![0], "name");
-    if (name) fields[name] = decodeEntities(area.replace(/^<textarea\b[^>]*>|<\/textarea>$/g, ""));
+    // As the HTML parser does, one newline right after the start tag is not part of the value.
+    if (name) fields[name] = decodeEntities(area.replace(/^<textarea\b[^>]*>\n?|<\/textarea>$/g, ""));
   }
   return fields;
 }

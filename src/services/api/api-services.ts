@@ -16,6 +16,15 @@ export interface ApiServices {
 /** Route code of charges paid at a card checkout; the payload is the charge's key. */
 export const API_ROUTE_CODE = "API";
 
+/**
+ * Who books a charge: an API key, or a club's "Charge a session" page (no key: the page's batch is named
+ * instead, and the charges go to that club).
+ */
+export type ChargeCaller = Pick<ApiCaller, "organisationId" | "scopes"> & {
+  keyId: number | null;
+  sessionBatchId?: number | null;
+};
+
 /** Federation keys with `read` may see balances; nobody else. */
-export const mayReadBalances = (caller: ApiCaller | null) =>
+export const mayReadBalances = (caller: ChargeCaller | null) =>
   caller !== null && caller.organisationId === null && caller.scopes.includes("read");

@@ -1,9 +1,8 @@
 // Many charges in one call (a session's table money): each item is atomic on its own and answered in order.
 // The same service serves a page: `previewBatch` says what each charge would do and books nothing;
 // `runBatch` books them (idempotent under its key, like a single charge).
-import type { ApiServices } from "./api-services";
+import type { ApiServices, ChargeCaller } from "./api-services";
 import { type ChargeOutcome, checkChargeScopes, runCharge } from "./charges";
-import type { ApiCaller } from "./keys";
 import { ApiProblem, type ProblemBody } from "./problem";
 import type { ChargeRequest } from "./schemas";
 
@@ -21,7 +20,7 @@ const PARALLEL = 16;
  */
 export async function runBatch(
   s: ApiServices,
-  caller: ApiCaller,
+  caller: ChargeCaller,
   items: ChargeRequest[],
   batchKey: string,
 ): Promise<BatchItemResult[]> {

@@ -3,8 +3,7 @@
 import type { TxClient } from "../ledger/book-postings";
 import { inTransaction } from "../ledger/transaction";
 import type { ApiServices } from "./api-services";
-import { mayReadBalances } from "./api-services";
-import type { ApiCaller } from "./keys";
+import { type ChargeCaller, mayReadBalances } from "./api-services";
 import type { OutboundEventType } from "./outbound-events";
 import type { ChargeRequest } from "./schemas";
 
@@ -12,7 +11,9 @@ export type ChargeStatus = "succeeded" | "failed" | "pending" | "iou";
 
 export interface NewCharge {
   chargeKey: string;
-  apiKeyId: number;
+  /** Null for a charge made by a session batch (sessionBatchId). */
+  apiKeyId: number | null;
+  sessionBatchId?: number | null;
   status: ChargeStatus;
   amountCents: bigint;
   userId: number;
@@ -48,7 +49,7 @@ export interface ChargeRow {
   card_payment_id: number | null;
   failure_code: string | null;
   created_at: Date;
-  api_key_id: number;
+  api_key_id: number | null;
   user_id: number;
   posting_id: string | null;
 }
@@ -68,7 +69,7 @@ export const SELECT_CHARGES = `
 const num = (v: string | null) => (v === null ? null : Number(v));
 
 /** A charge as the API shows it; the balance only to keys that may read balances (never in events). */
-export function chargeView(s: ApiServices, row: ChargeRow, caller: ApiCaller | null) {
+export function chargeView(s: ApiServices, row: ChargeRow, caller: ChargeCaller | null) {
   return {
     id: `ch_${row.id}`,
     object: "charge" as const,
@@ -134,8 +135,8 @@ export async function recordCharge(s: ApiServices, c: NewCharge, client?: TxClie
     const { rows } = await tx.query<{ id: number }>(
       `INSERT INTO api_charges (charge_key, api_key_id, status, amount_cents, user_id, organisation_id,
               payee_user_id, description, reference, session_id, event_id, metadata, posting_id,
-              balance_after_cents, top_up_cents, iou_id, card_payment_id, failure_code)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+              balance_after_cents, top_up_cents, iou_id, card_payment_id, failure_code, session_batch_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
        ON CONFLICT (charge_key) DO NOTHING RETURNING id`,
       [
         c.chargeKey,
@@ -156,6 +157,7 @@ export async function recordCharge(s: ApiServices, c: NewCharge, client?: TxClie
         c.iouId ?? null,
         c.cardPaymentId ?? null,
         c.failureCode ?? null,
+        c.sessionBatchId ?? null,
       ],
     );
     const row = (await chargeByKey(tx, c.chargeKey))!;

@@ -8,7 +8,7 @@ import type { TransactionType } from "../ledger/transaction-types";
 import { createIou } from "../payments/ious";
 import { paymentApiBatch } from "../payments/payment-api-batch";
 import { paymentApiInteractive } from "../payments/payment-api-interactive";
-import { API_ROUTE_CODE, type ApiServices, mayReadBalances } from "./api-services";
+import { API_ROUTE_CODE, type ApiServices, type ChargeCaller, mayReadBalances } from "./api-services";
 import {
   type ChargeRow,
   type ChargeView,
@@ -17,7 +17,6 @@ import {
   recordCharge,
   recordChargeEvent,
 } from "./charge-records";
-import type { ApiCaller } from "./keys";
 import { ApiProblem, problem } from "./problem";
 import type { ChargeRequest } from "./schemas";
 
@@ -30,7 +29,7 @@ interface Parties {
 }
 
 /** Who pays whom, checked against what the key may do. */
-export async function resolveParties(s: ApiServices, caller: ApiCaller, req: ChargeRequest): Promise<Parties> {
+export async function resolveParties(s: ApiServices, caller: ChargeCaller, req: ChargeRequest): Promise<Parties> {
   const db = s.p.db;
   const user = await db.user.findUnique({ where: { systemNumber: req.member }, select: { id: true, isActive: true } });
   if (!user) throw problem("member_not_found", `No member has ABF number ${req.member}.`);
@@ -67,7 +66,7 @@ const typeOf = (req: ChargeRequest, p: Parties): TransactionType =>
   req.event_id ? "Entry to an event" : p.payeeUserId ? "Member Transfer" : "Club Payment";
 
 /** Checks that the key may use the `when_insufficient` it asked for (before anything runs). */
-export function checkChargeScopes(caller: ApiCaller, req: ChargeRequest) {
+export function checkChargeScopes(caller: ChargeCaller, req: ChargeRequest) {
   const need =
     req.when_insufficient === "iou" ? "ious:write" : req.when_insufficient === "checkout" ? "checkouts:write" : null;
   if (!caller.scopes.includes("charges:write"))
@@ -80,7 +79,7 @@ export function checkChargeScopes(caller: ApiCaller, req: ChargeRequest) {
 /** One charge, under `chargeKey`. Answers the charge with its status (201, or 402 as a problem). */
 export async function runCharge(
   s: ApiServices,
-  caller: ApiCaller,
+  caller: ChargeCaller,
   req: ChargeRequest,
   chargeKey: string,
 ): Promise<ChargeOutcome> {
@@ -107,6 +106,7 @@ export async function runCharge(
   const base = {
     chargeKey,
     apiKeyId: caller.keyId,
+    sessionBatchId: caller.sessionBatchId ?? null,
     amountCents,
     userId: parties.user.id,
     organisationId: parties.organisationId,
@@ -174,7 +174,7 @@ export async function runCharge(
 }
 
 /** A recorded charge as the answer: 201, or for a failed one the 402 problem (with the balance, if allowed). */
-function outcomeOf(s: ApiServices, caller: ApiCaller, row: ChargeRow): ChargeOutcome {
+function outcomeOf(s: ApiServices, caller: ChargeCaller, row: ChargeRow): ChargeOutcome {
   if (row.status === "failed") {
     const topUp = row.failure_code === "top_up_failed" ? " The auto top-up from the saved card failed." : "";
     throw new ApiProblem("insufficient_funds", `The member's balance does not cover the charge.${topUp}`, {
