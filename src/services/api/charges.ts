@@ -31,7 +31,13 @@ interface Parties {
 /** Who pays whom, checked against what the key may do. */
 export async function resolveParties(s: ApiServices, caller: ChargeCaller, req: ChargeRequest): Promise<Parties> {
   const db = s.p.db;
-  const user = await db.user.findUnique({ where: { systemNumber: req.member }, select: { id: true, isActive: true } });
+  // The member and a named organisation in parallel: one round trip's wait instead of two.
+  const [user, named] = await Promise.all([
+    db.user.findUnique({ where: { systemNumber: req.member }, select: { id: true, isActive: true } }),
+    req.organisation === undefined
+      ? null
+      : db.organisation.findUnique({ where: { clubNumber: req.organisation }, select: { id: true } }),
+  ]);
   if (!user) throw problem("member_not_found", `No member has ABF number ${req.member}.`);
   if (req.organisation !== undefined && req.payee_member !== undefined) {
     throw problem("invalid_request", "A charge pays an organisation or a member, not both.");
@@ -41,7 +47,6 @@ export async function resolveParties(s: ApiServices, caller: ChargeCaller, req: 
       throw problem("forbidden_scope", "An organisation's key charges only to its own organisation.");
     }
     if (req.organisation !== undefined) {
-      const named = await db.organisation.findUnique({ where: { clubNumber: req.organisation }, select: { id: true } });
       if (named?.id !== caller.organisationId) {
         throw problem("forbidden_scope", "An organisation's key charges only to its own organisation.");
       }
@@ -57,9 +62,8 @@ export async function resolveParties(s: ApiServices, caller: ChargeCaller, req: 
   if (req.organisation === undefined) {
     throw problem("invalid_request", "A federation key must name the organisation (or payee_member) to pay.");
   }
-  const org = await db.organisation.findUnique({ where: { clubNumber: req.organisation }, select: { id: true } });
-  if (!org) throw problem("not_found", `No organisation has club number ${req.organisation}.`);
-  return { user, organisationId: org.id, payeeUserId: null };
+  if (!named) throw problem("not_found", `No organisation has club number ${req.organisation}.`);
+  return { user, organisationId: named.id, payeeUserId: null };
 }
 
 const typeOf = (req: ChargeRequest, p: Parties): TransactionType =>
