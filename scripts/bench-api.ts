@@ -21,19 +21,25 @@ import { createApiKey } from "../src/services/api/keys";
 import { UnconfiguredCardGateway } from "../src/services/payments/card-gateway";
 import { createPayments } from "../src/services/payments/context";
 import { benchDatabase } from "./bench/bench-database";
-import { combine, ledgerProblems, type Mode, runService, type ServiceRound, seed } from "./bench/service-load";
+import {
+  benchModes,
+  combine,
+  envNumber,
+  ledgerProblems,
+  type Mode,
+  runService,
+  type ServiceRound,
+  seed,
+} from "./bench/service-load";
 
-const env = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);
-const MEMBERS = env("BENCH_MEMBERS", 10_000);
-const CLUBS = env("BENCH_CLUBS", 200);
-const CONNECTIONS = env("BENCH_CONNECTIONS", 16);
-const SECONDS = env("BENCH_SECONDS", 10);
-const ROUNDS = env("BENCH_ROUNDS", 2);
-const WARMUP = env("BENCH_WARMUP", 2);
-const BATCHES = env("BENCH_BATCHES", 3);
-const MODES = (process.env.BENCH_MODES ?? "spread,hot")
-  .split(",")
-  .filter((m): m is Mode => m === "spread" || m === "hot");
+const MEMBERS = envNumber("BENCH_MEMBERS", 10_000);
+const CLUBS = envNumber("BENCH_CLUBS", 200);
+const CONNECTIONS = envNumber("BENCH_CONNECTIONS", 16);
+const SECONDS = envNumber("BENCH_SECONDS", 10);
+const ROUNDS = envNumber("BENCH_ROUNDS", 2);
+const WARMUP = envNumber("BENCH_WARMUP", 2);
+const BATCHES = envNumber("BENCH_BATCHES", 3);
+const MODES = benchModes();
 
 const FIRST_MEMBER = 900_000_001; // seed(): members are 900000000 + 1…MEMBERS, clubs BENCH1…BENCHn
 const pick = (n: number) => 1 + Math.floor(Math.random() * n);

@@ -16,21 +16,26 @@ import { UnconfiguredCardGateway } from "../src/services/payments/card-gateway";
 import { createPayments } from "../src/services/payments/context";
 import { benchDatabase } from "./bench/bench-database";
 import { findPgbench, runPgbench, setupBaselineTables, verifyBaselineTables } from "./bench/pgbench-baselines";
-import { combine, ledgerProblems, type Mode, runService, type ServiceRound, seed } from "./bench/service-load";
+import {
+  benchModes,
+  combine,
+  envNumber,
+  ledgerProblems,
+  runService,
+  type ServiceRound,
+  seed,
+} from "./bench/service-load";
 
-const env = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);
-const MEMBERS = env("BENCH_MEMBERS", 10_000);
-const CLUBS = env("BENCH_CLUBS", 200);
-const WORKERS = env("BENCH_WORKERS", 16);
-const SECONDS = env("BENCH_SECONDS", 15);
-const WARMUP = env("BENCH_WARMUP", 3);
-const CONNECTIONS = env("BENCH_CONNECTIONS", 2);
-const LINGER_BELOW = env("BENCH_LINGER_BELOW", 8);
-const LINGER_MS = env("BENCH_LINGER_MS", 1);
-const ROUNDS = env("BENCH_ROUNDS", 3);
-const MODES = (process.env.BENCH_MODES ?? "spread,hot")
-  .split(",")
-  .filter((m): m is Mode => m === "spread" || m === "hot");
+const MEMBERS = envNumber("BENCH_MEMBERS", 10_000);
+const CLUBS = envNumber("BENCH_CLUBS", 200);
+const WORKERS = envNumber("BENCH_WORKERS", 16);
+const SECONDS = envNumber("BENCH_SECONDS", 15);
+const WARMUP = envNumber("BENCH_WARMUP", 3);
+const CONNECTIONS = envNumber("BENCH_CONNECTIONS", 2);
+const LINGER_BELOW = envNumber("BENCH_LINGER_BELOW", 8);
+const LINGER_MS = envNumber("BENCH_LINGER_MS", 1);
+const ROUNDS = envNumber("BENCH_ROUNDS", 3);
+const MODES = benchModes();
 
 async function main() {
   // BENCH_SOCKET=1: connect (app and pgbench alike) over a Unix-domain socket instead of TCP.

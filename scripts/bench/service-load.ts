@@ -8,6 +8,13 @@ import { paymentApiBatch } from "../../src/services/payments/payment-api-batch";
 
 export type Mode = "spread" | "hot";
 
+/** A numeric setting from the environment. */
+export const envNumber = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);
+
+/** BENCH_MODES (default both). */
+export const benchModes = () =>
+  (process.env.BENCH_MODES ?? "spread,hot").split(",").filter((m): m is Mode => m === "spread" || m === "hot");
+
 /** `members` members with $1,000,000 each, and `clubs` clubs (club numbers BENCH1…). */
 export async function seed(db: Database, p: Payments, members: number, clubs: number) {
   await db.pool.query(
