@@ -113,7 +113,7 @@ test("preview books nothing; confirm charges each row once with mixed outcomes; 
   const rows = [
     "abf_number,amount,description",
     `${paid.systemNumber},15.00,`,
-    `${topped.systemNumber}\t$15`,
+    `${topped.systemNumber}\t15`,
     `${owes.systemNumber} 12.50 Visitor, late`,
     `${unknown},15`,
     `${inactive.systemNumber},15,"Table money, ""B"" section"`,
