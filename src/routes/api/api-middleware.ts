@@ -2,11 +2,11 @@
 // and problem+json errors. No session, no CSRF: a key authenticates each call.
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { rateLimit } from "express-rate-limit";
+import type pg from "pg";
 import type { z } from "zod";
-import type { Db } from "../../db/client";
 import { AppError } from "../../lib/errors";
 import type { Logger } from "../../lib/logger";
-import { type CallRecord, logApiCall } from "../../services/api/call-log";
+import type { CallLogWriter } from "../../services/api/call-log";
 import { type IdempotencyStore, requestFingerprint, type StoredResponse } from "../../services/api/idempotency";
 import { type ApiCaller, type ApiScope, authenticateApiKey } from "../../services/api/keys";
 import { ApiProblem, problem } from "../../services/api/problem";
@@ -31,12 +31,12 @@ const problemResponse = (p: ApiProblem): StoredResponse => ({
   body: JSON.stringify(p.body()),
 });
 
-/** Writes one api_call_log row once the answer has gone out (every call, refusals included). */
-export function callLog(pool: Parameters<typeof logApiCall>[0], logger: Logger): RequestHandler {
+/** Hands one api_call_log row to the writer once the answer has gone out (every call, refusals included). */
+export function callLog(writer: CallLogWriter): RequestHandler {
   return (req, res, next) => {
     const started = performance.now();
     res.on("finish", () => {
-      const record: CallRecord = {
+      writer.add({
         apiKeyId: (res.locals.apiCaller as ApiCaller | undefined)?.keyId ?? null,
         method: req.method,
         route: (req.route ? `/api/v1${req.route.path}` : req.originalUrl.split("?")[0]!).slice(0, 200),
@@ -45,20 +45,19 @@ export function callLog(pool: Parameters<typeof logApiCall>[0], logger: Logger):
         idempotencyKey: (res.locals.idempotencyKey as string | undefined) ?? null,
         replayed: res.locals.replayed === true,
         durationMs: Math.round(performance.now() - started),
-      };
-      logApiCall(pool, record).catch((err) => logger.error({ err }, "could not write the API call log"));
+      });
     });
     next();
   };
 }
 
 /** `Authorization: Bearer <key>`; revocation and expiry are checked on every call. */
-export function authenticate(db: Db): RequestHandler {
+export function authenticate(pool: pg.Pool): RequestHandler {
   return async (req, res, next) => {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(req.get("authorization") ?? "");
     res.set("WWW-Authenticate", 'Bearer realm="api"');
     if (!m) return next(problem("unauthorized", "Send your API key as Authorization: Bearer <key>."));
-    const check = await authenticateApiKey(db, m[1]!);
+    const check = await authenticateApiKey(pool, m[1]!);
     if (!check.ok) {
       const detail =
         check.reason === "revoked"

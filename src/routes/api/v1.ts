@@ -7,6 +7,7 @@ import type { Logger } from "../../lib/logger";
 import { cancelApiIou, createApiIou, readIou } from "../../services/api/api-ious";
 import type { ApiServices } from "../../services/api/api-services";
 import { runBatch } from "../../services/api/batch-charges";
+import { CallLogWriter } from "../../services/api/call-log";
 import { checkChargeScopes, runCharge } from "../../services/api/charges";
 import { IdempotencyStore } from "../../services/api/idempotency";
 import { buildOpenApiDocument } from "../../services/api/openapi";
@@ -35,11 +36,11 @@ export function apiV1Routes(deps: { db: Db; services: ApiServices; config: Confi
   const openapi = JSON.stringify(buildOpenApiDocument());
   const r = Router();
 
-  r.use(callLog(s.p.pool, deps.logger));
+  r.use(callLog(new CallLogWriter(s.p.pool, deps.logger)));
   r.get("/openapi.json", (_req, res) => {
     res.type("application/json").send(openapi);
   });
-  r.use(authenticate(deps.db));
+  r.use(authenticate(s.p.pool));
   r.use(perKeyRateLimit(deps.config.API_RATE_LIMIT_PER_MINUTE));
   r.use(
     express.json({
