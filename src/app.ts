@@ -23,6 +23,7 @@ import { stripePendingRoutes } from "./routes/admin/stripe-pending";
 import { adminSummaryRoutes } from "./routes/admin/summary";
 import { apiDocsRoutes } from "./routes/api/docs";
 import { apiV1Routes } from "./routes/api/v1";
+import { CallLogWriter } from "./services/api/call-log";
 import { authRoutes } from "./routes/core/auth";
 import { healthRoutes } from "./routes/core/health";
 import { stripeWebhookRoutes } from "./routes/core/stripe-webhook";
@@ -106,7 +107,10 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
     publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}`,
     recordEvent: deps.recordOutboundEvent ?? recordOutboundEvent,
   });
-  app.use("/api/v1", apiV1Routes({ db, services: api, config, logger }));
+  // Kept on the app so shutdown can write the calls still queued before the pools close.
+  const callLog = new CallLogWriter(pool, logger);
+  app.locals.flushCallLog = () => callLog.flush();
+  app.use("/api/v1", apiV1Routes({ db, services: api, config, logger, callLog }));
   app.use(apiDocsRoutes());
 
   // Before the body parsers: the webhook's signature is over the raw bytes.

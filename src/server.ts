@@ -42,6 +42,7 @@ async function main() {
   const say = (msg: string) => logger.info(msg);
 
   let server: Server | null = null;
+  let app: ReturnType<typeof createApp> | null = null;
   let database: ReturnType<typeof connectDatabase> | null = null;
   let payments: Payments | null = null;
   let stopping = false;
@@ -54,6 +55,7 @@ async function main() {
       if (cut) logger.warn("requests still running at the shutdown timeout were cut off");
     }
     say("shutting down");
+    await (app?.locals.flushCallLog as (() => Promise<void>) | undefined)?.().catch(() => {});
     await mailer?.stop().catch(() => {});
     await webhooks?.stop().catch(() => {});
     await cards?.close().catch(() => {});
@@ -88,7 +90,7 @@ async function main() {
     }
   }
   const showLogins = config.DEMO_DATA && (await hasDemoLogins(database.prisma));
-  const app = createApp({ config, database, logger, sessionSecret, payments, draining: () => stopping });
+  app = createApp({ config, database, logger, sessionSecret, payments, draining: () => stopping });
   if (config.SMTP_URL) {
     mailer = createMailer({
       pool: database.pool,

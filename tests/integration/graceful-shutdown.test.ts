@@ -129,3 +129,34 @@ test("SIGTERM: the request in flight completes, new connections are refused, a s
   expect(await postingsWithKey(stuck.key)).toBeLessThanOrEqual(1);
   expect(server.output()).toMatch(/requests still running at the shutdown timeout were cut off/);
 });
+
+test("SIGTERM: API calls answered before the shutdown are all in the call log, even those queued behind a slow write", async () => {
+  const { server: api, base: apiBase } = await spawnServerOn(database.url, dir, {
+    SHUTDOWN_TIMEOUT_SECONDS: String(TIMEOUT_S),
+  });
+  try {
+    const before = Number((await database.pool.query("SELECT count(*) AS n FROM api_call_log")).rows[0].n);
+    // The log's first write waits on this lock, so the calls after it queue in the writer.
+    const c = new pg.Client({ connectionString: database.url });
+    await c.connect();
+    locks.push(c);
+    await c.query("BEGIN");
+    await c.query("LOCK TABLE api_call_log IN EXCLUSIVE MODE");
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        fetch(`${apiBase}/api/v1/charges/ch_1`, { headers: { Authorization: "Bearer x" } }),
+      ),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(401));
+    const exit = api.stop("SIGTERM");
+    while (!api.output().includes("shutting down")) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 300));
+    await c.query("COMMIT");
+    expect(await exit).toBe(0);
+    const after = Number((await database.pool.query("SELECT count(*) AS n FROM api_call_log")).rows[0].n);
+    expect(after - before).toBe(20);
+    expect(api.output()).not.toMatch(/could not write/);
+  } finally {
+    await api.stop("SIGKILL").catch(() => {});
+  }
+});

@@ -7,7 +7,7 @@ import type { Logger } from "../../lib/logger";
 import { cancelApiIou, createApiIou, readIou } from "../../services/api/api-ious";
 import type { ApiServices } from "../../services/api/api-services";
 import { runBatch } from "../../services/api/batch-charges";
-import { CallLogWriter } from "../../services/api/call-log";
+import type { CallLogWriter } from "../../services/api/call-log";
 import { checkChargeScopes, runCharge } from "../../services/api/charges";
 import { IdempotencyStore } from "../../services/api/idempotency";
 import { buildOpenApiDocument } from "../../services/api/openapi";
@@ -30,13 +30,19 @@ import {
 
 export const API_BODY_LIMIT = "1mb";
 
-export function apiV1Routes(deps: { db: Db; services: ApiServices; config: Config; logger: Logger }) {
+export function apiV1Routes(deps: {
+  db: Db;
+  services: ApiServices;
+  config: Config;
+  logger: Logger;
+  callLog: CallLogWriter;
+}) {
   const s = deps.services;
   const store = new IdempotencyStore(s.p.pool, deps.config.API_IDEMPOTENCY_LEASE_SECONDS * 1000);
   const openapi = JSON.stringify(buildOpenApiDocument());
   const r = Router();
 
-  r.use(callLog(new CallLogWriter(s.p.pool, deps.logger)));
+  r.use(callLog(deps.callLog));
   r.get("/openapi.json", (_req, res) => {
     res.type("application/json").send(openapi);
   });
