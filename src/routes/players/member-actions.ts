@@ -39,6 +39,18 @@ const transferBody = z.object({
   request_id: fields.requestId(),
 });
 
+/** A payment either went through (its message, then `paidUrl`) or needs the card: on to the checkout. */
+function afterPayment(
+  req: Request,
+  res: Response,
+  result: { kind: "paid"; message: string } | { kind: "checkout"; checkoutUrl: string },
+  paidUrl: string,
+) {
+  if (result.kind !== "paid") return res.redirect(result.checkoutUrl);
+  flash(req, "success", result.message);
+  res.redirect(paidUrl);
+}
+
 export function memberActionRoutes(deps: { payments: Payments }) {
   const p = deps.payments;
   const r = inputRouter();
@@ -104,12 +116,7 @@ export function memberActionRoutes(deps: { payments: Payments }) {
             description: body.description,
             idempotencyKey: `transfer:${user.id}:${requestId}`,
           });
-          if (result.kind === "paid") {
-            flash(req, "success", result.message);
-            res.redirect(result.nextUrl);
-          } else {
-            res.redirect(result.checkoutUrl);
-          }
+          afterPayment(req, res, result, result.kind === "paid" ? result.nextUrl : "");
         },
         (message) => transferPage(req, res, form, message),
       );
@@ -129,12 +136,7 @@ export function memberActionRoutes(deps: { payments: Payments }) {
         res,
         async () => {
           const result = await payIouInteractive(p, { iouId: params.id, payerUserId: req.user!.id });
-          if (result.kind === "paid") {
-            flash(req, "success", result.message);
-            res.redirect("/dashboard");
-          } else {
-            res.redirect(result.checkoutUrl);
-          }
+          afterPayment(req, res, result, "/dashboard");
         },
         backTo(req, res, "/dashboard"),
       );

@@ -9,9 +9,9 @@ import pg from "pg";
 export const textCell = (expr: string) =>
   `nullif(CASE WHEN left(${expr}, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r') THEN '''' || ${expr} ELSE ${expr} END, '')`;
 
-/** Integer cents as dollars with two decimals, like plainAmount(): "-0.05", "1234.56", "0.00". `0.01` is a PostgreSQL
- * numeric literal, so bigint × numeric is exact decimal arithmetic (never float8). */
-export const amountCell = (centsExpr: string) => `(${centsExpr}::bigint * 0.01)`;
+/** Integer cents as dollars with two decimals, like plainAmount(): "-0.05", "1234.56", "0.00". Exact decimal
+ * (numeric) arithmetic, never float8: cents divided by 100 always fit two places. */
+export const amountCell = (centsExpr: string) => `((${centsExpr})::numeric(20, 0) / 100)::numeric(20, 2)`;
 
 /** A timestamptz as "2026-11-27 08:24:05" in the transaction's TimeZone (the configured zone), like localTime(). */
 export const localTimeCell = (expr: string) => `to_char(${expr}, 'YYYY-MM-DD HH24:MI:SS')`;
