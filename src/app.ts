@@ -19,6 +19,7 @@ import { paymentSettingsRoutes } from "./routes/admin/payment-settings";
 import { reconciliationRoutes } from "./routes/admin/reconciliation";
 import { reportAndCardRoutes } from "./routes/admin/reports-and-cards";
 import { settlementRoutes } from "./routes/admin/settlement";
+import { settlementBatchRoutes } from "./routes/admin/settlement-batches";
 import { stripePendingRoutes } from "./routes/admin/stripe-pending";
 import { adminSummaryRoutes } from "./routes/admin/summary";
 import { apiDocsRoutes } from "./routes/api/docs";
@@ -169,6 +170,7 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
   app.use(paymentSettingsRoutes({ db }));
   app.use(reportAndCardRoutes({ payments }));
   app.use(settlementRoutes({ payments }));
+  app.use(settlementBatchRoutes({ payments }));
   app.use(reconciliationRoutes({ payments }));
   app.use(apiKeyRoutes({ db, config }));
 

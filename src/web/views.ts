@@ -27,6 +27,15 @@ export function setupViews(app: Express, opts: { watch: boolean; timeZone: strin
   env.addFilter("percent", (ppm: number | null | undefined) => (ppm == null ? "" : `${formatPercent(ppm)}%`));
   // Banks print BSBs as 062-000; we store the six digits.
   env.addFilter("bsb", (v: string | null | undefined) => (v ? `${v.slice(0, 3)}-${v.slice(3)}` : "NOT SET"));
+  // A settlement batch's (or line's) status in words.
+  const statusWords: Record<string, string> = {
+    CREATED: "Created",
+    DOWNLOADED: "File downloaded",
+    SUBMITTED: "Submitted to the bank",
+    PAID: "Paid",
+    RETURNED: "Returned by the bank",
+  };
+  env.addFilter("settlementStatus", (s: string) => statusWords[s] ?? s);
   app.set("view engine", "njk");
   return env;
 }

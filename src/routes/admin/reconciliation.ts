@@ -12,6 +12,7 @@ import {
   movementReport,
   previousMonth,
 } from "../../services/settlement/movement-report";
+import { unpaidPayables } from "../../services/settlement/batch-lifecycle";
 import {
   balancesAt,
   monthBefore,
@@ -36,7 +37,8 @@ export function reconciliationRoutes(deps: { payments: Payments }) {
   const refDate = (input: { ref_date?: string }) => parseReferenceDate(input.ref_date ?? "", p.timeZone);
 
   r.get("/payments/admin-stripe-rec", { guard: view, query: refDateInput }, async (_req, res, { query }) => {
-    res.render("admin/reconciliation", await reconciliationSummary(p, refDate(query)));
+    const [summary, payables] = await Promise.all([reconciliationSummary(p, refDate(query)), unpaidPayables(p)]);
+    res.render("admin/reconciliation", { ...summary, payables });
   });
 
   const download = { guard: view, body: refDateInput };

@@ -8,6 +8,7 @@ import { AppError, notFound } from "../../lib/errors";
 import { formatPercent } from "../../lib/money";
 import type { Payments } from "../../services/payments/context";
 import { activePaymentSettings } from "../../services/payments/settings";
+import { recordDownload } from "../../services/settlement/batch-lifecycle";
 import { directEntryProblem } from "../../services/settlement/direct-entry";
 import {
   candidateTotals,
@@ -208,7 +209,9 @@ export function settlementRoutes(deps: { payments: Payments }) {
 
   r.get("/payments/settlement-bank-file/:id", { guard: edit, params: batchParams }, async (req, res, { params }) => {
     const batch = await batchOf(params.id);
-    req.log.info({ actor: req.user!.id, batchId: batch.id }, "settlement bank file downloaded");
+    // The first download moves the batch on to "file downloaded", with who and when.
+    const first = await recordDownload(p, batch.id, req.user!.id);
+    req.log.info({ actor: req.user!.id, batchId: batch.id, first }, "settlement bank file downloaded");
     res.setHeader("Content-Type", "text/plain; charset=us-ascii");
     attachment(res, downloadName(["settlement", batch.id, batch.referenceDate.toISOString().slice(0, 10)], "aba"));
     res.send(batch.abaFile);

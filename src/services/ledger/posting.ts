@@ -2,7 +2,13 @@
 import type { NotificationInput } from "../notifications/outbox";
 import type { TransactionType } from "./transaction-types";
 
-export type SystemAccountCode = "CARD_FUNDS" | "FEE_INCOME" | "SETTLEMENTS_PAYABLE" | "ADJUSTMENTS";
+export type SystemAccountCode =
+  | "CARD_FUNDS"
+  | "FEE_INCOME"
+  | "SETTLEMENTS_PAYABLE"
+  | "ADJUSTMENTS"
+  // The federation's bank account: settlement payments leave it (docs/settlement.md, "Lifecycle").
+  | "FEDERATION_BANK";
 
 /**
  * One line of a posting. Name its account by exactly one of: account id, member (user id), organisation id, or

@@ -33,6 +33,7 @@ export const SYSTEM_NAMES: Record<string, string> = {
   FEE_INCOME: "Federation fees",
   SETTLEMENTS_PAYABLE: "Bank settlement",
   ADJUSTMENTS: "Federation adjustment",
+  FEDERATION_BANK: "Federation bank account",
 };
 
 export interface StatementFilter {

@@ -40,6 +40,8 @@ export interface Candidate {
   alreadySettled: boolean;
   /** Why it cannot be paid by bank file, if it cannot: shown, and the club cannot be ticked. */
   bankProblem: string | null;
+  /** A settlement of this club was returned by the bank and its details were not changed since: shown. */
+  bankFlag: string | null;
 }
 
 /** The last day of the previous month, in the configured zone: the default reference date. */
@@ -80,6 +82,7 @@ async function clubsAt(p: Payments, referenceDate: string, q: Queryable = p.pool
     name: string;
     bank_bsb: string | null;
     bank_account: string | null;
+    bank_details_flag: string | null;
     min: string;
     current: string;
     at_date: string | null;
@@ -89,7 +92,7 @@ async function clubsAt(p: Payments, referenceDate: string, q: Queryable = p.pool
   }>(
     `WITH bounds AS (SELECT (($1::date + 1)::timestamp AT TIME ZONE $2) AS day_end,
                             (SELECT default_org_fee_ppm FROM payment_settings ORDER BY id DESC LIMIT 1) AS default_fee)
-     SELECT o.id, o.club_number, o.name, o.bank_bsb, o.bank_account,
+     SELECT o.id, o.club_number, o.name, o.bank_bsb, o.bank_account, o.bank_details_flag,
             o.min_balance_after_settlement_cents::text AS min, a.balance_cents::text AS current,
             (SELECT e.balance_after_cents FROM entries e
               WHERE e.account_id = a.id AND e.created_at < b.day_end
@@ -128,6 +131,7 @@ async function clubsAt(p: Payments, referenceDate: string, q: Queryable = p.pool
       netCents: settleable - fee,
       alreadySettled: r.settled,
       bankProblem: bankProblem(r.bank_bsb, r.bank_account),
+      bankFlag: r.bank_details_flag,
     };
   });
 }
@@ -360,15 +364,29 @@ async function nextSequence(client: pg.PoolClient, organisationId: number, refer
   return rows[0]!.n;
 }
 
+/** Settled clubs, newest first, with their batch's status (or "returned") and the club's bank-details flag. */
 export async function settlementHistory(p: Payments, page: number, pageSize = 30) {
   const [rows, total] = await Promise.all([
     p.db.settlement.findMany({
       orderBy: { id: "desc" },
       take: pageSize,
       skip: (page - 1) * pageSize,
-      include: { batch: { select: { id: true, createdAt: true } } },
+      include: { batch: { select: { id: true, createdAt: true, status: true } } },
     }),
     p.db.settlement.count(),
   ]);
-  return { rows, total, pages: Math.max(1, Math.ceil(total / pageSize)) };
+  const flags = await p.db.organisation.findMany({
+    where: { id: { in: rows.map((r) => r.organisationId) }, bankDetailsFlag: { not: null } },
+    select: { id: true, bankDetailsFlag: true },
+  });
+  const flagOf = new Map(flags.map((f) => [f.id, f.bankDetailsFlag]));
+  return {
+    rows: rows.map((r) => ({
+      ...r,
+      status: r.returnedAt ? "RETURNED" : r.batch.status,
+      bankFlag: flagOf.get(r.organisationId) ?? null,
+    })),
+    total,
+    pages: Math.max(1, Math.ceil(total / pageSize)),
+  };
 }
