@@ -20,6 +20,7 @@ import { reconciliationRoutes } from "./routes/admin/reconciliation";
 import { reportAndCardRoutes } from "./routes/admin/reports-and-cards";
 import { settlementRoutes } from "./routes/admin/settlement";
 import { settlementBatchRoutes } from "./routes/admin/settlement-batches";
+import { accountingExportRoutes } from "./routes/admin/accounting-export";
 import { stripePendingRoutes } from "./routes/admin/stripe-pending";
 import { adminSummaryRoutes } from "./routes/admin/summary";
 import { apiDocsRoutes } from "./routes/api/docs";
@@ -171,6 +172,7 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
   app.use(reportAndCardRoutes({ payments }));
   app.use(settlementRoutes({ payments }));
   app.use(settlementBatchRoutes({ payments }));
+  app.use(accountingExportRoutes({ payments }));
   app.use(reconciliationRoutes({ payments }));
   app.use(apiKeyRoutes({ db, config }));
 
