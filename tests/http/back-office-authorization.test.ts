@@ -117,6 +117,8 @@ const routes: [string, () => string, Record<Role, number>][] = [
   ["reconciliation", () => "/payments/admin-stripe-rec", FIN_VIEW],
   ["movement report", () => "/payments/organisation-movement-report", FIN_VIEW],
   ["movement report XLSX", () => "/payments/organisation-movement-report?format=xlsx", FIN_VIEW],
+  ["accounting export", () => "/payments/accounting-export", FIN_VIEW],
+  ["accounting mapping", () => "/payments/accounting-mapping", FIN_VIEW],
 ];
 
 test.each(routes)("GET %s answers each role as expected", async (_name, path, expected) => {
@@ -146,6 +148,8 @@ const posts: [string, () => string, Record<string, string>][] = [
   ["re-apply event", () => `/payments/admin-stripe-events/${ids.event}/reapply`, {}],
   ["stripe repair", () => `/payments/stripe-pending/check/${ids.card}`, {}],
   ["settlement", () => "/payments/settlement", { action: "export" }],
+  ["accounting export", () => "/payments/accounting-export", { what: "gl-journal" }],
+  ["accounting mapping", () => "/payments/accounting-mapping", { ledger_account: "MEMBER" }],
 ];
 
 test.each(posts)("POST %s: only finance editors", async (_name, path, body) => {
