@@ -28,6 +28,8 @@ import { apiV1Routes } from "./routes/api/v1";
 import { CallLogWriter } from "./services/api/call-log";
 import { authRoutes } from "./routes/core/auth";
 import { healthRoutes } from "./routes/core/health";
+import { sessionRoutes } from "./routes/core/sessions";
+import { twoFactorRoutes } from "./routes/core/two-factor";
 import { stripeWebhookRoutes } from "./routes/core/stripe-webhook";
 import { clubRoutes } from "./routes/orgs/club";
 import { clubSessionRoutes } from "./routes/orgs/club-session";
@@ -41,11 +43,13 @@ import type { RecordOutboundEvent } from "./services/api/outbound-events";
 import { createApiServices } from "./services/api/setup";
 import { UnconfiguredCardGateway } from "./services/payments/card-gateway";
 import { createPayments, type Payments } from "./services/payments/context";
+import { createSecretBox } from "./services/two-factor/secret-box";
 import { recordOutboundEvent } from "./services/webhooks-out/record-event";
 import { errorHandler, notFoundHandler } from "./web/error-handler";
 import { flashMiddleware } from "./web/flash";
 import { templateLocals } from "./web/locals";
 import { securityHeaders } from "./web/security";
+import { sessionClient } from "./web/session-client";
 import { setupViews } from "./web/views";
 
 export interface AppDeps {
@@ -53,6 +57,8 @@ export interface AppDeps {
   database: Database;
   logger: Logger;
   sessionSecret: string;
+  /** APP_ENCRYPTION_KEY (two-factor secrets at rest); the configuration's when not given. */
+  encryptionKey?: string;
   /** The payments core; built on `database` with no card processor when not given. */
   payments?: Payments;
   /** True once the process is shutting down: /readyz then answers 503 while requests in flight finish. */
@@ -72,6 +78,9 @@ function staticFrom(dir: string) {
 
 export function createApp({ config, database, logger, sessionSecret, ...deps }: AppDeps) {
   const { prisma: db, pool } = database;
+  const encryptionKey = deps.encryptionKey ?? config.APP_ENCRYPTION_KEY;
+  if (!encryptionKey) throw new Error("createApp needs APP_ENCRYPTION_KEY (configuration or encryptionKey)");
+  const box = createSecretBox(encryptionKey);
   const payments =
     deps.payments ??
     createPayments({ db, pool, gateway: new UnconfiguredCardGateway(), logger, timeZone: config.TIME_ZONE });
@@ -146,11 +155,14 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
   const passport = createPassport(db);
   app.use(passport.initialize());
   app.use(passport.session());
+  app.use(sessionClient);
   app.use(csrfProtection(CSRF_EXEMPT));
   app.use(flashMiddleware);
   app.use(templateLocals);
 
   app.use(authRoutes({ db, passport, config }));
+  app.use(twoFactorRoutes({ db, box, config }));
+  app.use(sessionRoutes({ db }));
   app.use(dashboardRoutes({ db, payments }));
   app.use(statementRoutes({ payments }));
   app.use(cardPaymentRoutes({ payments }));

@@ -30,6 +30,8 @@ const schema = z
       .default(3000),
     HOST: z.string().min(1).default("127.0.0.1"),
     SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+    /** Encrypts two-factor secrets at rest (and keys the recovery codes' hashes); keep it with your backups. */
+    APP_ENCRYPTION_KEY: z.string().min(32, "must be at least 32 characters").optional(),
     TIME_ZONE: z.string().refine(isTimeZone, "is not a known IANA time zone").default("Australia/Sydney"),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     TRUST_PROXY: bool.default(false),
@@ -86,8 +88,10 @@ const schema = z
       .default(20),
   })
   .superRefine((c, ctx) => {
-    if (c.NODE_ENV === "production" && !c.SESSION_SECRET) {
-      ctx.addIssue({ code: "custom", path: ["SESSION_SECRET"], message: "is required in production" });
+    for (const name of ["SESSION_SECRET", "APP_ENCRYPTION_KEY"] as const) {
+      if (c.NODE_ENV === "production" && !c[name]) {
+        ctx.addIssue({ code: "custom", path: [name], message: "is required in production" });
+      }
     }
     const stripe = [c.STRIPE_SECRET_KEY, c.STRIPE_PUBLISHABLE_KEY, c.STRIPE_WEBHOOK_SECRET];
     if (stripe.some(Boolean) && !stripe.every(Boolean)) {

@@ -10,8 +10,9 @@ import { createApp } from "./app";
 import { ConfigError, loadConfig } from "./config";
 import { connectDatabase } from "./db/client";
 import { prepareSchema } from "./db/migrate";
-import { type LocalDatabase, localSessionSecret, openLocalDatabase } from "./infra/local-database";
+import { type LocalDatabase, localSecret, openLocalDatabase } from "./infra/local-database";
 import { createLogger } from "./lib/logger";
+import { createSecretBox } from "./services/two-factor/secret-box";
 import { seedDemoActivity } from "./services/demo/seed-activity";
 import { DEMO_LOGINS, DEMO_PASSWORD, hasDemoLogins, seedDemoData } from "./services/demo/seed-demo";
 import { createMailer } from "./services/notifications/mailer";
@@ -71,7 +72,8 @@ async function main() {
   const url = config.DATABASE_URL ?? local!.url;
   await prepareSchema(url, config.MIGRATE_ON_START);
   database = connectDatabase(url);
-  const sessionSecret = config.SESSION_SECRET ?? localSessionSecret(config.DATA_DIR);
+  const sessionSecret = config.SESSION_SECRET ?? localSecret(config.DATA_DIR, "session-secret");
+  const encryptionKey = config.APP_ENCRYPTION_KEY ?? localSecret(config.DATA_DIR, "encryption-key");
   const appHost = config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST;
   cards = await startCardProcessor(config, `http://${appHost}:${config.PORT}`);
   if (cards.emulator) say(`No Stripe keys configured: using the local Stripe emulator on ${cards.emulator.url}`);
@@ -83,14 +85,14 @@ async function main() {
     timeZone: config.TIME_ZONE,
   });
   if (config.DEMO_DATA) {
-    const seeded = await seedDemoData(database.prisma);
+    const seeded = await seedDemoData(database.prisma, createSecretBox(encryptionKey));
     if (seeded) {
       await seedDemoActivity(payments);
       say("Demo data added");
     }
   }
   const showLogins = config.DEMO_DATA && (await hasDemoLogins(database.prisma));
-  app = createApp({ config, database, logger, sessionSecret, payments, draining: () => stopping });
+  app = createApp({ config, database, logger, sessionSecret, encryptionKey, payments, draining: () => stopping });
   if (config.SMTP_URL) {
     mailer = createMailer({
       pool: database.pool,
@@ -116,7 +118,9 @@ async function main() {
     if (showLogins) {
       const lines = DEMO_LOGINS.map((l) => `  ${l.role.padEnd(28)} ${l.email.padEnd(36)} ABF ${l.systemNumber}`);
       console.log(
-        `\nDemo logins. Every demo login uses the password "${DEMO_PASSWORD}" (unless changed since):\n${lines.join("\n")}\n`,
+        `\nDemo logins. Every demo login uses the password "${DEMO_PASSWORD}" (unless changed since).\n` +
+          "Staff then give a two-factor code: `npm run admin -- demo-code --user <e-mail>` prints the current one.\n" +
+          `${lines.join("\n")}\n`,
       );
     }
     say(`Bridge Credits is serving on http://${config.HOST === "0.0.0.0" ? "localhost" : config.HOST}:${config.PORT}`);

@@ -1,5 +1,6 @@
 // Route guards. Every route uses one of these: anonymous users are sent to sign in (and brought back after);
-// signed-in users without the right get the 403 page.
+// signed-in users without the right get the 403 page. Every EDIT guard also needs the second factor: the user
+// is enrolled and this session gave a code; otherwise pages send them to enrol, other requests get a 403.
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { AppError, forbidden } from "../lib/errors";
 import { hasGlobal, hasOrg, type Level } from "../services/roles/permissions";
@@ -15,14 +16,25 @@ export const requireLogin: RequestHandler = (req: Request, res: Response, next: 
   next(new AppError("NOT_SIGNED_IN", "Please sign in first."));
 };
 
-const then = (check: (req: Request) => boolean, message?: string): RequestHandler[] => [
+export const SECOND_FACTOR_NEEDED =
+  "Payments editing needs two-factor sign-in: set it up on your account's Two-factor sign-in page (/account/two-factor).";
+
+/** Runs after a role check that passed for EDIT. */
+export const requireSecondFactor: RequestHandler = (req, res, next) => {
+  if (req.user!.twoFactorEnabled && req.session.twoFactorVerified) return next();
+  if (wantsHtml(req)) return res.redirect(`/account/two-factor?next=${encodeURIComponent(req.originalUrl)}`);
+  next(new AppError("FORBIDDEN", SECOND_FACTOR_NEEDED));
+};
+
+const then = (level: Level, check: (req: Request) => boolean, message?: string): RequestHandler[] => [
   requireLogin,
   (req, _res, next) => next(check(req) ? undefined : forbidden(message)),
+  ...(level === "EDIT" ? [requireSecondFactor] : []),
 ];
 
 /** Federation finance staff (global payments role). */
 export const requireGlobal = (level: Level) =>
-  then((req) => hasGlobal(req.user!.permissions, level), "This page is for federation finance staff.");
+  then(level, (req) => hasGlobal(req.user!.permissions, level), "This page is for federation finance staff.");
 
 /**
  * Officers of the organisation named by the route parameter (default `orgId`), or finance staff.
@@ -38,4 +50,5 @@ export const requireOrg = (level: Level, param = "orgId") => [
     }
     next(hasOrg(req.user!.permissions, orgId, level) ? undefined : forbidden("This page is for the club's officers."));
   },
+  ...(level === "EDIT" ? [requireSecondFactor] : []),
 ];

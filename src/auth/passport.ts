@@ -10,11 +10,19 @@ import type { SessionUser } from "./session-user";
 export async function loadSessionUser(db: Db, id: number): Promise<SessionUser | null> {
   const user = await db.user.findUnique({
     where: { id },
-    select: { id: true, systemNumber: true, firstName: true, lastName: true, email: true, isActive: true },
+    select: {
+      id: true,
+      systemNumber: true,
+      firstName: true,
+      lastName: true,
+      email: true,
+      isActive: true,
+      twoFactor: { select: { enabledAt: true } },
+    },
   });
   if (!user?.isActive) return null;
-  const { isActive: _, ...rest } = user;
-  return { ...rest, permissions: await loadPermissions(db, id) };
+  const { isActive: _, twoFactor, ...rest } = user;
+  return { ...rest, twoFactorEnabled: !!twoFactor?.enabledAt, permissions: await loadPermissions(db, id) };
 }
 
 export function createPassport(db: Db) {

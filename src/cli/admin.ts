@@ -7,12 +7,16 @@ import dotenv from "dotenv";
 import { ConfigError, loadConfig } from "../config";
 import { connectDatabase, type Db } from "../db/client";
 import { prepareSchema } from "../db/migrate";
-import { openLocalDatabase } from "../infra/local-database";
+import { localSecret, openLocalDatabase } from "../infra/local-database";
 import { AppError } from "../lib/errors";
 import { formatMoney, parseAmount } from "../lib/money";
 import { type ApiScope, createApiKey, liveKeys, parseExpiryDate } from "../services/api/keys";
+import { DEMO_TOTP_SECRET } from "../services/demo/seed-demo";
 import { createOrganisation } from "../services/orgs/create-organisation";
 import { grantRole, revokeRole } from "../services/roles/grant-role";
+import { resetTwoFactor } from "../services/two-factor/enrolment";
+import { createSecretBox } from "../services/two-factor/secret-box";
+import { codeForStep, stepAt } from "../services/two-factor/totp";
 import { endSessions, setPassword } from "../services/users/change-password";
 import { createUser } from "../services/users/create-user";
 import { getUserByIdentifier } from "../services/users/find-user";
@@ -31,6 +35,9 @@ Commands:
   deactivate-user --user ABF-or-email                  (signs them out everywhere)
   activate-user   --user ABF-or-email
   show-user       --user ABF-or-email
+  reset-2fa       --user ABF-or-email                  (lost phone: two-factor sign-in removed, signed out everywhere;
+                  a payments editor enrols again at their next sign-in)
+  demo-code       --user ABF-or-email                  (development only: the demo staff's current two-factor code)
   create-api-key  --scopes charges:write,ious:write --name TEXT [--org CLUB_NUMBER] [--expires YYYY-MM-DD]
                   (no --org: a federation-wide key; the key is printed once, alone on the last line)
 `;
@@ -155,6 +162,26 @@ const COMMANDS: Record<string, (db: Db, o: Opts) => Promise<string>> = {
     await db.user.update({ where: { id: user.id }, data: { isActive: false } });
     await endSessions(db, user.id);
     return `Deactivated ${user.firstName} ${user.lastName}; they can no longer sign in.`;
+  },
+  "reset-2fa": async (db, o) => {
+    const user = await getUserByIdentifier(db, need(o, "user"));
+    const had = await resetTwoFactor(db, user.id);
+    return had
+      ? `Two-factor sign-in reset for ${user.firstName} ${user.lastName}; they were signed out everywhere and enrol again at their next sign-in.`
+      : `${user.firstName} ${user.lastName} had no two-factor sign-in; they were signed out everywhere.`;
+  },
+  "demo-code": async (db, o) => {
+    const config = loadConfig();
+    if (config.NODE_ENV === "production") throw new AppError("FORBIDDEN", "demo-code is for development only.");
+    const user = await getUserByIdentifier(db, need(o, "user"));
+    const row = await db.twoFactorSecret.findUnique({ where: { userId: user.id } });
+    if (!row?.enabledAt) throw new AppError("NOT_FOUND", `${user.email} has no two-factor sign-in.`);
+    const box = createSecretBox(config.APP_ENCRYPTION_KEY ?? localSecret(config.DATA_DIR, "encryption-key"));
+    // Only the published demo secret: a code of someone's own authenticator is never printed.
+    if (box.decrypt(user.id, row.secretEncrypted) !== DEMO_TOTP_SECRET) {
+      throw new AppError("FORBIDDEN", `${user.email} uses their own authenticator, not the demo secret.`);
+    }
+    return codeForStep(DEMO_TOTP_SECRET, stepAt(Date.now()));
   },
   "activate-user": async (db, o) => {
     const user = await getUserByIdentifier(db, need(o, "user"));

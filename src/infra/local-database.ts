@@ -62,9 +62,12 @@ export async function openLocalDatabase(dataDir: string, log: (msg: string) => v
   return { url: pg.url, stop: pg.stop };
 }
 
-/** A development session secret, generated once and kept in the data folder so sign-ins survive restarts. */
-export function localSessionSecret(dataDir: string): string {
-  const file = path.resolve(dataDir, "session-secret");
+/**
+ * A development secret (`session-secret`, `encryption-key`), generated once and kept in the data folder so
+ * sign-ins and enrolled authenticators survive restarts.
+ */
+export function localSecret(dataDir: string, name: "session-secret" | "encryption-key"): string {
+  const file = path.resolve(dataDir, name);
   if (fs.existsSync(file)) return fs.readFileSync(file, "utf8").trim();
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const secret = randomBytes(32).toString("base64url");

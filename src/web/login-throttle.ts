@@ -1,29 +1,58 @@
 // Limits failed sign-ins: per address and per account, counted over a fixed window. Successful sign-ins do not
 // count. Kept in memory, which suits the single-process deployment; several processes would need a shared store.
+// The same rule, with its own counters, limits wrong two-factor codes (per user and per address).
 import type { Request, Response } from "express";
 import { rateLimit } from "express-rate-limit";
 
 export type OnLimited = (req: Request, res: Response, message: string) => void;
 
-export function loginThrottles(maxFailures: number, windowMinutes: number, onLimited: OnLimited) {
-  const message = `Too many failed sign-in attempts. Please wait ${windowMinutes} minutes and try again.`;
+function failureThrottles(
+  maxFailures: number,
+  windowMinutes: number,
+  what: string,
+  accountKey: (req: Request) => string,
+  onLimited: OnLimited,
+) {
+  const message = `Too many failed ${what}. Please wait ${windowMinutes} minutes and try again.`;
   const common = {
     windowMs: windowMinutes * 60_000,
-    skipSuccessfulRequests: true, // a failed sign-in answers 401, a successful one redirects
+    skipSuccessfulRequests: true, // a refusal answers 4xx, a success redirects
     standardHeaders: "draft-8" as const,
     legacyHeaders: false,
     handler: (req: Request, res: Response) => onLimited(req, res, message),
   };
-  const perAccount = rateLimit({
-    ...common,
-    limit: maxFailures,
-    // Runs before the input layer checks the form: anything but text counts as no identifier.
-    keyGenerator: (req) => {
-      const id: unknown = req.body?.identifier;
-      return `acct:${(typeof id === "string" ? id : "").trim().toLowerCase().slice(0, 254)}`;
-    },
-  });
+  const perAccount = rateLimit({ ...common, limit: maxFailures, keyGenerator: accountKey });
   // An address may try a few accounts (a shared club computer), but not sweep through many.
   const perAddress = rateLimit({ ...common, limit: maxFailures * 4 });
   return [perAddress, perAccount];
+}
+
+export function loginThrottles(maxFailures: number, windowMinutes: number, onLimited: OnLimited) {
+  // Runs before the input layer checks the form: anything but text counts as no identifier.
+  return failureThrottles(
+    maxFailures,
+    windowMinutes,
+    "sign-in attempts",
+    (req) => {
+      const id: unknown = req.body?.identifier;
+      return `acct:${(typeof id === "string" ? id : "").trim().toLowerCase().slice(0, 254)}`;
+    },
+    onLimited,
+  );
+}
+
+/** `userId`: whose code is being tried (the pending sign-in's user, or the signed-in user). */
+export function codeThrottles(
+  maxFailures: number,
+  windowMinutes: number,
+  userId: (req: Request) => number | undefined,
+  onLimited: OnLimited,
+) {
+  return failureThrottles(
+    maxFailures,
+    windowMinutes,
+    "two-factor codes",
+    (req) => `user:${userId(req) ?? "-"}`,
+    onLimited,
+  );
 }

@@ -6,6 +6,7 @@ import type { Browser } from "playwright-core";
 import { DEMO_PASSWORD, seedDemoData } from "../../src/services/demo/seed-demo";
 import { startTestApp, type TestApp } from "../helpers/app";
 import { ARTIFACTS, browserAvailable, launchBrowser } from "../helpers/browser";
+import { testBox } from "../helpers/two-factor";
 
 const maybe = browserAvailable() ? describe : describe.skip;
 
@@ -17,7 +18,7 @@ maybe("browser journey", () => {
 
   beforeAll(async () => {
     t = await startTestApp();
-    await seedDemoData(t.db);
+    await seedDemoData(t.db, testBox);
     server = t.app.listen(0, "127.0.0.1");
     await new Promise((r) => server.once("listening", r));
     const addr = server.address();

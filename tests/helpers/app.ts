@@ -11,6 +11,7 @@ import { createOrganisation } from "../../src/services/orgs/create-organisation"
 import { grantRole } from "../../src/services/roles/grant-role";
 import { createUser } from "../../src/services/users/create-user";
 import { createTestDatabase, type TestDatabase } from "./db";
+import { enrolTestUser, nextCodeFor, TEST_ENCRYPTION_KEY } from "./two-factor";
 
 export const PASSWORD = "correct-horse-battery";
 
@@ -23,7 +24,13 @@ export interface TestApp {
 
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const database = await createTestDatabase();
-  const config = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", DATABASE_URL: database.url, ...env });
+  const config = loadConfig({
+    NODE_ENV: "test",
+    LOG_LEVEL: "silent",
+    DATABASE_URL: database.url,
+    APP_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+    ...env,
+  });
   const app = createApp({
     config,
     database,
@@ -34,10 +41,20 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
 }
 
 let seq = 0;
-/** A fresh member with a unique ABF number and e-mail, optionally holding a payments role. */
+/**
+ * A fresh member with a unique ABF number and e-mail, optionally holding a payments role. Holders of an EDIT
+ * role come enrolled in two-factor sign-in (as the rules require) unless `twoFactor: false`; members and viewers
+ * only with `twoFactor: true`. `signIn` answers the second step for them.
+ */
 export async function makeUser(
   db: Db,
-  opts: { level?: "VIEW" | "EDIT"; orgId?: number | null; firstName?: string; isActive?: boolean } = {},
+  opts: {
+    level?: "VIEW" | "EDIT";
+    orgId?: number | null;
+    firstName?: string;
+    isActive?: boolean;
+    twoFactor?: boolean;
+  } = {},
 ) {
   seq += 1;
   const n = 700000 + (process.pid % 1000) * 100 + seq;
@@ -50,6 +67,7 @@ export async function makeUser(
     isActive: opts.isActive ?? true,
   });
   if (opts.level) await grantRole(db, { userId: user.id, organisationId: opts.orgId ?? null, level: opts.level });
+  if (opts.twoFactor ?? opts.level === "EDIT") await enrolTestUser(db, user);
   return user;
 }
 
@@ -70,14 +88,26 @@ export async function csrfToken(agent: TestAgent, path = "/login"): Promise<stri
   return csrfFrom(res.text);
 }
 
-/** Signs in through the form; returns the agent (which keeps the session cookie) and the response. */
-export async function signIn(app: Express, identifier: string | number, password = PASSWORD) {
+/**
+ * Signs in through the form, and through the two-factor step with a real current code when the user is enrolled
+ * (users the tests enrolled, demo staff); returns the agent (which keeps the session cookie) and the last response.
+ */
+export async function signIn(app: Express | string, identifier: string | number, password = PASSWORD) {
   const agent = request.agent(app);
   const token = await csrfToken(agent);
-  const res = await agent
+  let res = await agent
     .post("/login")
     .type("form")
     .send({ _csrf: token, identifier: String(identifier), password });
+  if (res.status === 302 && res.headers.location === "/login/two-factor") {
+    const code = await nextCodeFor(identifier);
+    if (!code) throw new Error(`${identifier} has two-factor sign-in, but the tests do not know their secret`);
+    const step = await agent.get("/login/two-factor");
+    res = await agent
+      .post("/login/two-factor")
+      .type("form")
+      .send({ _csrf: csrfFrom(step.text), code });
+  }
   return { agent, res };
 }
 

@@ -4,6 +4,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
+import { nextCodeFor } from "./two-factor";
 
 const CANDIDATES = [
   process.env.CHROMIUM_PATH,
@@ -40,11 +41,21 @@ export async function launchBrowser(): Promise<Browser> {
 
 export const ARTIFACTS = path.resolve(__dirname, "..", "..", "test-artifacts");
 
-/** Signs in through the sign-in form, as a person would, and waits for the dashboard. */
+/**
+ * Signs in through the sign-in form, as a person would (with a current code from the authenticator when the
+ * user is enrolled in two-factor sign-in: see two-factor.ts), and waits for the dashboard.
+ */
 export async function signInWithForm(page: Page, base: string, identifier: string, password: string) {
   await page.goto(`${base}/login`);
   await page.getByLabel("ABF number or e-mail").fill(identifier);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL(`${base}/dashboard`);
+  await page.waitForURL((u) => u.pathname === "/dashboard" || u.pathname === "/login/two-factor");
+  if (new URL(page.url()).pathname === "/login/two-factor") {
+    const code = await nextCodeFor(identifier);
+    if (!code) throw new Error(`${identifier} has two-factor sign-in, but the tests do not know their secret`);
+    await page.getByLabel("Code or recovery code").fill(code);
+    await page.getByRole("button", { name: "Verify" }).click();
+    await page.waitForURL(`${base}/dashboard`);
+  }
 }

@@ -14,6 +14,7 @@ import { makeUser } from "./app";
 import type { TestDatabase } from "./db";
 import { createTestDatabase } from "./db";
 import { paymentsOn } from "./payments";
+import { TEST_ENCRYPTION_KEY } from "./two-factor";
 
 export interface CardStack {
   p: Payments;
@@ -32,7 +33,13 @@ export async function startCardStack(
   const emulator = await startStripeEmulator();
   emulator.webhooks.retryDelayMs = 20;
   const { p } = paymentsOn(database, emulator);
-  const config = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", DATABASE_URL: database.url, ...opts.env });
+  const config = loadConfig({
+    NODE_ENV: "test",
+    LOG_LEVEL: "silent",
+    DATABASE_URL: database.url,
+    APP_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+    ...opts.env,
+  });
   const app = createApp({
     config,
     database,

@@ -7,6 +7,7 @@ import { migrateDeploy } from "../../src/db/migrate";
 import { startTempPostgres } from "../../src/infra/postgres/server";
 import { createLogger } from "../../src/lib/logger";
 import { csrfFrom, makeUser, signIn, startTestApp, type TestApp } from "../helpers/app";
+import { TEST_ENCRYPTION_KEY } from "../helpers/two-factor";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -105,7 +106,13 @@ describe("health", () => {
       await migrateDeploy(server.url);
       const config = loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", DATABASE_URL: server.url });
       const database = connectDatabase(server.url);
-      const app = createApp({ config, database, logger: createLogger("silent"), sessionSecret: "x".repeat(40) });
+      const app = createApp({
+        config,
+        database,
+        logger: createLogger("silent"),
+        sessionSecret: "x".repeat(40),
+        encryptionKey: TEST_ENCRYPTION_KEY,
+      });
       expect((await request(app).get("/readyz")).status).toBe(200);
       await server.stop();
       const down = await request(app).get("/readyz");

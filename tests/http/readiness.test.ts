@@ -5,6 +5,7 @@ import { createApp } from "../../src/app";
 import { loadConfig } from "../../src/config";
 import { createLogger } from "../../src/lib/logger";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
+import { TEST_ENCRYPTION_KEY } from "../helpers/two-factor";
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -20,6 +21,7 @@ test("readiness turns 503 while draining; liveness does not", async () => {
     database,
     logger: createLogger("silent"),
     sessionSecret: "test-secret-test-secret-test-secret-0123",
+    encryptionKey: TEST_ENCRYPTION_KEY,
     draining: () => draining,
   });
   expect((await request(app).get("/readyz")).status).toBe(200);

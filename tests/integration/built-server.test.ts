@@ -45,6 +45,7 @@ suite("the built server (node dist/server.js, NODE_ENV=production)", () => {
       NODE_ENV: "production",
       DATABASE_URL: db.url,
       SESSION_SECRET: "built-server-smoke-test-session-secret-0123456789",
+      APP_ENCRYPTION_KEY: "built-server-smoke-test-encryption-key-0123456789",
       STRIPE_SECRET_KEY: "sk_test_builtserversmoketest",
       STRIPE_PUBLISHABLE_KEY: "pk_test_builtserversmoketest",
       STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,

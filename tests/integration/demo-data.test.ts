@@ -4,6 +4,7 @@ import { DEMO_PASSWORD, seedDemoData } from "../../src/services/demo/seed-demo";
 import { directEntryProblem } from "../../src/services/settlement/direct-entry";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { startPayments } from "../helpers/payments";
+import { testBox } from "../helpers/two-factor";
 
 let d: TestDatabase;
 beforeAll(async () => {
@@ -12,9 +13,9 @@ beforeAll(async () => {
 afterAll(() => d.drop());
 
 test("demo data: the federation, three clubs, a dozen members and the staff roles, added once", async () => {
-  const [first, second] = await Promise.all([seedDemoData(d.prisma), seedDemoData(d.prisma)]);
+  const [first, second] = await Promise.all([seedDemoData(d.prisma, testBox), seedDemoData(d.prisma, testBox)]);
   expect([first, second].filter(Boolean)).toHaveLength(1);
-  expect(await seedDemoData(d.prisma)).toBeNull();
+  expect(await seedDemoData(d.prisma, testBox)).toBeNull();
 
   const orgs = await d.prisma.organisation.findMany();
   expect(orgs.filter((o) => o.type === "NATIONAL").map((o) => o.clubNumber)).toEqual(["ABF"]);
@@ -38,7 +39,7 @@ test("demo data: the federation, three clubs, a dozen members and the staff role
 test("demo activity: six weeks of payments through the ledger, every invariant intact", async () => {
   const t = await startPayments();
   try {
-    await seedDemoData(t.p.db);
+    await seedDemoData(t.p.db, testBox);
     await seedDemoActivity(t.p);
     expect(await t.p.db.posting.count()).toBeGreaterThan(50);
     const clubs = await t.p.db.account.findMany({ where: { kind: "ORGANISATION", organisation: { type: "CLUB" } } });

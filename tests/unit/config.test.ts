@@ -21,8 +21,10 @@ describe("configuration", () => {
     expect(message).toContain("SESSION_SECRET must be at least 32 characters");
   });
 
-  test("production needs its own database and session secret", () => {
+  test("production needs its own database, session secret and encryption key", () => {
     expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(/SESSION_SECRET is required in production/);
+    expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(/APP_ENCRYPTION_KEY is required in production/);
+    expect(() => loadConfig({ APP_ENCRYPTION_KEY: "short" })).toThrow(/APP_ENCRYPTION_KEY must be at least 32/);
     expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(/DATABASE_URL is required in production/);
   });
 
@@ -31,6 +33,7 @@ describe("configuration", () => {
       NODE_ENV: "production",
       DATABASE_URL: "postgresql://u@db/x",
       SESSION_SECRET: "s".repeat(40),
+      APP_ENCRYPTION_KEY: "k".repeat(40),
       STRIPE_SECRET_KEY: "sk_test_x",
       STRIPE_PUBLISHABLE_KEY: "pk_test_x",
       STRIPE_WEBHOOK_SECRET: "whsec_x",

@@ -1,12 +1,14 @@
 // Sign in, sign out and change password. Failed sign-ins all get the same message, whatever went wrong.
 import { z } from "zod";
 import { requireLogin } from "../../auth/guards";
+import { startSession } from "../../auth/sign-in";
 import type { Request, Response } from "express";
 import type { createPassport } from "../../auth/passport";
 import type { SessionUser } from "../../auth/session-user";
 import type { Config } from "../../config";
 import type { Db } from "../../db/client";
 import { AppError } from "../../lib/errors";
+import { holdsAnyEdit } from "../../services/roles/permissions";
 import { changePassword, endSessions } from "../../services/users/change-password";
 import { flash } from "../../web/flash";
 import { accept, fields, inputRouter, optional } from "../../web/input";
@@ -59,12 +61,21 @@ export function authRoutes(deps: { db: Db; passport: ReturnType<typeof createPas
     passport.authenticate("local", (err: unknown, user: SessionUser | false) => {
       if (err) return next(err);
       if (!user) return res.status(401).render("core/login", { error: LOGIN_FAILED, next: nextUrl, identifier });
-      // passport regenerates the session here, so a session id planted before sign-in is useless afterwards.
-      req.login(user, (loginErr) => {
-        if (loginErr) return next(loginErr);
+      if (user.twoFactorEnabled) {
+        // Not signed in yet: a fresh session that only remembers whose code the next step asks for.
+        return req.session.regenerate((regenErr) => {
+          if (regenErr) return next(regenErr);
+          req.session.pendingSignIn = { userId: user.id, next: nextUrl, at: Date.now() };
+          res.redirect("/login/two-factor");
+        });
+      }
+      startSession(req, user, false).then(() => {
         req.log?.info({ userId: user.id }, "signed in");
-        res.redirect(nextUrl);
-      });
+        // Payments editors must enrol before anything else (their EDIT pages refuse until they have).
+        res.redirect(
+          holdsAnyEdit(user.permissions) ? `/account/two-factor?next=${encodeURIComponent(nextUrl)}` : nextUrl,
+        );
+      }, next);
     })(req, res, next);
   });
 
@@ -96,11 +107,9 @@ export function authRoutes(deps: { db: Db; passport: ReturnType<typeof createPas
         }
         throw e;
       }
-      // Sign out every other session of this user, and give this one a fresh id.
+      // Sign out every other session of this user, and give this one a fresh id (keeping its second factor).
       await endSessions(db, user.id, req.sessionID);
-      await new Promise<void>((resolve, reject) =>
-        req.session.regenerate((err) => (err ? reject(err) : req.login(user, (e) => (e ? reject(e) : resolve())))),
-      );
+      await startSession(req, user, !!req.session.twoFactorVerified);
       flash(req, "success", "Your password has been changed. Other devices have been signed out.");
       res.redirect("/dashboard");
     },

@@ -3,7 +3,7 @@
 // webhooks-out/endpoints.ts), and these routes only parse, call and render.
 import type { Request, Response } from "express";
 import { z } from "zod";
-import { requireLogin } from "../../auth/guards";
+import { requireLogin, requireSecondFactor } from "../../auth/guards";
 import type { Db } from "../../db/client";
 import { AppError, forbidden } from "../../lib/errors";
 import { listDeliveries, requestResend } from "../../services/webhooks-out/deliveries";
@@ -43,6 +43,7 @@ export function webhookEndpointRoutes(deps: { db: Db; urlPolicy: UrlPolicy }) {
       const orgs = managedOrganisations(actorOf(req));
       next(orgs === "all" || orgs.length > 0 ? undefined : forbidden("This page is for payments editors."));
     },
+    requireSecondFactor,
   ];
 
   /** Organisations the form offers: every one for finance editors (plus federation-wide), else the user's clubs. */

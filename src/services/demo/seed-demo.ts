@@ -2,8 +2,15 @@
 // only when the database has no users, so it never touches real data and running it twice adds nothing.
 import { hashPassword } from "../../auth/password";
 import type { Db } from "../../db/client";
+import { enrolWithSecret } from "../two-factor/enrolment";
+import type { SecretBox } from "../two-factor/secret-box";
 
 export const DEMO_PASSWORD = "bridge-demo-2026";
+/**
+ * The demo staff's authenticator secret (base32). Published like the password: demo data is never added in
+ * production. `npm run admin -- demo-code --user <login>` prints its current code in development.
+ */
+export const DEMO_TOTP_SECRET = "BRIDGECREDITSDEMOSTAFFTOTPKEY234";
 
 const ORGS = [
   { clubNumber: "ABF", name: "Australian Bridge Federation", type: "NATIONAL", state: "ACT", suburb: "Canberra" },
@@ -168,8 +175,8 @@ export async function hasDemoLogins(db: Db): Promise<boolean> {
   return (await db.user.count({ where: { email: { in: DEMO_LOGINS.map((l) => l.email) } } })) > 0;
 }
 
-/** Adds the demo data if there are no users yet. Returns null when it did nothing. */
-export async function seedDemoData(db: Db): Promise<{ password: string } | null> {
+/** Adds the demo data if there are no users yet (the staff enrolled in two-factor sign-in). Null: did nothing. */
+export async function seedDemoData(db: Db, box: SecretBox): Promise<{ password: string } | null> {
   if ((await db.user.count()) > 0) return null;
   // One hash shared by all demo users: hashing fifteen times would slow the first start for no benefit.
   const passwordHash = await hashPassword(DEMO_PASSWORD);
@@ -187,6 +194,7 @@ export async function seedDemoData(db: Db): Promise<{ password: string } | null>
       if (grant) {
         const organisationId = grant.clubNumber ? (orgIds.get(grant.clubNumber) ?? null) : null;
         await tx.roleGrant.create({ data: { userId: user.id, organisationId, level: grant.level } });
+        await enrolWithSecret(tx, box, user.id, DEMO_TOTP_SECRET);
       }
     }
     // Demo Direct Entry details, so the demo can settle and download a bank file. A real installation starts

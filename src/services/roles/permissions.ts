@@ -30,3 +30,8 @@ export async function loadPermissions(db: Db, userId: number): Promise<Permissio
   }
   return { global, orgs };
 }
+
+/** Holds EDIT anywhere (global or for some organisation): such users must sign in with a second factor. */
+export function holdsAnyEdit(p: Permissions): boolean {
+  return p.global === "EDIT" || [...p.orgs.values()].includes("EDIT");
+}

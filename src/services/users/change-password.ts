@@ -39,9 +39,12 @@ export async function setPassword(db: Db, userId: number, password: string) {
   await endSessions(db, userId);
 }
 
-/** Signs a user out everywhere (their session rows are deleted), except the session to keep, if given. */
-export async function endSessions(db: Db, userId: number, keepSid?: string) {
-  await db.$executeRaw`
+/**
+ * Signs a user out everywhere (their session rows are deleted), except the session to keep, if given; answers
+ * how many were ended.
+ */
+export async function endSessions(db: Db, userId: number, keepSid?: string): Promise<number> {
+  return db.$executeRaw`
     DELETE FROM "session"
      WHERE (sess::jsonb -> 'passport' ->> 'user') = ${String(userId)}
        AND sid <> ${keepSid ?? ""}`;
