@@ -48,7 +48,12 @@ maybe("two-factor journey", () => {
 
     // The QR code is drawn (a data: image the CSP allows) and the key is shown as text.
     const qr = page.locator("#totp-qr");
-    await expect(qr.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).resolves.toBe(true);
+    await expect(
+      qr.evaluate((img) => {
+        const i = img as unknown as { complete: boolean; naturalWidth: number };
+        return i.complete && i.naturalWidth > 0;
+      }),
+    ).resolves.toBe(true);
     const shown = (await page.locator("#totp-secret").textContent())!;
     const secret = shown.replace(/\s/g, "");
     expect(secret).toMatch(/^[A-Z2-7]{32}$/);

@@ -1,6 +1,6 @@
 import { verifyPassword } from "../../src/auth/password";
 import { seedDemoActivity } from "../../src/services/demo/seed-activity";
-import { DEMO_PASSWORD, seedDemoData } from "../../src/services/demo/seed-demo";
+import { DEMO_PASSWORD, DEMO_TOTP_SECRET, seedDemoData } from "../../src/services/demo/seed-demo";
 import { directEntryProblem } from "../../src/services/settlement/direct-entry";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { startPayments } from "../helpers/payments";
@@ -31,6 +31,18 @@ test("demo data: the federation, three clubs, a dozen members and the staff role
   const lukasz = members.find((m) => m.lastName === "Żółć");
   expect(lukasz?.firstName).toBe("Łukasz");
   expect(await verifyPassword(lukasz!.passwordHash, DEMO_PASSWORD)).toBe(true);
+  // The staff come enrolled in two-factor sign-in with the published demo secret (encrypted); members do not.
+  const enrolled = await d.prisma.twoFactorSecret.findMany({ include: { user: true } });
+  expect(enrolled.map((e) => e.user.email).sort()).toEqual([
+    "finance@demo.bridgecredits.test",
+    "treasurer@demo.bridgecredits.test",
+    "viewer@demo.bridgecredits.test",
+  ]);
+  for (const e of enrolled) {
+    expect(e.enabledAt).not.toBeNull();
+    expect(e.secretEncrypted).not.toContain(DEMO_TOTP_SECRET);
+    expect(testBox.decrypt(e.userId, e.secretEncrypted)).toBe(DEMO_TOTP_SECRET);
+  }
   // A fresh installation has no Direct Entry details; the demo saves made-up ones so that it can settle.
   const settings = await d.prisma.paymentSettings.findMany({ orderBy: { id: "asc" } });
   expect(settings.map(directEntryProblem).map((p) => p === null)).toEqual([false, true]);

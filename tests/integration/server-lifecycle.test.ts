@@ -42,6 +42,7 @@ function expectLoginsAndAddressLast(startOutput: string) {
   expect(lines.at(-1)).toMatch(/INFO: Bridge Credits is serving on http:\/\/127\.0\.0\.1:\d+$/);
   expect(lines.at(-3)).toMatch(/club officer \(Harbourside\)\s+treasurer@demo\.bridgecredits\.test\s+ABF 620103/);
   expect(lines.slice(-10).join("\n")).toContain('Every demo login uses the password "bridge-demo-2026"');
+  expect(lines.slice(-10).join("\n")).toContain("npm run admin -- demo-code --user <e-mail>");
 }
 
 function postgresPid(): number {

@@ -1,7 +1,7 @@
 // Sign in, sign out and change password. Failed sign-ins all get the same message, whatever went wrong.
 import { z } from "zod";
 import { requireLogin } from "../../auth/guards";
-import { startSession } from "../../auth/sign-in";
+import { startPendingSignIn, startSession } from "../../auth/sign-in";
 import type { Request, Response } from "express";
 import type { createPassport } from "../../auth/passport";
 import type { SessionUser } from "../../auth/session-user";
@@ -62,12 +62,8 @@ export function authRoutes(deps: { db: Db; passport: ReturnType<typeof createPas
       if (err) return next(err);
       if (!user) return res.status(401).render("core/login", { error: LOGIN_FAILED, next: nextUrl, identifier });
       if (user.twoFactorEnabled) {
-        // Not signed in yet: a fresh session that only remembers whose code the next step asks for.
-        return req.session.regenerate((regenErr) => {
-          if (regenErr) return next(regenErr);
-          req.session.pendingSignIn = { userId: user.id, next: nextUrl, at: Date.now() };
-          res.redirect("/login/two-factor");
-        });
+        // Not signed in yet: the next step asks for the code.
+        return startPendingSignIn(req, user.id, nextUrl).then(() => res.redirect("/login/two-factor"), next);
       }
       startSession(req, user, false).then(() => {
         req.log?.info({ userId: user.id }, "signed in");

@@ -5,7 +5,7 @@ import QRCode from "qrcode";
 import { z } from "zod";
 import { requireLogin } from "../../auth/guards";
 import { loadSessionUser } from "../../auth/passport";
-import { startSession } from "../../auth/sign-in";
+import { saveSession, startSession } from "../../auth/sign-in";
 import type { Config } from "../../config";
 import type { Db } from "../../db/client";
 import { AppError } from "../../lib/errors";
@@ -75,6 +75,7 @@ export function twoFactorRoutes(deps: { db: Db; box: SecretBox; config: Config }
           "warning",
           `You signed in with a recovery code; ${result.recoveryLeft} left. Each works once: set up your authenticator again if your phone is lost (Account → Two-factor sign-in).`,
         );
+        await saveSession(req);
       }
       res.redirect(p.next);
     },
@@ -125,6 +126,7 @@ export function twoFactorRoutes(deps: { db: Db; box: SecretBox; config: Config }
       // Other sessions signed in with the password alone: they sign in again, with a code.
       await endSessions(db, user.id, req.sessionID);
       req.session.twoFactorVerified = true;
+      await saveSession(req);
       req.log?.info({ userId: user.id }, "two-factor sign-in enrolled");
       res.set("Cache-Control", "no-store");
       res.render("core/two-factor-recovery-codes", { codes, next: body.next });
@@ -143,6 +145,7 @@ export function twoFactorRoutes(deps: { db: Db; box: SecretBox; config: Config }
       }
       req.session.twoFactorVerified = false;
       flash(req, "success", "Two-factor sign-in is off. You sign in with your password alone.");
+      await saveSession(req);
       res.redirect("/account/two-factor");
     },
   );

@@ -8,8 +8,8 @@ import { holdsAnyEdit, type Permissions } from "../roles/permissions";
 import { endSessions } from "../users/change-password";
 import { replaceRecoveryCodes } from "./recovery-codes";
 import type { SecretBox } from "./secret-box";
-import { matchingStep, newTotpSecret, otpauthUri } from "./totp";
-import { acceptCode } from "./verify";
+import { newTotpSecret, otpauthUri } from "./totp";
+import { spendTotpCode } from "./verify";
 
 export const CODE_REFUSED = "That code is not right, or it was used already. Enter the current code from your app.";
 
@@ -56,8 +56,7 @@ export async function confirmEnrolment(
     const row = rows[0];
     if (!row) throw badInput("Start again: open the two-factor page to get a QR code.");
     if (row.enabled_at) throw conflict("Two-factor sign-in is already set up.");
-    const step = matchingStep(box.decrypt(userId, row.secret_encrypted), code.replace(/\s/g, ""), Date.now());
-    if (step === null || !(await acceptCode(tx, userId, step))) throw badInput(CODE_REFUSED);
+    if (!(await spendTotpCode(tx, box, userId, row.secret_encrypted, code))) throw badInput(CODE_REFUSED);
     await tx.twoFactorSecret.update({ where: { userId }, data: { enabledAt: new Date() } });
     const codes = await replaceRecoveryCodes(tx, box, userId);
     await onEnrolled?.(tx);
@@ -84,8 +83,7 @@ export async function disableTwoFactor(
   await db.$transaction(async (tx) => {
     const row = await tx.twoFactorSecret.findUnique({ where: { userId: user.id } });
     if (!row?.enabledAt) throw badInput("Two-factor sign-in is not switched on.");
-    const step = matchingStep(box.decrypt(user.id, row.secretEncrypted), code.replace(/\s/g, ""), Date.now());
-    if (step === null || !(await acceptCode(tx, user.id, step))) throw badInput(CODE_REFUSED);
+    if (!(await spendTotpCode(tx, box, user.id, row.secretEncrypted, code))) throw badInput(CODE_REFUSED);
     await tx.recoveryCode.deleteMany({ where: { userId: user.id } });
     await tx.twoFactorSecret.delete({ where: { userId: user.id } });
   });

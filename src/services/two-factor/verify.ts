@@ -14,6 +14,18 @@ export async function acceptCode(tx: Prisma.TransactionClient, userId: number, s
   return n === 1;
 }
 
+/** Spends `typed` when it is a current code (±1 step) of the stored secret, of a step not used before. */
+export async function spendTotpCode(
+  tx: Prisma.TransactionClient,
+  box: SecretBox,
+  userId: number,
+  secretEncrypted: string,
+  typed: string,
+): Promise<boolean> {
+  const step = matchingStep(box.decrypt(userId, secretEncrypted), typed.replace(/\s/g, ""), Date.now());
+  return step !== null && (await acceptCode(tx, userId, step));
+}
+
 export type SecondFactorResult =
   | { ok: true; via: "code" }
   | { ok: true; via: "recovery"; recoveryLeft: number }
@@ -29,8 +41,9 @@ export async function verifySecondFactor(
   if (!row?.enabledAt) return { ok: false };
   const code = typed.replace(/\s/g, "");
   if (/^\d{6}$/.test(code)) {
-    const step = matchingStep(box.decrypt(userId, row.secretEncrypted), code, Date.now());
-    return step !== null && (await acceptCode(db, userId, step)) ? { ok: true, via: "code" } : { ok: false };
+    return (await spendTotpCode(db, box, userId, row.secretEncrypted, code))
+      ? { ok: true, via: "code" }
+      : { ok: false };
   }
   if (looksLikeRecoveryCode(typed) && (await spendRecoveryCode(db, box, userId, typed))) {
     return { ok: true, via: "recovery", recoveryLeft: await recoveryCodesLeft(db, userId) };
