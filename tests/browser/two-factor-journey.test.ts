@@ -21,7 +21,11 @@ maybe("two-factor journey", () => {
     await new Promise((r) => server.once("listening", r));
     const addr = server.address();
     base = `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`;
-    close = () => new Promise((r) => server.close(() => r(undefined)));
+    close = () =>
+      new Promise((r) => {
+        server.close(() => r(undefined));
+        server.closeAllConnections();
+      });
     browser = await launchBrowser();
   });
   afterAll(async () => {
