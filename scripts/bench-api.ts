@@ -8,6 +8,7 @@
 // (16: HTTP connections and service-layer workers), BENCH_SECONDS (10, measured per mode and kind, split over the
 // rounds), BENCH_ROUNDS (2), BENCH_WARMUP (2), BENCH_MODES (spread,hot), BENCH_BATCHES (3), DATABASE_URL (else a
 // fresh PostgreSQL with durable settings in a temp folder).
+import { cliActor } from "../src/services/audit/record";
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import os from "node:os";
@@ -191,12 +192,16 @@ async function main() {
       timeZone: "Australia/Sydney",
     });
     const ids = await seed(db, p, MEMBERS, CLUBS);
-    const { secret } = await createApiKey(db.prisma, {
-      name: "benchmark",
-      organisationId: null,
-      scopes: ["charges:write"],
-      live: false,
-    });
+    const { secret } = await createApiKey(
+      db.prisma,
+      {
+        name: "benchmark",
+        organisationId: null,
+        scopes: ["charges:write"],
+        live: false,
+      },
+      cliActor(),
+    );
     const started = await startServer(url);
     server = started.proc;
 

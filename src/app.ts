@@ -14,6 +14,8 @@ import { type Logger, requestLogStyle } from "./lib/logger";
 import { projectRoot } from "./lib/paths";
 import { adjustmentRoutes } from "./routes/admin/adjustments";
 import { apiKeyRoutes } from "./routes/admin/api-keys";
+import { approvalRoutes } from "./routes/admin/approvals";
+import { auditRoutes } from "./routes/admin/audit";
 import { memberAdminRoutes } from "./routes/admin/member-admin";
 import { paymentSettingsRoutes } from "./routes/admin/payment-settings";
 import { reconciliationRoutes } from "./routes/admin/reconciliation";
@@ -187,6 +189,8 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
   app.use(accountingExportRoutes({ payments }));
   app.use(reconciliationRoutes({ payments }));
   app.use(apiKeyRoutes({ db, config }));
+  app.use(approvalRoutes({ payments }));
+  app.use(auditRoutes({ db, timeZone: config.TIME_ZONE }));
 
   app.use(notFoundHandler);
   app.use(errorHandler);

@@ -11,6 +11,7 @@ import { localSecret, openLocalDatabase } from "../infra/local-database";
 import { AppError } from "../lib/errors";
 import { formatMoney, parseAmount } from "../lib/money";
 import { type ApiScope, createApiKey, liveKeys, parseExpiryDate } from "../services/api/keys";
+import { cliActor } from "../services/audit/record";
 import { DEMO_TOTP_SECRET } from "../services/demo/seed-demo";
 import { createOrganisation } from "../services/orgs/create-organisation";
 import { grantRole, revokeRole } from "../services/roles/grant-role";
@@ -19,6 +20,7 @@ import { createSecretBox } from "../services/two-factor/secret-box";
 import { codeForStep, stepAt } from "../services/two-factor/totp";
 import { endSessions, setPassword } from "../services/users/change-password";
 import { createUser } from "../services/users/create-user";
+import { setUserActive } from "../services/users/set-user-active";
 import { getUserByIdentifier } from "../services/users/find-user";
 
 dotenv.config({ quiet: true });
@@ -88,16 +90,20 @@ async function orgIdFor(db: Db, clubNumber: string | undefined): Promise<number 
 const COMMANDS: Record<string, (db: Db, o: Opts) => Promise<string>> = {
   "create-api-key": async (db, o) => {
     const config = loadConfig();
-    const { key, secret } = await createApiKey(db, {
-      name: need(o, "name"),
-      organisationId: await orgIdFor(db, o.org as string | undefined),
-      scopes: need(o, "scopes")
-        .split(",")
-        .map((x) => x.trim())
-        .filter(Boolean) as ApiScope[],
-      expiresAt: parseExpiryDate(o.expires, config.TIME_ZONE),
-      live: liveKeys(config.STRIPE_SECRET_KEY),
-    });
+    const { key, secret } = await createApiKey(
+      db,
+      {
+        name: need(o, "name"),
+        organisationId: await orgIdFor(db, o.org as string | undefined),
+        scopes: need(o, "scopes")
+          .split(",")
+          .map((x) => x.trim())
+          .filter(Boolean) as ApiScope[],
+        expiresAt: parseExpiryDate(o.expires, config.TIME_ZONE),
+        live: liveKeys(config.STRIPE_SECRET_KEY),
+      },
+      cliActor(),
+    );
     return [
       `Created API key "${key.name}" (${key.prefix}…) for ${o.org ? `club ${o.org}` : "the whole federation"}, scopes ${key.scopes.join(", ")}${
         key.expiresAt ? `, expires ${key.expiresAt.toISOString()}` : ""
@@ -139,14 +145,14 @@ const COMMANDS: Record<string, (db: Db, o: Opts) => Promise<string>> = {
   "grant-role": async (db, o) => {
     const user = await getUserByIdentifier(db, need(o, "user"));
     const organisationId = await orgIdFor(db, o.org as string | undefined);
-    const g = await grantRole(db, { userId: user.id, organisationId, level: need(o, "level") as "VIEW" });
+    const g = await grantRole(db, { userId: user.id, organisationId, level: need(o, "level") as "VIEW" }, cliActor());
     return `${user.firstName} ${user.lastName} now has payments ${g.level.toLowerCase()} for ${
       o.org ? `club ${o.org}` : "every organisation (global)"
     }`;
   },
   "revoke-role": async (db, o) => {
     const user = await getUserByIdentifier(db, need(o, "user"));
-    await revokeRole(db, user.id, await orgIdFor(db, o.org as string | undefined));
+    await revokeRole(db, user.id, await orgIdFor(db, o.org as string | undefined), cliActor());
     return `Removed the role from ${user.firstName} ${user.lastName}`;
   },
   "reset-password": async (db, o) => {
@@ -159,7 +165,7 @@ const COMMANDS: Record<string, (db: Db, o: Opts) => Promise<string>> = {
   },
   "deactivate-user": async (db, o) => {
     const user = await getUserByIdentifier(db, need(o, "user"));
-    await db.user.update({ where: { id: user.id }, data: { isActive: false } });
+    await setUserActive(db, user.id, false, cliActor());
     await endSessions(db, user.id);
     return `Deactivated ${user.firstName} ${user.lastName}; they can no longer sign in.`;
   },
@@ -185,7 +191,7 @@ const COMMANDS: Record<string, (db: Db, o: Opts) => Promise<string>> = {
   },
   "activate-user": async (db, o) => {
     const user = await getUserByIdentifier(db, need(o, "user"));
-    await db.user.update({ where: { id: user.id }, data: { isActive: true } });
+    await setUserActive(db, user.id, true, cliActor());
     return `Activated ${user.firstName} ${user.lastName}.`;
   },
   "show-user": async (db, o) => {

@@ -1,6 +1,7 @@
 // The real server (`npm start`'s entry point) killed with SIGKILL in the middle of a charge — after the ledger
 // booked it, before the API stored its answer — then started again: the retry with the same Idempotency-Key
 // answers the charge and books nothing new.
+import { cliActor } from "../../src/services/audit/record";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -63,12 +64,16 @@ test("kill -9 after the booking, before the answer is stored; restart; the retry
     password: "correct-horse-battery",
   });
   await fundMember(p, m.id, 5_000n, admin.id);
-  const { key, secret } = await createApiKey(db, {
-    name: "k",
-    organisationId: club.id,
-    scopes: ["charges:write"],
-    live: false,
-  });
+  const { key, secret } = await createApiKey(
+    db,
+    {
+      name: "k",
+      organisationId: club.id,
+      scopes: ["charges:write"],
+      live: false,
+    },
+    cliActor(),
+  );
 
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/api/v1/charges`;

@@ -1,6 +1,7 @@
 // The payments API on real parts: a private database, a private Stripe emulator (auto top-ups, checkouts), the
 // real app listening on a port (the emulator posts its webhooks there), API keys made by the real service, and
 // every API answer checked against the served OpenAPI document.
+import { cliActor } from "../../src/services/audit/record";
 import request from "supertest";
 import { type ApiScope, createApiKey } from "../../src/services/api/keys";
 import type { OutboundEvent } from "../../src/services/api/outbound-events";
@@ -47,13 +48,17 @@ export async function makeKey(
   s: ApiStack,
   opts: { organisationId?: number | null; scopes?: ApiScope[]; expiresAt?: Date | null } = {},
 ) {
-  const { key, secret } = await createApiKey(s.p.db, {
-    name: "test key",
-    organisationId: opts.organisationId ?? null,
-    scopes: opts.scopes ?? ["charges:write", "refunds:write", "ious:write", "checkouts:write", "read"],
-    expiresAt: opts.expiresAt ?? null,
-    live: false,
-  });
+  const { key, secret } = await createApiKey(
+    s.p.db,
+    {
+      name: "test key",
+      organisationId: opts.organisationId ?? null,
+      scopes: opts.scopes ?? ["charges:write", "refunds:write", "ious:write", "checkouts:write", "read"],
+      expiresAt: opts.expiresAt ?? null,
+      live: false,
+    },
+    cliActor(),
+  );
   return { id: key.id, secret };
 }
 

@@ -1,6 +1,7 @@
 // Outbound webhooks end to end on a real PostgreSQL, through real pg-boss and real HTTP: events recorded in a
 // transaction are dispatched, signed, retried after a 500, a timeout and a dropped connection, and delivered to a
 // receiver that was down for the whole first phase, with the same event id on every attempt.
+import { cliActor } from "../../src/services/audit/record";
 import net from "node:net";
 import { createLogger } from "../../src/lib/logger";
 import { inTransaction } from "../../src/services/ledger/transaction";
@@ -67,6 +68,7 @@ async function receiverWithEndpoint(plan?: Parameters<typeof startReceiver>[1]) 
     actor,
     { organisationId: null, url: receiver.url, eventTypes: ["charge.succeeded"] },
     policy,
+    cliActor(),
   );
   secret = endpoint.secret;
   return { receiver, endpoint };
@@ -117,6 +119,7 @@ test("a receiver that is down for the whole first phase loses nothing once it is
     actor,
     { organisationId: null, url: `http://127.0.0.1:${port}/down`, eventTypes: ["charge.succeeded"] },
     policy,
+    cliActor(),
   );
   const ids = [...(await emit(null, 4)), ...(await emit(null, 3))];
 

@@ -8,13 +8,19 @@ import { requireGlobal } from "../../auth/guards";
 import { AppError, badInput } from "../../lib/errors";
 import { formatMoney } from "../../lib/money";
 import type { Payments } from "../../services/payments/context";
+import { needsApproval } from "../../services/approvals/request-approval";
 import {
   adjustMemberBalance,
   adjustOrganisationBalance,
+  checkManualSettlement,
+  checkMemberAdjustment,
+  checkOrganisationAdjustment,
   settlementSplit,
   settleOrganisationManually,
 } from "../../services/payments/manual-adjustment";
+import { auditActor } from "../../web/audit-actor";
 import { flash } from "../../web/flash";
+import { sendForApproval } from "./send-for-approval";
 import { fields, formValues, inputRouter, optional } from "../../web/input";
 
 async function refusable(res: Response, fn: () => Promise<void>, onRefused: (m: string) => Promise<void>) {
@@ -109,13 +115,25 @@ export function adjustmentRoutes(deps: { payments: Payments }) {
             });
             return;
           }
-          await adjustMemberBalance(p, {
+          const input = {
             userId: m.id,
             amountCents,
             description: body.description,
             actorUserId: req.user!.id,
             idempotencyKey: `adjust:${req.user!.id}:${form.request_id}`,
-          });
+          };
+          if (await needsApproval(p.db, "move", amountCents)) {
+            const ok = checkMemberAdjustment(input);
+            return await sendForApproval(p.db, req, res, {
+              kind: "member_adjustment",
+              requestKey: input.idempotencyKey,
+              summary: `Adjust ${m.firstName} ${m.lastName} (${m.systemNumber}) by ${formatMoney(amountCents)}: ${ok.description}`,
+              amountCents,
+              targetUserId: m.id,
+              payload: { userId: m.id, amountCents: String(amountCents), description: ok.description },
+            });
+          }
+          await adjustMemberBalance(p, input, auditActor(req));
           flash(
             req,
             "success",
@@ -194,27 +212,34 @@ export function adjustmentRoutes(deps: { payments: Payments }) {
             });
             return;
           }
-          if (body.type === "Settlement") {
-            const s = await settleOrganisationManually(p, {
-              organisationId: org.id,
+          const input = {
+            organisationId: org.id,
+            amountCents,
+            description: body.description,
+            actorUserId: req.user!.id,
+            idempotencyKey: key,
+          };
+          if (await needsApproval(p.db, "move", amountCents)) {
+            const settle = body.type === "Settlement";
+            const ok = settle ? checkManualSettlement(input) : checkOrganisationAdjustment(input);
+            return await sendForApproval(p.db, req, res, {
+              kind: settle ? "org_settlement" : "org_adjustment",
+              requestKey: key,
+              summary: `${settle ? "Settle" : "Adjust"} ${org.name} ${settle ? "for" : "by"} ${formatMoney(amountCents)}: ${ok.description}`,
               amountCents,
-              description: body.description,
-              actorUserId: req.user!.id,
-              idempotencyKey: key,
+              organisationId: org.id,
+              payload: { organisationId: org.id, amountCents: String(amountCents), description: ok.description },
             });
+          }
+          if (body.type === "Settlement") {
+            const s = await settleOrganisationManually(p, input, auditActor(req));
             flash(
               req,
               "success",
               `Settlement recorded. ${org.name}: ${formatMoney(s.netCents)} to its bank, ${formatMoney(s.feeCents)} fee.`,
             );
           } else {
-            await adjustOrganisationBalance(p, {
-              organisationId: org.id,
-              amountCents,
-              description: body.description,
-              actorUserId: req.user!.id,
-              idempotencyKey: key,
-            });
+            await adjustOrganisationBalance(p, input, auditActor(req));
             flash(req, "success", `Adjustment successful. ${org.name} adjusted by ${formatMoney(amountCents)}`);
           }
           res.redirect(`/payments/statement-org/${org.id}`);

@@ -1,5 +1,6 @@
 // API keys and the API log (issue 16), for federation finance staff with edit: list keys, make one (its secret
 // is shown once, on the answer page, never stored or put in the session), revoke one at once; read the calls.
+import { auditActor } from "../../web/audit-actor";
 import type { Request, Response } from "express";
 import { z } from "zod";
 import { requireGlobal } from "../../auth/guards";
@@ -71,14 +72,18 @@ export function apiKeyRoutes(deps: { db: Db; config: Config }) {
 
   r.post("/payments/api-keys", { guard: edit, body: keyBody, invalid: keyRefused }, async (req, res, { body }) => {
     try {
-      const made = await createApiKey(deps.db, {
-        name: body.name,
-        organisationId: body.organisation ?? null,
-        scopes: body.scopes as ApiScope[],
-        expiresAt: parseExpiryDate(body.expires ?? "", deps.config.TIME_ZONE),
-        createdByUserId: req.user!.id,
-        live: liveKeys(deps.config.STRIPE_SECRET_KEY),
-      });
+      const made = await createApiKey(
+        deps.db,
+        {
+          name: body.name,
+          organisationId: body.organisation ?? null,
+          scopes: body.scopes as ApiScope[],
+          expiresAt: parseExpiryDate(body.expires ?? "", deps.config.TIME_ZONE),
+          createdByUserId: req.user!.id,
+          live: liveKeys(deps.config.STRIPE_SECRET_KEY),
+        },
+        auditActor(req),
+      );
       req.log.info({ actor: req.user!.id, apiKeyId: made.key.id, prefix: made.key.prefix }, "API key created");
       res.set("Cache-Control", "no-store");
       res.status(201).render("admin/api-key-created", { key: made.key, secret: made.secret });
@@ -89,7 +94,7 @@ export function apiKeyRoutes(deps: { db: Db; config: Config }) {
   });
 
   r.post("/payments/api-keys/:id/revoke", { guard: edit, params: keyParams }, async (req, res, { params }) => {
-    await revokeApiKey(deps.db, params.id);
+    await revokeApiKey(deps.db, params.id, auditActor(req));
     req.log.info({ actor: req.user!.id, apiKeyId: params.id }, "API key revoked");
     flash(req, "success", "The key was revoked; calls with it are refused from now on.");
     res.redirect("/payments/api-keys");

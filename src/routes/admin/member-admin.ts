@@ -11,6 +11,7 @@ import { sendCopyCsv } from "../../web/csv-response";
 import { statementFileName } from "../../web/download-name";
 import { fields, inputRouter } from "../../web/input";
 import { statementQuery } from "../../web/statement-filters";
+import { recordExport } from "../../web/audit-actor";
 
 const memberParams = z.object({ memberId: fields.id("Member") });
 
@@ -40,13 +41,9 @@ export function memberAdminRoutes(deps: { payments: Payments }) {
 
   r.get("/payments/statement-csv/:memberId", view, async (req, res, { params, query: q }) => {
     const m = await member(params.memberId);
-    await sendCopyCsv(
-      req,
-      res,
-      p.pool,
-      statementFileName([m.systemNumber], q, p.timeZone, "csv"),
-      statementCsvQuery(await p.accounts.forUser(m.id), p.timeZone, q),
-    );
+    const file = statementFileName([m.systemNumber], q, p.timeZone, "csv");
+    await recordExport(p.db, req, { file, targetType: "user", targetId: m.id, filters: q });
+    await sendCopyCsv(req, res, p.pool, file, statementCsvQuery(await p.accounts.forUser(m.id), p.timeZone, q));
   });
 
   const edit = { guard: requireGlobal("EDIT"), params: memberParams };

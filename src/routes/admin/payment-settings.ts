@@ -5,7 +5,7 @@ import { z } from "zod";
 import { requireGlobal } from "../../auth/guards";
 import type { Db } from "../../db/client";
 import { AppError, notFound } from "../../lib/errors";
-import { formatAmount, formatPercent } from "../../lib/money";
+import { formatAmount, formatPercent, plainAmount } from "../../lib/money";
 import {
   addFeeOverride,
   deleteFeeOverride,
@@ -17,6 +17,7 @@ import {
   savePaymentSettings,
 } from "../../services/finance/payment-settings";
 import { activePaymentSettings } from "../../services/payments/settings";
+import { auditActor } from "../../web/audit-actor";
 import { flash } from "../../web/flash";
 import { fields, formValues, inputRouter } from "../../web/input";
 
@@ -57,6 +58,8 @@ export function paymentSettingsRoutes(deps: { db: Db }) {
           ? `${current.federationBsb.slice(0, 3)}-${current.federationBsb.slice(3)}`
           : "",
         federationAccount: current.federationAccount ?? "",
+        approvalThreshold: plainAmount(current.approvalThresholdCents),
+        settlementApprovalThreshold: plainAmount(current.settlementApprovalThresholdCents),
       },
     };
   };
@@ -76,7 +79,7 @@ export function paymentSettingsRoutes(deps: { db: Db }) {
     async (req, res, { body }) => {
       const form: SettingsForm = body;
       try {
-        await savePaymentSettings(deps.db, form, req.user!.id);
+        await savePaymentSettings(deps.db, form, auditActor(req));
       } catch (e) {
         if (!(e instanceof AppError) || e.status >= 500) throw e;
         return res.status(400).render("admin/payment-settings", await settingsPage(form, e.message));
@@ -116,11 +119,15 @@ export function paymentSettingsRoutes(deps: { db: Db }) {
     async (req, res, { body }) => {
       const form = formValues(req.body, ["organisation", "fee"]);
       try {
-        await addFeeOverride(deps.db, {
-          organisationId: body.organisation,
-          fee: body.fee,
-          actorUserId: req.user!.id,
-        });
+        await addFeeOverride(
+          deps.db,
+          {
+            organisationId: body.organisation,
+            fee: body.fee,
+            actorUserId: req.user!.id,
+          },
+          auditActor(req),
+        );
       } catch (e) {
         if (!(e instanceof AppError) || e.status >= 500) throw e;
         return res.status(400).render("admin/fee-override-add", await addPage(form, e.message));
@@ -146,7 +153,7 @@ export function paymentSettingsRoutes(deps: { db: Db }) {
     "/payments/admin-payments-static-org-override-delete/:id",
     { guard: edit, ...idParams },
     async (req, res, { params }) => {
-      await deleteFeeOverride(deps.db, params.id);
+      await deleteFeeOverride(deps.db, params.id, auditActor(req));
       flash(req, "success", "Entry deleted");
       res.redirect("/payments/admin-payments-static-org-override");
     },

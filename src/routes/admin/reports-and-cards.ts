@@ -6,6 +6,7 @@ import { z } from "zod";
 import { requireGlobal } from "../../auth/guards";
 import { AppError, badInput, notFound } from "../../lib/errors";
 import { formatMoney, plainAmount } from "../../lib/money";
+import { needsApproval } from "../../services/approvals/request-approval";
 import { adminRefund, adminRefundQuote } from "../../services/cards/card-refunds";
 import { listStripeEvents, reapplyStripeEvent } from "../../services/cards/stripe-webhook";
 import { adjustmentReport, REPORT_TYPES, reportType } from "../../services/finance/adjustment-reports";
@@ -14,9 +15,11 @@ import type { Payments } from "../../services/payments/context";
 import { localTime } from "../../services/statements/statement-csv";
 import { amountCell, sendCsv } from "../../web/csv-response";
 import { downloadName, periodParts } from "../../web/download-name";
+import { auditActor, recordExport } from "../../web/audit-actor";
 import { flash } from "../../web/flash";
 import { fields, formValues, inputRouter, optional } from "../../web/input";
 import { dateRangeQuery } from "../../web/statement-filters";
+import { sendForApproval } from "./send-for-approval";
 
 const amount = amountCell;
 const cardId = fields.id("Card payment");
@@ -45,7 +48,7 @@ export function reportAndCardRoutes(deps: { payments: Payments }) {
       params: z.object({ type: fields.text("Report type", { max: 40 }) }),
       query: dateRangeQuery.and(z.object({ format: csvFormat })),
     },
-    async (_req, res, { params, query }) => {
+    async (req, res, { params, query }) => {
       let type: ReturnType<typeof reportType>;
       try {
         type = reportType(params.type);
@@ -62,9 +65,11 @@ export function reportAndCardRoutes(deps: { payments: Payments }) {
       }
       // One table, header first: the member and organisation lines of the original's two sections in booking
       // order, each leaving the other's columns empty, so the file sorts and imports as it is.
+      const file = downloadName([REPORT_TYPES[type], "report", from, "to", to], "csv");
+      await recordExport(p.db, req, { file, targetType: "report", targetId: type, filters: { from, to } });
       await sendCsv(
         res,
-        downloadName([REPORT_TYPES[type], "report", from, "to", to], "csv"),
+        file,
         (function* () {
           yield [
             "Date",
@@ -107,7 +112,7 @@ export function reportAndCardRoutes(deps: { payments: Payments }) {
       guard: view,
       query: dateRangeQuery.and(z.object({ format: csvFormat, page: optional(fields.integer("Page", 999_999)) })),
     },
-    async (_req, res, { query }) => {
+    async (req, res, { query }) => {
       const { from, to } = dateRange(query, null);
       const page = Math.max(1, query.page ?? 1);
       if (query.format !== "csv") {
@@ -115,9 +120,11 @@ export function reportAndCardRoutes(deps: { payments: Payments }) {
         return res.render("admin/card-payments", { ...list, page, from, to });
       }
       const list = await listCardPayments(p, { from, to, all: true });
+      const file = downloadName(["card-payments", ...periodParts(from, to, p.timeZone)], "csv");
+      await recordExport(p.db, req, { file, targetType: "card_payments", targetId: "all", filters: { from, to } });
       await sendCsv(
         res,
-        downloadName(["card-payments", ...periodParts(from, to, p.timeZone)], "csv"),
+        file,
         (function* () {
           yield [
             "Date",
@@ -239,14 +246,30 @@ export function reportAndCardRoutes(deps: { payments: Payments }) {
             await refundPage(id, form, undefined, { ...quote, member: `${member.firstName} ${member.lastName}` }),
           );
         }
-        const requestId = body.request_id;
-        const result = await adminRefund(p, {
-          adminUserId: req.user!.id,
-          cardPaymentId: id,
-          amountCents: cents,
-          description: form.description,
-          requestKey: `admin-refund:${req.user!.id}:${requestId}`,
-        });
+        const requestKey = `admin-refund:${req.user!.id}:${body.request_id}`;
+        if (await needsApproval(p.db, "move", cents)) {
+          const quote = await adminRefundQuote(p, req.user!.id, id, cents); // refuse now what would be refused
+          const description = form.description.trim() || "Card Refund";
+          return await sendForApproval(p.db, req, res, {
+            kind: "admin_refund",
+            requestKey,
+            summary: `Refund ${formatMoney(cents)} of card payment ${id} to the card of member ${quote.userId}: ${description}`,
+            amountCents: cents,
+            targetUserId: quote.userId,
+            payload: { cardPaymentId: id, amountCents: String(cents), description },
+          });
+        }
+        const result = await adminRefund(
+          p,
+          {
+            adminUserId: req.user!.id,
+            cardPaymentId: id,
+            amountCents: cents,
+            description: form.description,
+            requestKey,
+          },
+          auditActor(req),
+        );
         req.log.info({ actor: req.user!.id, cardPaymentId: id, refundId: result.refundId }, "admin card refund");
         flash(
           req,
@@ -279,7 +302,7 @@ export function reportAndCardRoutes(deps: { payments: Payments }) {
     { guard: edit, ...eventParams },
     async (req, res, { params }) => {
       const id = params.eventId;
-      const outcome = await reapplyStripeEvent(p, id);
+      const outcome = await reapplyStripeEvent(p, id, auditActor(req));
       req.log.info({ actor: req.user!.id, eventId: id, outcome }, "stripe event re-applied by finance");
       flash(req, "info", outcome);
       res.redirect(`/payments/admin-stripe-events/${encodeURIComponent(id)}`);

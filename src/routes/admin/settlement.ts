@@ -5,7 +5,9 @@ import type { Request, Response } from "express";
 import { z } from "zod";
 import { requireGlobal } from "../../auth/guards";
 import { AppError, notFound } from "../../lib/errors";
-import { formatPercent } from "../../lib/money";
+import { formatMoney, formatPercent } from "../../lib/money";
+import { needsApproval } from "../../services/approvals/request-approval";
+import { recordAudit } from "../../services/audit/record";
 import type { Payments } from "../../services/payments/context";
 import { activePaymentSettings } from "../../services/payments/settings";
 import { recordDownload } from "../../services/settlement/batch-lifecycle";
@@ -21,8 +23,10 @@ import {
 } from "../../services/settlement/settlement";
 import { amountCell, raw, sendCsv } from "../../web/csv-response";
 import { attachment, downloadName, downloadStamp } from "../../web/download-name";
+import { auditActor, recordExport } from "../../web/audit-actor";
 import { flash } from "../../web/flash";
 import { fields, inputRouter, optional, textValues } from "../../web/input";
+import { sendForApproval } from "./send-for-approval";
 
 const money = amountCell;
 
@@ -140,10 +144,13 @@ export function settlementRoutes(deps: { payments: Payments }) {
         const repeat = body.repeat;
         if (body.action === "export") {
           const plan = await planSettlement(p, date, chosen, { repeat });
+          // The plan for reference date D as it stood at the moment of the download.
+          const file = downloadName(["settlements", date, "at", downloadStamp(p.timeZone)], "csv");
+          const clubs = plan.map((s) => s.organisationId);
+          await recordExport(p.db, req, { file, targetType: "settlement_plan", targetId: date, filters: { clubs } });
           return await sendCsv(
             res,
-            // The plan for reference date D as it stood at the moment of the download.
-            downloadName(["settlements", date, "at", downloadStamp(p.timeZone)], "csv"),
+            file,
             (function* () {
               // The original's header, typo included: spreadsheets that read it look for these names.
               yield [
@@ -173,13 +180,33 @@ export function settlementRoutes(deps: { payments: Payments }) {
             })(),
           );
         }
-        const batch = await confirmSettlement(p, {
+        const input = {
           referenceDate: date,
           selection: chosen,
           actorUserId: req.user!.id,
           requestKey: `settlement:${body.request_id}`,
           repeat,
-        });
+        };
+        // A plan that fails goes on to confirmSettlement, which answers a replay of this form or the same refusal.
+        const plan = await planSettlement(p, date, chosen, { repeat }).catch(() => null);
+        const gross = plan?.reduce((t, s) => t + s.grossCents, 0n) ?? 0n;
+        if (plan && (await needsApproval(p.db, "settlement", gross))) {
+          return await sendForApproval(p.db, req, res, {
+            kind: "settlement_batch",
+            requestKey: input.requestKey,
+            summary: `Settle ${plan.length} club${plan.length === 1 ? "" : "s"} for ${date}: ${formatMoney(gross)} gross (${plan.map((s) => s.name).join(", ")})`,
+            amountCents: gross,
+            payload: {
+              referenceDate: date,
+              selection: chosen.map((c) => ({
+                organisationId: c.organisationId,
+                overrideCents: c.overrideCents == null ? null : String(c.overrideCents),
+              })),
+              repeat: !!repeat,
+            },
+          });
+        }
+        const batch = await confirmSettlement(p, input, auditActor(req));
         flash(
           req,
           "success",
@@ -212,8 +239,16 @@ export function settlementRoutes(deps: { payments: Payments }) {
     // The first download moves the batch on to "file downloaded", with who and when.
     const first = await recordDownload(p, batch.id, req.user!.id);
     req.log.info({ actor: req.user!.id, batchId: batch.id, first }, "settlement bank file downloaded");
+    const file = downloadName(["settlement", batch.id, batch.referenceDate.toISOString().slice(0, 10)], "aba");
+    await recordAudit(p.db, {
+      ...auditActor(req),
+      action: "settlement.bank_file",
+      targetType: "settlement_batch",
+      targetId: batch.id,
+      after: { file, netCents: batch.netCents, clubs: batch.settlements.length, first },
+    });
     res.setHeader("Content-Type", "text/plain; charset=us-ascii");
-    attachment(res, downloadName(["settlement", batch.id, batch.referenceDate.toISOString().slice(0, 10)], "aba"));
+    attachment(res, file);
     res.send(batch.abaFile);
   });
 

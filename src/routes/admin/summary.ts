@@ -15,6 +15,7 @@ import { searchMembers } from "../../services/users/search-members";
 import { sendCopyCsv } from "../../web/csv-response";
 import { downloadName, downloadStamp } from "../../web/download-name";
 import { fields, inputRouter, optional } from "../../web/input";
+import { recordExport } from "../../web/audit-actor";
 
 const pageQuery = z.object({ page: optional(fields.integer("Page", 999_999)) });
 const pageOf = (q: { page?: number }) => Math.max(1, q.page ?? 1);
@@ -48,23 +49,15 @@ export function adminSummaryRoutes(deps: { db: Db; payments: Payments }) {
   });
 
   r.get("/payments/admin-members-with-balance-csv", { guard: view }, async (req, res) => {
-    await sendCopyCsv(
-      req,
-      res,
-      deps.payments.pool,
-      downloadName(["member-balances", "at", downloadStamp(deps.payments.timeZone)], "csv"),
-      membersWithBalanceCsv(),
-    );
+    const file = downloadName(["member-balances", "at", downloadStamp(deps.payments.timeZone)], "csv");
+    await recordExport(deps.db, req, { file, targetType: "members", targetId: "all" });
+    await sendCopyCsv(req, res, deps.payments.pool, file, membersWithBalanceCsv());
   });
 
   r.get("/payments/admin-orgs-with-balance-csv", { guard: view }, async (req, res) => {
-    await sendCopyCsv(
-      req,
-      res,
-      deps.payments.pool,
-      downloadName(["organisation-balances", "at", downloadStamp(deps.payments.timeZone)], "csv"),
-      orgsWithBalanceCsv(),
-    );
+    const file = downloadName(["organisation-balances", "at", downloadStamp(deps.payments.timeZone)], "csv");
+    await recordExport(deps.db, req, { file, targetType: "organisations", targetId: "all" });
+    await sendCopyCsv(req, res, deps.payments.pool, file, orgsWithBalanceCsv());
   });
   return r.router;
 }

@@ -19,6 +19,7 @@ import { getOrganisation } from "../../services/orgs/list-organisations";
 import { localTime } from "../../services/statements/statement-csv";
 import { amountCell, sendCsv } from "../../web/csv-response";
 import { downloadName } from "../../web/download-name";
+import { auditActor, recordExport } from "../../web/audit-actor";
 import { flash } from "../../web/flash";
 import { fields, formValues, inputRouter, optional } from "../../web/input";
 
@@ -123,7 +124,8 @@ export function clubSessionRoutes(deps: { services: ApiServices }) {
       const fields = fieldsOf(body);
       const read = readForm(org.id, fields);
       if ("problems" in read) return entryPage(org.id, res, fields, read.problems);
-      const done = await confirmSession(s, { ...read.form, requestId: body.request_id, actorUserId: req.user!.id });
+      const form = { ...read.form, requestId: body.request_id, actorUserId: req.user!.id };
+      const done = await confirmSession(s, form, auditActor(req));
       req.log.info(
         { actor: req.user!.id, organisationId: org.id, batchId: done.batchId, state: done.state },
         "session charged",
@@ -160,16 +162,18 @@ export function clubSessionRoutes(deps: { services: ApiServices }) {
     });
   });
 
-  r.get(`${base(":orgId")}/batch/:batchId/csv`, batchRoute, async (_req, res, { params }) => {
+  r.get(`${base(":orgId")}/batch/:batchId/csv`, batchRoute, async (req, res, { params }) => {
     const [org, batch] = await Promise.all([
       getOrganisation(db, params.orgId),
       sessionBatch(s, params.orgId, params.batchId),
     ]);
     if (!batch.results) throw notFound("These charges are still being booked: download them once they are done.");
     const day = localTime(batch.createdAt, s.p.timeZone).slice(0, 10);
+    const file = downloadName(["session-charges", org.clubNumber, day, batch.id], "csv");
+    await recordExport(s.p.db, req, { file, targetType: "session_charge_batch", targetId: batch.id, orgId: org.id });
     await sendCsv(
       res,
-      downloadName(["session-charges", org.clubNumber, day, batch.id], "csv"),
+      file,
       (function* () {
         yield [
           "line",

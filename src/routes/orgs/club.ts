@@ -19,6 +19,7 @@ import { sendCopyCsv } from "../../web/csv-response";
 import { statementFileName } from "../../web/download-name";
 import { flash } from "../../web/flash";
 import { fields, formValues, INT4_MAX, inputRouter, optional } from "../../web/input";
+import { recordExport } from "../../web/audit-actor";
 
 // requireOrg has already refused a malformed club id (404); the schema makes it a number for the handler.
 const orgParams = z.object({ orgId: fields.id("Organisation") });
@@ -70,13 +71,9 @@ export function clubRoutes(deps: { db: Db; payments: Payments }) {
   r.get("/payments/statement-csv-org/:orgId", view, async (req, res, { params }) => {
     const org = await getOrganisation(deps.db, params.orgId);
     const accountId = await p.accounts.forOrganisation(org.id);
-    await sendCopyCsv(
-      req,
-      res,
-      p.pool,
-      statementFileName(["club", org.clubNumber], {}, p.timeZone, "csv"),
-      statementCsvQuery(accountId, p.timeZone, {}),
-    );
+    const file = statementFileName(["club", org.clubNumber], {}, p.timeZone, "csv");
+    await recordExport(p.db, req, { file, targetType: "organisation", targetId: org.id, orgId: org.id });
+    await sendCopyCsv(req, res, p.pool, file, statementCsvQuery(accountId, p.timeZone, {}));
   });
 
   const transferPage = async (orgId: number, form: Partial<Record<string, string>>, error?: string) => {

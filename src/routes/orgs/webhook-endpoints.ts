@@ -1,6 +1,7 @@
 // Outbound webhook endpoints and their deliveries (issue 16). Finance editors manage every endpoint, club
 // officers with EDIT those of their clubs; the service layer checks the actor on every call (services/
 // webhooks-out/endpoints.ts), and these routes only parse, call and render.
+import { auditActor } from "../../web/audit-actor";
 import type { Request, Response } from "express";
 import { z } from "zod";
 import { requireLogin, requireSecondFactor } from "../../auth/guards";
@@ -116,6 +117,7 @@ export function webhookEndpointRoutes(deps: { db: Db; urlPolicy: UrlPolicy }) {
             eventTypes: body.events as never,
           },
           deps.urlPolicy,
+          auditActor(req),
         );
       } catch (e) {
         if (!(e instanceof AppError) || e.status >= 500) throw e;
@@ -146,7 +148,7 @@ export function webhookEndpointRoutes(deps: { db: Db; urlPolicy: UrlPolicy }) {
     ["disable", false],
   ] as const) {
     r.post(`/payments/webhooks/:id/${action}`, one, async (req, res, { params }) => {
-      await setEndpointEnabled(db, actorOf(req), params.id, enabled);
+      await setEndpointEnabled(db, actorOf(req), params.id, enabled, auditActor(req));
       flash(req, "success", enabled ? "Endpoint enabled" : "Endpoint disabled");
       res.redirect(`/payments/webhooks/${params.id}`);
     });
@@ -157,7 +159,7 @@ export function webhookEndpointRoutes(deps: { db: Db; urlPolicy: UrlPolicy }) {
   });
 
   r.post("/payments/webhooks/:id/delete", one, async (req, res, { params }) => {
-    await deleteEndpoint(db, actorOf(req), params.id);
+    await deleteEndpoint(db, actorOf(req), params.id, auditActor(req));
     req.log.info({ actor: req.user!.id, endpointId: params.id }, "webhook endpoint deleted");
     flash(req, "success", "Endpoint deleted");
     res.redirect("/payments/webhooks");

@@ -1,6 +1,7 @@
 // API keys (issue 16): a key is shown once at creation and only its SHA-256 is kept. The key's first part
 // ("bc_live_" or "bc_test_" and eight random characters) is stored as its prefix: it finds the key with one
 // index look-up and names it in lists; the hash of the whole key is then compared in constant time.
+import { type AuditActor, recordAudit } from "../audit/record";
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type pg from "pg";
 import { z } from "zod";
@@ -37,8 +38,11 @@ const createInput = z.object({
 
 export type CreateApiKeyInput = z.input<typeof createInput>;
 
-/** Creates a key; answers it with the secret, the only time the secret exists outside the caller's hands. */
-export async function createApiKey(db: Db, raw: CreateApiKeyInput) {
+/**
+ * Creates a key; answers it with the secret, the only time the secret exists outside the caller's hands. Its
+ * audit row (never the secret) is written in the same transaction.
+ */
+export async function createApiKey(db: Db, raw: CreateApiKeyInput, audit: AuditActor) {
   const req = parseInput(createInput, raw);
   if (req.expiresAt && req.expiresAt.getTime() <= Date.now()) {
     throw badInput("The expiry date must be in the future.");
@@ -49,16 +53,27 @@ export async function createApiKey(db: Db, raw: CreateApiKeyInput) {
   }
   const prefix = `bc_${req.live ? "live" : "test"}_${randomBytes(6).toString("base64url")}`;
   const secret = `${prefix}${randomBytes(32).toString("base64url")}`;
-  const key = await db.apiKey.create({
-    data: {
-      name: req.name,
-      organisationId: req.organisationId,
-      prefix,
-      secretHash: hashOf(secret).toString("hex"),
-      scopes: [...new Set(req.scopes)],
-      expiresAt: req.expiresAt,
-      createdByUserId: req.createdByUserId,
-    },
+  const key = await db.$transaction(async (tx) => {
+    const made = await tx.apiKey.create({
+      data: {
+        name: req.name,
+        organisationId: req.organisationId,
+        prefix,
+        secretHash: hashOf(secret).toString("hex"),
+        scopes: [...new Set(req.scopes)],
+        expiresAt: req.expiresAt,
+        createdByUserId: req.createdByUserId,
+      },
+    });
+    await recordAudit(tx, {
+      ...audit,
+      action: "api_key.create",
+      targetType: "api_key",
+      targetId: made.id,
+      orgId: made.organisationId,
+      after: { name: made.name, prefix: made.prefix, scopes: made.scopes, expiresAt: made.expiresAt },
+    });
+    return made;
   });
   return { key, secret };
 }
@@ -109,14 +124,27 @@ export async function authenticateApiKey(pool: pg.Pool, presented: string): Prom
   };
 }
 
-export async function revokeApiKey(db: Db, id: number) {
-  const { count } = await db.apiKey.updateMany({
-    where: { id, revokedAt: null },
-    data: { revokedAt: new Date() },
+/** Revokes a key (again: nothing changes and nothing is recorded). */
+export async function revokeApiKey(db: Db, id: number, audit: AuditActor) {
+  await db.$transaction(async (tx) => {
+    const revoked = await tx.$queryRaw<{ organisationId: number | null; prefix: string }[]>`
+      UPDATE api_keys SET revoked_at = now() WHERE id = ${id} AND revoked_at IS NULL
+      RETURNING organisation_id AS "organisationId", prefix`;
+    const key = revoked[0];
+    if (key) {
+      await recordAudit(tx, {
+        ...audit,
+        action: "api_key.revoke",
+        targetType: "api_key",
+        targetId: id,
+        orgId: key.organisationId,
+        before: { revokedAt: null },
+        after: { prefix: key.prefix, revoked: true },
+      });
+    } else if (!(await tx.apiKey.findUnique({ where: { id }, select: { id: true } }))) {
+      throw notFound("That API key does not exist.");
+    }
   });
-  if (count === 0 && !(await db.apiKey.findUnique({ where: { id }, select: { id: true } }))) {
-    throw notFound("That API key does not exist.");
-  }
 }
 
 export type KeyStatus = "active" | "revoked" | "expired";

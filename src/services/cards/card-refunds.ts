@@ -6,6 +6,7 @@
 import type pg from "pg";
 import { AppError, badInput } from "../../lib/errors";
 import { formatMoney, percentOf } from "../../lib/money";
+import { type AuditContext, auditRows, recordAudit } from "../audit/record";
 import type { EntryInput } from "../ledger/posting";
 import { bookInTransaction, inTransaction } from "../ledger/transaction";
 import { messages } from "../notifications/messages";
@@ -160,10 +161,14 @@ export async function memberRefund(p: Payments, userId: number, cardPaymentId: n
   });
 }
 
-/** §3.9: finance staff refund any part of the rest of a member's card payment, with no fee. */
+/**
+ * §3.9: finance staff refund any part of the rest of a member's card payment, with no fee. `audit`: the staff
+ * member's request, so the refund's audit row is written in the transaction that takes the credits.
+ */
 export async function adminRefund(
   p: Payments,
   req: { adminUserId: number; cardPaymentId: number; amountCents: bigint; description: string; requestKey?: string },
+  audit?: AuditContext,
 ): Promise<RefundResult> {
   const description = req.description.trim() || "Card Refund";
   if (description.length > 80) throw badInput("The description must be at most 80 characters.");
@@ -196,6 +201,7 @@ export async function adminRefund(
     requestedBy: req.adminUserId,
     description,
     quote: (client) => adminQuote(client, req.adminUserId, req.cardPaymentId, req.amountCents, true),
+    audit,
   });
 }
 
@@ -207,6 +213,7 @@ async function refund(
     requestedBy: number;
     description: string;
     quote: (client: pg.PoolClient) => Promise<RefundQuote>;
+    audit?: AuditContext;
   },
 ): Promise<RefundResult> {
   const { refundId, quote, chargeId } = await inTransaction(p.pool, async (client) => {
@@ -240,6 +247,23 @@ async function refund(
     });
     if (booked.status === "INSUFFICIENT_FUNDS") throw badInput("Cannot refund. Balance will be negative");
     if (booked.status !== "POSTED") throw new Error(`refund ${id}: posting ${booked.status}`);
+    await recordAudit(
+      client,
+      ...auditRows(r.audit, {
+        action: "refund.admin",
+        targetType: "card_payment",
+        targetId: q.cardPaymentId,
+        after: {
+          refundId: id,
+          memberUserId: q.userId,
+          creditsCents: q.creditsCents,
+          cardAmountCents: q.cardAmountCents,
+          description: r.description,
+          balanceAfterCents: q.balanceAfterCents,
+          postingId: booked.postingId,
+        },
+      }),
+    );
     return { refundId: id, quote: q, chargeId: rows[0]!.stripe_charge_id };
   });
 

@@ -2,6 +2,7 @@
 // Stripe's event id) in the same database transaction that applies it, so a redelivery — even a concurrent
 // one — finds it there and changes nothing; a failure rolls both back and Stripe's retry applies it again.
 // Work that must not run inside the transaction (callbacks, notifications, Stripe calls) runs after commit.
+import { type AuditActor, recordAudit } from "../audit/record";
 import type pg from "pg";
 import { inTransaction } from "../ledger/transaction";
 import { autoTopUpMember } from "../payments/auto-topup-member";
@@ -161,7 +162,8 @@ async function apply(p: Payments, client: pg.PoolClient, e: CardWebhookEvent): P
 
 export type WebhookResult = { duplicate: true } | { duplicate: false; outcome: string };
 
-export async function handleStripeEvent(p: Payments, e: CardWebhookEvent): Promise<WebhookResult> {
+/** `audit`: finance staff re-applying a stored event; its audit row is written in the transaction that applies it. */
+export async function handleStripeEvent(p: Payments, e: CardWebhookEvent, audit?: AuditActor): Promise<WebhookResult> {
   const payload = JSON.stringify({ id: e.id, type: e.type, created: e.created, data: { object: e.object } });
   let done: Applied | null;
   try {
@@ -181,6 +183,16 @@ export async function handleStripeEvent(p: Payments, e: CardWebhookEvent): Promi
         e.id,
         applied.outcome,
       ]);
+      if (audit) {
+        await recordAudit(client, {
+          ...audit,
+          action: "stripe.reapply",
+          targetType: "stripe_event",
+          targetId: e.id,
+          before: { processedAt: null },
+          after: { type: e.type, outcome: applied.outcome },
+        });
+      }
       return applied;
     });
   } catch (err) {
@@ -210,13 +222,14 @@ export async function handleStripeEvent(p: Payments, e: CardWebhookEvent): Promi
 }
 
 /** Finance staff's "re-apply" of a stored event that failed: the same handling, so at most once in effect. */
-export async function reapplyStripeEvent(p: Payments, id: string): Promise<string> {
+export async function reapplyStripeEvent(p: Payments, id: string, audit?: AuditActor): Promise<string> {
   const row = await p.db.stripeEvent.findUnique({ where: { id } });
   if (!row) return "No such event.";
   if (row.processedAt) return `Already applied: ${row.outcome ?? ""}`;
   const payload = row.payload as { type: string; created: number; data: { object: Record<string, unknown> } };
   try {
-    const r = await handleStripeEvent(p, { id, type: row.type, created: payload.created, object: payload.data.object });
+    const event = { id, type: row.type, created: payload.created, object: payload.data.object };
+    const r = await handleStripeEvent(p, event, audit);
     return r.duplicate ? "Already applied." : `Applied: ${r.outcome}`;
   } catch (err) {
     return `Failed again: ${(err as Error).message}`;

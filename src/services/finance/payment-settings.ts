@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { Db } from "../../db/client";
 import { badInput, notFound } from "../../lib/errors";
 import { parseAmount, parsePercent } from "../../lib/money";
+import { type AuditActor, recordAudit } from "../audit/record";
 
 // Digits only: Number() would read "" as 0, "0x10" as 16 and "1e2" as 100.
 const weeks = z
@@ -26,6 +27,10 @@ export interface SettingsForm {
   abaRemitterName: string;
   federationBsb: string;
   federationAccount: string;
+  /** Dollars: adjustments and admin refunds above this need a second finance editor. */
+  approvalThreshold: string;
+  /** Dollars: settlement confirmations whose gross total is above this need a second finance editor. */
+  settlementApprovalThreshold: string;
 }
 
 export const SETTINGS_FIELDS: (keyof SettingsForm)[] = [
@@ -40,6 +45,8 @@ export const SETTINGS_FIELDS: (keyof SettingsForm)[] = [
   "abaRemitterName",
   "federationBsb",
   "federationAccount",
+  "approvalThreshold",
+  "settlementApprovalThreshold",
 ];
 
 /** What each field is called on the settings page, for messages that name it. */
@@ -55,6 +62,8 @@ export const SETTINGS_LABELS: Record<keyof SettingsForm, string> = {
   abaRemitterName: "Remitter name",
   federationBsb: "Federation BSB",
   federationAccount: "Federation account number",
+  approvalThreshold: "Second approval above (adjustments, refunds)",
+  settlementApprovalThreshold: "Second approval above (settlement total)",
 };
 
 /** Empty means "not set yet" (NULL): fees can be saved before the bank details are known. */
@@ -102,11 +111,36 @@ export function parseSettingsForm(f: SettingsForm) {
     refundFeePpm: parsePercent(f.refundFee, "Refund fee"),
     refundWindowWeeks: w.data,
     ...bankFields(f),
+    approvalThresholdCents: parseAmount(f.approvalThreshold, SETTINGS_LABELS.approvalThreshold),
+    settlementApprovalThresholdCents: parseAmount(
+      f.settlementApprovalThreshold,
+      SETTINGS_LABELS.settlementApprovalThreshold,
+    ),
   };
 }
 
-export async function savePaymentSettings(db: Db, form: SettingsForm, actorUserId: number) {
-  return db.paymentSettings.create({ data: { ...parseSettingsForm(form), modifiedByUserId: actorUserId } });
+/** Saves a new version; its audit row (the version before and after) is in the same transaction. */
+export async function savePaymentSettings(db: Db, form: SettingsForm, audit: AuditActor & { actorId: number }) {
+  const data = parseSettingsForm(form);
+  return db.$transaction(async (tx) => {
+    const before = await tx.paymentSettings.findFirst({ orderBy: { id: "desc" } });
+    const saved = await tx.paymentSettings.create({ data: { ...data, modifiedByUserId: audit.actorId } });
+    await recordAudit(tx, {
+      ...audit,
+      action: "settings.save",
+      targetType: "payment_settings",
+      targetId: saved.id,
+      before: before && settingsValues(before),
+      after: settingsValues(saved),
+    });
+    return saved;
+  });
+}
+
+/** A version's values without its bookkeeping columns, for the audit trail. */
+function settingsValues(v: Record<string, unknown>) {
+  const { id: _id, createdAt: _c, modifiedByUserId: _m, ...values } = v;
+  return values;
 }
 
 export async function paymentSettingsHistory(db: Db) {
@@ -130,7 +164,11 @@ export function listFeeOverrides(db: Db) {
   });
 }
 
-export async function addFeeOverride(db: Db, req: { organisationId: number; fee: string; actorUserId: number }) {
+export async function addFeeOverride(
+  db: Db,
+  req: { organisationId: number; fee: string; actorUserId: number },
+  audit: AuditActor,
+) {
   const org = Number.isSafeInteger(req.organisationId)
     ? await db.organisation.findUnique({ where: { id: req.organisationId }, select: { id: true, name: true } })
     : null;
@@ -138,12 +176,35 @@ export async function addFeeOverride(db: Db, req: { organisationId: number; fee:
   const feePpm = parsePercent(req.fee, "Settlement fee");
   const existing = await db.organisationFeeOverride.findUnique({ where: { organisationId: org.id } });
   if (existing) throw badInput(`${org.name} already has an override; delete it first.`);
-  return db.organisationFeeOverride.create({
-    data: { organisationId: org.id, feePpm, createdByUserId: req.actorUserId },
+  return db.$transaction(async (tx) => {
+    const row = await tx.organisationFeeOverride.create({
+      data: { organisationId: org.id, feePpm, createdByUserId: req.actorUserId },
+    });
+    await recordAudit(tx, { ...audit, ...overrideTarget(row), before: null, after: { feePpm } });
+    return row;
   });
 }
 
-export async function deleteFeeOverride(db: Db, id: number) {
-  const { count } = await db.organisationFeeOverride.deleteMany({ where: { id } });
-  if (count === 0) throw notFound("That override does not exist (already deleted?).");
+const overrideTarget = (row: { id: number; organisationId: number }) => ({
+  action: "fee_override.add",
+  targetType: "fee_override",
+  targetId: row.id,
+  orgId: row.organisationId,
+});
+
+export async function deleteFeeOverride(db: Db, id: number, audit: AuditActor) {
+  await db.$transaction(async (tx) => {
+    const rows = await tx.$queryRaw<{ id: number; organisationId: number; feePpm: number }[]>`
+      DELETE FROM organisation_fee_overrides WHERE id = ${id}
+      RETURNING id, organisation_id AS "organisationId", fee_ppm AS "feePpm"`;
+    const row = rows[0];
+    if (!row) throw notFound("That override does not exist (already deleted?).");
+    await recordAudit(tx, {
+      ...audit,
+      ...overrideTarget(row),
+      action: "fee_override.delete",
+      before: { feePpm: row.feePpm },
+      after: null,
+    });
+  });
 }

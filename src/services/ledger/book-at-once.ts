@@ -143,7 +143,7 @@ function prepare(postings: PostingInput[], cache: Map<string, number>) {
     const p = postings[i]!;
     // Its results depend only on balances and keys, or it goes the careful way.
     if (p.allowOverdraft || seen.has(p.idempotencyKey) || invalidReason(p) !== null) return null;
-    if (p.notify?.some((n) => !n.whenBalanceBelow)) return null;
+    if (p.notify?.some((n) => !n.whenBalanceBelow) || p.audit?.length) return null;
     seen.add(p.idempotencyKey);
     const refs = p.entries.map(refKey);
     // Accounts this process has seen are named by id; the others as the entry names them (the statement

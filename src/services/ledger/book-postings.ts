@@ -8,6 +8,7 @@
 import crypto, { createHash } from "node:crypto";
 import type pg from "pg";
 import { formatMoney } from "../../lib/money";
+import { recordAudit } from "../audit/record";
 import { type NotificationInput, writeNotifications } from "../notifications/outbox";
 import type { EntryInput, PostingInput, PostingResult } from "./posting";
 import { newReferenceNo } from "./reference-no";
@@ -384,6 +385,7 @@ export async function bookPostings(
     })
   ).rows;
   await writeNotifications(client, notifications);
+  await writeAudit(client, postings, results, accepted, written);
   const finish = finishSql();
   await client.query(overdraft ? `SELECT set_config('ledger.allow_overdraft', 'off', true); ${finish}` : finish);
   const idsByKey = new Map(written.map((r) => [r.k!, BigInt(r.id!)]));
@@ -394,4 +396,28 @@ export async function bookPostings(
     }
   }
   return results;
+}
+
+/** The accepted postings' audit rows, each told its posting and the first entry's balance after. */
+async function writeAudit(
+  client: TxClient,
+  postings: PostingInput[],
+  results: PostingResult[],
+  accepted: number[],
+  written: { k: string; id: string }[],
+) {
+  for (const i of accepted) {
+    const p = postings[i]!;
+    if (!p.audit?.length) continue;
+    const r = results[i]!;
+    const postingId = written.find((w) => w.k === p.idempotencyKey)?.id;
+    const balanceAfterCents = r.status === "POSTED" ? r.balances[0]?.balanceAfterCents : undefined;
+    await recordAudit(
+      client,
+      ...p.audit.map((e) => ({
+        ...e,
+        after: { ...(e.after as object | undefined), postingId, balanceAfterCents },
+      })),
+    );
+  }
 }

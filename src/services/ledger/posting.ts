@@ -1,4 +1,5 @@
 // The shape of a posting as the ledger engine books it, and of its outcome.
+import type { AuditEvent } from "../audit/record";
 import type { NotificationInput } from "../notifications/outbox";
 import type { TransactionType } from "./transaction-types";
 
@@ -45,6 +46,11 @@ export interface PostingInput {
    * if that entry's account ends under the amount; "{balance}" in the body becomes that balance.
    */
   notify?: (NotificationInput & { whenBalanceBelow?: { entryIndex: number; cents: bigint } })[];
+  /**
+   * Audit rows of the staff action this posting is (docs/audit.md), written in its transaction only if it is
+   * booked (a replay writes none). Each row's `after` gains the posting's id and the first entry's balance after.
+   */
+  audit?: AuditEvent[];
 }
 
 export type PostingResult =

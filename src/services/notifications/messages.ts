@@ -153,4 +153,25 @@ export const messages = {
     linkText: "Pay now",
     dedupeKey: `iou:${iouId}`,
   }),
+
+  /** To the finance editor who asked for a second approval: what became of it. */
+  approvalDecided: (
+    r: { id: number; requestedByUserId: number; summary: string },
+    outcome: "approved" | "rejected" | "failed",
+    deciderName: string,
+    reason: string | null,
+  ): NotificationInput => ({
+    userId: r.requestedByUserId,
+    kind: "APPROVAL_DECIDED",
+    subject: `Approval request ${r.id} ${outcome === "failed" ? "could not be booked" : outcome}`,
+    body:
+      outcome === "approved"
+        ? `${deciderName} approved your request "${r.summary}". It has been booked.`
+        : outcome === "rejected"
+          ? `${deciderName} rejected your request "${r.summary}". Nothing was booked.${reason ? ` Their note: ${reason}` : ""}`
+          : `${deciderName} approved your request "${r.summary}", but it could not be booked: ${reason}. Nothing was booked.`,
+    linkUrl: "/payments/approvals",
+    linkText: "Approvals",
+    dedupeKey: `approval:${r.id}:${outcome}`,
+  }),
 };

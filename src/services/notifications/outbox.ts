@@ -12,7 +12,8 @@ export type NotificationKind =
   | "ORG_TRANSFER"
   | "LOW_BALANCE"
   | "CARD_REFUND"
-  | "IOU_CREATED";
+  | "IOU_CREATED"
+  | "APPROVAL_DECIDED";
 
 export interface NotificationInput {
   userId?: number | null;

@@ -4,6 +4,8 @@
 // sessions did. A confirmation is a session_charge_batches row found again by the form's request id, so a second
 // submit of the same form books nothing; its charges are api_charges rows naming the batch, booked under
 // "session:<batch id>:<item>".
+import { type AuditActor, recordAudit } from "../audit/record";
+import { inTransaction } from "../ledger/transaction";
 import { createHash } from "node:crypto";
 import { badInput, notFound } from "../../lib/errors";
 import type { ApiServices, ChargeCaller } from "../api/api-services";
@@ -93,6 +95,7 @@ export type Confirmed = { batchId: number; state: "booked" | "already_booked" | 
 export async function confirmSession(
   s: ApiServices,
   f: SessionForm & { requestId: string; actorUserId: number },
+  audit?: AuditActor,
 ): Promise<Confirmed> {
   const pool = s.p.pool;
   const fingerprint = fingerprintOf(f);
@@ -133,7 +136,7 @@ export async function confirmSession(
     if (taken.rowCount !== 1) return { batchId: seen.id, state: "booking" };
     batchId = seen.id;
   }
-  await runWithLease(s, batchId, () => book(s, f, batchId));
+  await runWithLease(s, batchId, () => book(s, f, batchId, audit));
   return { batchId, state: "booked" };
 }
 
@@ -159,7 +162,8 @@ async function runWithLease(s: ApiServices, batchId: number, work: () => Promise
   }
 }
 
-async function book(s: ApiServices, f: SessionForm, batchId: number) {
+/** Books the rows, then records the outcome; the audit row is written with the outcome, in its transaction. */
+async function book(s: ApiServices, f: SessionForm, batchId: number, audit?: AuditActor) {
   const requests = chargeRequests(f);
   const answers = await runBatch(s, pageCaller(f.organisationId, batchId), requests, `session:${batchId}`);
   const users = await s.p.db.user.findMany({
@@ -168,11 +172,31 @@ async function book(s: ApiServices, f: SessionForm, batchId: number) {
   });
   const names = new Map(users.map((u) => [u.systemNumber, `${u.firstName} ${u.lastName}`]));
   const results = answers.map((a, i) => resultOf(a, f.rows[i]!, requests[i]!, names.get(f.rows[i]!.member) ?? null));
-  await s.p.pool.query(
-    `UPDATE session_charge_batches SET results = $2, finished_at = now(), locked_until = NULL
-      WHERE id = $1 AND results IS NULL`,
-    [batchId, JSON.stringify(results)],
-  );
+  await inTransaction(s.p.pool, async (client) => {
+    const done = await client.query(
+      `UPDATE session_charge_batches SET results = $2, finished_at = now(), locked_until = NULL
+        WHERE id = $1 AND results IS NULL`,
+      [batchId, JSON.stringify(results)],
+    );
+    if (done.rowCount !== 1 || !audit) return;
+    const count = (o: SessionOutcome) => results.filter((r) => r.outcome === o).length;
+    await recordAudit(client, {
+      ...audit,
+      action: "session_charges.confirm",
+      targetType: "session_charge_batch",
+      targetId: batchId,
+      orgId: f.organisationId,
+      after: {
+        description: f.description,
+        reference: f.reference,
+        rows: f.rows.length,
+        totalCents: f.rows.reduce((t, r) => t + r.amountCents, 0n),
+        paid: count("paid") + count("topped_up"),
+        ious: count("iou"),
+        failed: results.length - count("paid") - count("topped_up") - count("iou"),
+      },
+    });
+  });
 }
 
 function resultOf(a: BatchItemResult, row: SessionRow, req: ChargeRequest, name: string | null): SessionResult {

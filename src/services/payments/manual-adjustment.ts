@@ -5,6 +5,7 @@ import { z } from "zod";
 import { badInput, conflict, forbidden } from "../../lib/errors";
 import { formatMoney, percentOf } from "../../lib/money";
 import { parseInput } from "../../lib/validation";
+import { type AuditContext, type AuditEvent, auditRows } from "../audit/record";
 import { orgFeePpm } from "../finance/fees";
 import type { Booked, EntryInput } from "../ledger/posting";
 import type { Payments } from "./context";
@@ -28,21 +29,49 @@ const orgInput = z.object({ organisationId: z.number().int().positive(), ...comm
 export type AdjustMemberInput = z.input<typeof memberInput>;
 export type AdjustOrganisationInput = z.input<typeof orgInput>;
 
-export async function adjustMemberBalance(p: Payments, raw: AdjustMemberInput) {
-  const req = parseInput(memberInput, raw);
-  if (req.userId === req.actorUserId) throw forbidden("You cannot adjust your own balance.");
-  return adjust(p, { userId: req.userId }, req);
+/** `audit`: the staff member's request, so the adjustment's audit row is written in its posting's transaction. */
+export async function adjustMemberBalance(p: Payments, raw: AdjustMemberInput, audit?: AuditContext) {
+  const req = checkMemberAdjustment(raw);
+  return adjust(p, { userId: req.userId }, req, auditRows(audit, adjustmentAudit("member", req.userId, null, req)));
 }
 
-export async function adjustOrganisationBalance(p: Payments, raw: AdjustOrganisationInput) {
-  const req = parseInput(orgInput, raw);
-  return adjust(p, { organisationId: req.organisationId }, req);
+/** The rules a member adjustment must pass, also asked before one is sent for approval. */
+export function checkMemberAdjustment(raw: AdjustMemberInput) {
+  const req = parseInput(memberInput, raw);
+  if (req.userId === req.actorUserId) throw forbidden("You cannot adjust your own balance.");
+  return req;
+}
+
+export function checkOrganisationAdjustment(raw: AdjustOrganisationInput) {
+  return parseInput(orgInput, raw);
+}
+
+export async function adjustOrganisationBalance(p: Payments, raw: AdjustOrganisationInput, audit?: AuditContext) {
+  const req = checkOrganisationAdjustment(raw);
+  const id = req.organisationId;
+  return adjust(p, { organisationId: id }, req, auditRows(audit, adjustmentAudit("org", id, id, req)));
+}
+
+function adjustmentAudit(
+  kind: "member" | "org",
+  targetId: number,
+  orgId: number | null,
+  req: { amountCents: bigint; description: string },
+) {
+  return {
+    action: `adjustment.${kind}`,
+    targetType: kind === "member" ? "user" : "organisation",
+    targetId,
+    orgId,
+    after: { amountCents: req.amountCents, description: req.description },
+  };
 }
 
 async function adjust(
   p: Payments,
   account: { userId: number } | { organisationId: number },
   req: { amountCents: bigint; description: string; actorUserId: number; idempotencyKey: string },
+  audit: AuditEvent[],
 ): Promise<Booked & { balanceAfterCents: bigint | null }> {
   const r = await p.ledger.post({
     idempotencyKey: req.idempotencyKey,
@@ -50,6 +79,7 @@ async function adjust(
     description: req.description,
     actorUserId: req.actorUserId,
     allowOverdraft: true,
+    audit,
     entries: [
       { ...account, amountCents: req.amountCents, counterparty: 1 },
       { system: "ADJUSTMENTS", amountCents: -req.amountCents, counterparty: 0 },
@@ -65,6 +95,11 @@ async function adjust(
   if (r.status === "DUPLICATE") return { ...r, balanceAfterCents: null };
   if (r.status === "KEY_REUSED") throw conflict("That adjustment was already made with different details.");
   throw badInput(`The adjustment could not be booked: ${r.status === "INVALID" ? r.reason : r.status}.`);
+}
+
+/** The rules a manual settlement must pass, also asked before one is sent for approval. */
+export function checkManualSettlement(raw: z.input<typeof settlementInput>) {
+  return parseInput(settlementInput, raw);
 }
 
 const settlementInput = z.object({
@@ -90,14 +125,25 @@ export async function settlementSplit(p: Payments, organisationId: number, amoun
  * A settlement recorded by hand (reference §3.10 type 2): the club pays out `−amount`; the federation keeps its
  * fee (fee income) and owes the rest to the club's bank (settlements payable). It may not overdraw the club.
  */
-export async function settleOrganisationManually(p: Payments, raw: z.input<typeof settlementInput>) {
-  const req = parseInput(settlementInput, raw);
+export async function settleOrganisationManually(
+  p: Payments,
+  raw: z.input<typeof settlementInput>,
+  audit?: AuditContext,
+) {
+  const req = checkManualSettlement(raw);
   const split = await settlementSplit(p, req.organisationId, req.amountCents);
   const r = await p.ledger.post({
     idempotencyKey: req.idempotencyKey,
     type: "Settlement",
     description: req.description,
     actorUserId: req.actorUserId,
+    audit: auditRows(audit, {
+      action: "settlement.manual",
+      targetType: "organisation",
+      targetId: req.organisationId,
+      orgId: req.organisationId,
+      after: { ...split, amountCents: req.amountCents, description: req.description },
+    }),
     entries: settlementEntries(req.organisationId, split),
   });
   if (r.status === "POSTED" || r.status === "DUPLICATE") return { ...split, postingId: r.postingId };

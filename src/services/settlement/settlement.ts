@@ -8,6 +8,7 @@ import type pg from "pg";
 import { badInput, conflict } from "../../lib/errors";
 import { formatMoney, formatPercent, percentOf } from "../../lib/money";
 import { isCalendarDate } from "../../lib/validation";
+import { type AuditContext, recordAudit } from "../audit/record";
 import { bookInTransaction, inTransaction } from "../ledger/transaction";
 import type { Payments } from "../payments/context";
 import { FEDERATION_CLUB_NUMBER } from "../payments/federation";
@@ -234,6 +235,7 @@ const CONFIRM_LOCK = 7_311_011;
 export async function confirmSettlement(
   p: Payments,
   req: { referenceDate: string; selection: Selection[]; actorUserId: number; requestKey: string; repeat?: boolean },
+  audit?: AuditContext,
 ): Promise<ConfirmedBatch> {
   const replay = await replayOf(p.pool, req);
   if (replay) return replay;
@@ -315,6 +317,31 @@ export async function confirmSettlement(
       const processingDate = new Date(`${today}T00:00:00Z`);
       const aba = abaFile({ ...bank, description: "SETTLEMENT", processingDate }, payments);
       await client.query("UPDATE settlement_batches SET aba_file = $2 WHERE id = $1", [batchId, aba]);
+      // The batch's row, and one per club so each club's officers see their settlement in their trail.
+      const clubs = plan.map((s) => ({
+        organisationId: s.organisationId,
+        name: s.name,
+        grossCents: s.grossCents,
+        feeCents: s.settleFeeCents,
+        netCents: s.settleNetCents,
+      }));
+      if (audit) {
+        const { also, ...actor } = audit;
+        const after = { referenceDate: req.referenceDate, repeat: !!req.repeat, ...totals, clubs };
+        await recordAudit(
+          client,
+          { ...actor, action: "settlement.confirm", targetType: "settlement_batch", targetId: batchId, after },
+          ...clubs.map((c) => ({
+            ...actor,
+            action: "settlement.club",
+            targetType: "settlement_batch",
+            targetId: batchId,
+            orgId: c.organisationId,
+            after: { referenceDate: req.referenceDate, ...c },
+          })),
+          ...(also ?? []),
+        );
+      }
       p.logger.info(
         { batchId, actor: req.actorUserId, clubs: plan.length, gross: String(totals.gross) },
         "settlement confirmed",

@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { Db } from "../../db/client";
 import { badInput, forbidden, notFound } from "../../lib/errors";
 import { parseInput } from "../../lib/validation";
+import { type AuditActor, recordAudit } from "../audit/record";
 import { hasGlobal, hasOrg, type Permissions } from "../roles/permissions";
 import { EVENT_TYPES } from "./event-types";
 import { newEndpointSecret } from "./signature";
@@ -75,7 +76,13 @@ export type CreateEndpointInput = z.input<typeof createEndpointInput>;
 const MAX_ENDPOINTS_PER_OWNER = 20;
 
 /** Registers an endpoint; the answer carries its new secret (the one time it is shown unasked). */
-export async function createEndpoint(db: Db, actor: Actor, raw: CreateEndpointInput, policy: UrlPolicy) {
+export async function createEndpoint(
+  db: Db,
+  actor: Actor,
+  raw: CreateEndpointInput,
+  policy: UrlPolicy,
+  audit: AuditActor,
+) {
   const data = parseInput(createEndpointInput, raw);
   if (!canManageEndpoints(actor, data.organisationId)) {
     throw forbidden(
@@ -93,26 +100,55 @@ export async function createEndpoint(db: Db, actor: Actor, raw: CreateEndpointIn
     throw badInput(`An organisation may have at most ${MAX_ENDPOINTS_PER_OWNER} endpoints; delete one first.`);
   }
   const url = await checkWebhookUrl(data.url, policy);
-  return db.webhookEndpoint.create({
-    data: {
-      organisationId: data.organisationId,
-      url,
-      description: data.description,
-      eventTypes: data.eventTypes,
-      secret: newEndpointSecret(),
-      createdByUserId: actor.userId,
-    },
-    select: { ...PUBLIC_FIELDS, secret: true },
+  return db.$transaction(async (tx) => {
+    const made = await tx.webhookEndpoint.create({
+      data: {
+        organisationId: data.organisationId,
+        url,
+        description: data.description,
+        eventTypes: data.eventTypes,
+        secret: newEndpointSecret(),
+        createdByUserId: actor.userId,
+      },
+      select: { ...PUBLIC_FIELDS, secret: true },
+    });
+    await recordAudit(tx, endpointRow(audit, "create", made, null, endpointValues(made)));
+    return made;
   });
 }
 
-export async function setEndpointEnabled(db: Db, actor: Actor, id: number, enabled: boolean) {
-  await getEndpoint(db, actor, id);
-  await db.webhookEndpoint.update({ where: { id }, data: { enabled } });
+type EndpointFields = {
+  id: number;
+  organisationId: number | null;
+  url: string;
+  eventTypes: string[];
+  enabled: boolean;
+};
+const endpointValues = (e: EndpointFields) => ({ url: e.url, eventTypes: e.eventTypes, enabled: e.enabled });
+const endpointRow = (audit: AuditActor, what: string, e: EndpointFields, before: unknown, after: unknown) => ({
+  ...audit,
+  action: `webhook_endpoint.${what}`,
+  targetType: "webhook_endpoint",
+  targetId: e.id,
+  orgId: e.organisationId,
+  before,
+  after,
+});
+
+export async function setEndpointEnabled(db: Db, actor: Actor, id: number, enabled: boolean, audit: AuditActor) {
+  const e = await getEndpoint(db, actor, id);
+  if (e.enabled === enabled) return;
+  await db.$transaction(async (tx) => {
+    await tx.webhookEndpoint.update({ where: { id }, data: { enabled } });
+    await recordAudit(tx, endpointRow(audit, enabled ? "enable" : "disable", e, { enabled: e.enabled }, { enabled }));
+  });
 }
 
 /** Deletes the endpoint and its delivery history; jobs still queued for it find nothing and stop. */
-export async function deleteEndpoint(db: Db, actor: Actor, id: number) {
-  await getEndpoint(db, actor, id);
-  await db.webhookEndpoint.deleteMany({ where: { id } });
+export async function deleteEndpoint(db: Db, actor: Actor, id: number, audit: AuditActor) {
+  const e = await getEndpoint(db, actor, id);
+  await db.$transaction(async (tx) => {
+    const { count } = await tx.webhookEndpoint.deleteMany({ where: { id } });
+    if (count > 0) await recordAudit(tx, endpointRow(audit, "delete", e, endpointValues(e), null));
+  });
 }
