@@ -8,7 +8,9 @@ import { getBalance } from "../../src/services/payments/balances";
 import { makeClub, makeUser, signIn } from "../helpers/app";
 import { type CardStack, startCardStack, topUpByCard } from "../helpers/card-stack";
 import { fundOrganisation, violations } from "../helpers/payments";
-import { adjustMember, adjustOrg, pressButton, reviewAndConfirm } from "../helpers/staff-forms";
+import { renderedForm as formById } from "../helpers/forms";
+import { setDirectEntry } from "../helpers/settlement";
+import { adjustMember, adjustOrg, pressButton, reviewAndConfirm, submitForm } from "../helpers/staff-forms";
 
 let s: CardStack;
 let alice: { id: number; email: string };
@@ -211,4 +213,34 @@ test("an admin refund over the threshold waits; approved, it refunds the card on
   });
   expect(await getBalance(s.p, m.id)).toBe(10_000n);
   expect(await auditOf("refund.admin", cardId)).toHaveLength(1);
+});
+
+test("a settlement above the settings' total waits; approved, it settles once; the threshold is a setting", async () => {
+  await setDirectEntry(s.p.db);
+  // Finance lowers the settlement threshold to $100.00 on the settings page.
+  const settings = "/payments/admin-payments-static";
+  expect((await submitForm(aliceAgent, settings, settings, { settlementApprovalThreshold: "100.00" })).status).toBe(
+    302,
+  );
+  const club = await makeClub(s.p.db, "Settle");
+  await s.p.db.organisation.update({ where: { id: club.id }, data: { bankBsb: "062000", bankAccount: "11112222" } });
+  await fundOrganisation(s.p, club.id, 30_000n, alice.id);
+  const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+  const page = await aliceAgent.get(`/payments/settlement?reference_date=${tomorrow}`);
+  const form = { ...formById(page.text, "settlement-form"), [`org_${club.id}`]: "on", action: "confirm" };
+  const res = await aliceAgent.post("/payments/settlement").type("form").send(form);
+  expect(res.headers.location).toBe("/payments/approvals");
+  expect(await s.p.db.settlement.count({ where: { organisationId: club.id } })).toBe(0);
+  const r = await latestRequest();
+  expect(r).toMatchObject({ kind: "settlement_batch", amountCents: 30_000n });
+  await approve(bobAgent, r.id);
+  expect(await s.p.db.approvalRequest.findUniqueOrThrow({ where: { id: r.id } })).toMatchObject({ status: "approved" });
+  const batch = await s.p.db.settlementBatch.findUniqueOrThrow({
+    where: { requestKey: `approval:${r.id}` },
+    include: { settlements: true },
+  });
+  expect(batch).toMatchObject({ createdByUserId: bob.id, grossCents: 30_000n });
+  expect(batch.settlements.map((x) => x.organisationId)).toEqual([club.id]);
+  expect(await clubBalance(club.id)).toBe(0n);
+  expect(await auditOf("settlement.confirm", batch.id)).toHaveLength(1);
 });

@@ -26,6 +26,9 @@ beforeAll(async () => {
   const off = await makeUser(s.p.db, { level: "EDIT", orgId: club.id });
   officer = (await signIn(s.app, off.email)).agent;
   officerToken = await csrfToken(officer, "/dashboard");
+  // This file tests the direct path: moves here stay under the second-approval threshold (approvals.test.ts).
+  const current = await s.p.db.paymentSettings.findFirstOrThrow({ orderBy: { id: "desc" } });
+  await s.p.db.paymentSettings.update({ where: { id: current.id }, data: { approvalThresholdCents: 500_000n } });
 });
 afterAll(() => s.close());
 afterEach(async () => expect(await violations(s.p)).toEqual([]));
@@ -205,6 +208,8 @@ describe("payment settings", () => {
       abaRemitterName: "ABF Credits",
       federationBsb: "062-000",
       federationAccount: "10203040",
+      approvalThreshold: "5000.00",
+      settlementApprovalThreshold: "100000.00",
     };
     for (const [field, value, message] of [
       ["defaultOrgFee", "101", "cannot be more than 100"],

@@ -119,6 +119,9 @@ const routes: [string, () => string, Record<Role, number>][] = [
   ["movement report XLSX", () => "/payments/organisation-movement-report?format=xlsx", FIN_VIEW],
   ["accounting export", () => "/payments/accounting-export", FIN_VIEW],
   ["accounting mapping", () => "/payments/accounting-mapping", FIN_VIEW],
+  ["approvals", () => "/payments/approvals", FIN_VIEW],
+  ["audit trail", () => "/payments/audit", { ...SIGNED_IN, member: 403 }],
+  ["audit trail CSV", () => "/payments/audit?format=csv", { ...SIGNED_IN, member: 403 }],
 ];
 
 test.each(routes)("GET %s answers each role as expected", async (_name, path, expected) => {
@@ -150,6 +153,8 @@ const posts: [string, () => string, Record<string, string>][] = [
   ["settlement", () => "/payments/settlement", { action: "export" }],
   ["accounting export", () => "/payments/accounting-export", { what: "gl-journal" }],
   ["accounting mapping", () => "/payments/accounting-mapping", { ledger_account: "MEMBER" }],
+  ["approve a request", () => "/payments/approvals/999999/approve", {}],
+  ["reject a request", () => "/payments/approvals/999999/reject", { note: "x" }],
 ];
 
 test.each(posts)("POST %s: only finance editors", async (_name, path, body) => {

@@ -22,6 +22,7 @@ test("demo data: the federation, three clubs, a dozen members and the staff role
   expect(orgs.filter((o) => o.type === "CLUB")).toHaveLength(3);
   const grants = await d.prisma.roleGrant.findMany({ include: { user: true } });
   expect(grants.map((g) => [g.user.email, g.organisationId === null ? "global" : "club", g.level]).sort()).toEqual([
+    ["approver@demo.bridgecredits.test", "global", "EDIT"],
     ["finance@demo.bridgecredits.test", "global", "EDIT"],
     ["treasurer@demo.bridgecredits.test", "club", "EDIT"],
     ["viewer@demo.bridgecredits.test", "global", "VIEW"],

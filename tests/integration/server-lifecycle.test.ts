@@ -40,7 +40,8 @@ async function start(port: number) {
 function expectLoginsAndAddressLast(startOutput: string) {
   const lines = startOutput.trimEnd().split("\n");
   expect(lines.at(-1)).toMatch(/INFO: Bridge Credits is serving on http:\/\/127\.0\.0\.1:\d+$/);
-  expect(lines.at(-3)).toMatch(/club officer \(Harbourside\)\s+treasurer@demo\.bridgecredits\.test\s+ABF 620103/);
+  expect(lines.at(-4)).toMatch(/club officer \(Harbourside\)\s+treasurer@demo\.bridgecredits\.test\s+ABF 620103/);
+  expect(lines.at(-3)).toMatch(/finance editor 2 \(approves\)\s+approver@demo\.bridgecredits\.test\s+ABF 620104/);
   expect(lines.slice(-10).join("\n")).toContain('Every demo login uses the password "bridge-demo-2026"');
   expect(lines.slice(-10).join("\n")).toContain("npm run admin -- demo-code --user <e-mail>");
 }

@@ -57,6 +57,9 @@ export function auditRoutes(deps: { db: Db; timeZone: string }) {
           actions: await auditActions(deps.db, scope),
           q: {},
           page: 1,
+          params: "",
+          json,
+          clubOnly: scope.orgs !== "all",
           error: message,
         });
       },

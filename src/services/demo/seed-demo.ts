@@ -162,6 +162,15 @@ const PEOPLE: DemoPerson[] = [
     role: "club officer (Harbourside)",
     grant: { level: "EDIT", clubNumber: "2401" },
   },
+  // A second finance editor, so the demo can approve the large money moves the first one asks for.
+  {
+    systemNumber: 620104,
+    firstName: "Grace",
+    lastName: "Okafor",
+    email: "approver@demo.bridgecredits.test",
+    role: "finance editor 2 (approves)",
+    grant: { level: "EDIT", clubNumber: null },
+  },
 ];
 
 export const DEMO_LOGINS = [PEOPLE[0]!, PEOPLE[1]!, ...PEOPLE.filter((p) => p.grant)].map((p) => ({
