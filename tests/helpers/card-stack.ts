@@ -108,6 +108,42 @@ export async function topUpByCard(s: CardStack, userId: number, amountCents: big
 }
 
 /**
+ * A member pays a checkout at the browser, but Stripe's webhooks are held (a lost webhook): the card payment is
+ * left PENDING, as the browser reported, with nothing booked. `release` lets the held webhooks go.
+ */
+export async function paidWithWebhookHeld(s: CardStack, userId: number, amountCents: bigint) {
+  const card = await createCheckout(s.p, {
+    userId,
+    amountCents,
+    description: "Manual Top Up",
+    requestKey: `t-${randomUUID()}`,
+  });
+  s.emulator.webhooks.hold = true;
+  try {
+    const { clientSecret } = await createCheckoutIntent(s.p, userId, card.id);
+    await payAtBrowser(s.emulator, clientSecret, "4242424242424242");
+  } finally {
+    s.emulator.webhooks.hold = false;
+  }
+  await s.p.db.cardPayment.update({ where: { id: card.id }, data: { status: "PENDING" } }); // the browser said so
+  return card;
+}
+
+/** A Stripe event stored as failed (not applied), for finance to re-apply. */
+export async function failedStripeEvent(s: CardStack, charge: object) {
+  const id = `evt_failed_${randomUUID()}`;
+  await s.p.db.stripeEvent.create({
+    data: {
+      id,
+      type: "charge.succeeded",
+      payload: { id, type: "charge.succeeded", created: 1, data: { object: charge } },
+      outcome: "failed: database was down",
+    },
+  });
+  return id;
+}
+
+/**
  * A member's checkout of `amountCents` whose PaymentIntent exists at the emulator, and the charge Stripe would
  * send for it: Stripe's sample charge, made for that PaymentIntent and the member's customer.
  */

@@ -4,12 +4,18 @@
 // through the app's own connection.
 import { runAdmin } from "../../src/cli/admin";
 import type TestAgent from "supertest/lib/agent";
-import { createCheckout, createCheckoutIntent } from "../../src/services/cards/checkout";
 import { getBalance } from "../../src/services/payments/balances";
 import { csrfFrom, makeClub, makeUser, signIn } from "../helpers/app";
-import { type CardStack, checkoutWithCharge, payAtBrowser, startCardStack, topUpByCard } from "../helpers/card-stack";
+import {
+  type CardStack,
+  checkoutWithCharge,
+  failedStripeEvent,
+  paidWithWebhookHeld,
+  startCardStack,
+  topUpByCard,
+} from "../helpers/card-stack";
 import { renderedForm as formById, renderedInputs } from "../helpers/forms";
-import { CARDS, fundMember, fundOrganisation, key, violations } from "../helpers/payments";
+import { fundMember, fundOrganisation, violations } from "../helpers/payments";
 import { renderedForm } from "../helpers/rendered-form";
 import { setDirectEntry } from "../helpers/settlement";
 import { adjustMember, adjustOrg, reviewAndConfirm, submitForm } from "../helpers/staff-forms";
@@ -204,20 +210,7 @@ describe("settings, overrides, keys, endpoints", () => {
 describe("Stripe repairs, exports, session charges, the CLI", () => {
   test("a Stripe repair that books, and a webhook re-apply", async () => {
     const m = await makeUser(s.p.db);
-    const card = await createCheckout(s.p, {
-      userId: m.id,
-      amountCents: 9_000n,
-      description: "Manual Top Up",
-      requestKey: key(),
-    });
-    s.emulator.webhooks.hold = true;
-    try {
-      const { clientSecret } = await createCheckoutIntent(s.p, m.id, card.id);
-      await payAtBrowser(s.emulator, clientSecret, CARDS.ok);
-    } finally {
-      s.emulator.webhooks.hold = false;
-    }
-    await s.p.db.cardPayment.update({ where: { id: card.id }, data: { status: "PENDING" } });
+    const card = await paidWithWebhookHeld(s, m.id, 9_000n);
     const repaired = await rowsDuring(() =>
       submitForm(editor, "/payments/stripe-pending", `/payments/stripe-pending/check/${card.id}`),
     );
@@ -226,15 +219,7 @@ describe("Stripe repairs, exports, session charges, the CLI", () => {
     s.emulator.webhooks.release({ copies: 1 });
 
     const { charge } = await checkoutWithCharge(s, 4_000n);
-    const id = `evt_failed_${key()}`;
-    await s.p.db.stripeEvent.create({
-      data: {
-        id,
-        type: "charge.succeeded",
-        payload: { id, type: "charge.succeeded", created: 1, data: { object: charge } },
-        outcome: "failed: database was down",
-      },
-    });
+    const id = await failedStripeEvent(s, charge);
     const page = `/payments/admin-stripe-events/${id}`;
     const reapplied = await rowsDuring(() => submitForm(editor, page, `${page}/reapply`));
     expect(reapplied).toEqual([expect.objectContaining(byFinance("stripe.reapply", "stripe_event", id))]);

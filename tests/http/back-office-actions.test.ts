@@ -5,7 +5,13 @@ import { parse } from "csv-parse/sync";
 import type TestAgent from "supertest/lib/agent";
 import { getBalance } from "../../src/services/payments/balances";
 import { csrfToken, makeClub, makeUser, signIn } from "../helpers/app";
-import { type CardStack, checkoutWithCharge, startCardStack, topUpByCard } from "../helpers/card-stack";
+import {
+  type CardStack,
+  checkoutWithCharge,
+  failedStripeEvent,
+  startCardStack,
+  topUpByCard,
+} from "../helpers/card-stack";
 import { renderedForm } from "../helpers/forms";
 import { fundMember, fundOrganisation, key, violations } from "../helpers/payments";
 
@@ -336,15 +342,7 @@ test("admin refund: review, then confirm; the ledger stays whole", async () => {
 
 test("a stored event that was not applied can be applied again, once", async () => {
   const { m, charge } = await checkoutWithCharge(s, 4_000n);
-  const id = `evt_failed_${key()}`;
-  await s.p.db.stripeEvent.create({
-    data: {
-      id,
-      type: "charge.succeeded",
-      payload: { id, type: "charge.succeeded", created: 1, data: { object: charge } },
-      outcome: "failed: database was down",
-    },
-  });
+  const id = await failedStripeEvent(s, charge);
   const page = await editor.get(`/payments/admin-stripe-events/${id}`);
   expect(page.text).toContain("Apply again");
   await editor.post(`/payments/admin-stripe-events/${id}/reapply`).type("form").send({ _csrf: token });

@@ -1,10 +1,9 @@
 // /payments/stripe-pending: a card payment Stripe took while its webhook was lost is found and booked by finance,
 // once; a late webhook then changes nothing. Viewers see the report but cannot repair; members cannot see it.
-import { createCheckout, createCheckoutIntent } from "../../src/services/cards/checkout";
 import { getBalance } from "../../src/services/payments/balances";
 import { csrfToken, makeUser, signIn } from "../helpers/app";
-import { type CardStack, payAtBrowser, startCardStack, webhooksSettled } from "../helpers/card-stack";
-import { CARDS, key, violations } from "../helpers/payments";
+import { type CardStack, paidWithWebhookHeld, startCardStack, webhooksSettled } from "../helpers/card-stack";
+import { violations } from "../helpers/payments";
 
 let s: CardStack;
 beforeAll(async () => {
@@ -14,20 +13,7 @@ afterAll(() => s.close());
 
 test("finance books a card payment whose webhook was lost; the late webhook books nothing more", async () => {
   const m = await makeUser(s.p.db);
-  const card = await createCheckout(s.p, {
-    userId: m.id,
-    amountCents: 9_000n,
-    description: "Manual Top Up",
-    requestKey: key(),
-  });
-  s.emulator.webhooks.hold = true;
-  try {
-    const { clientSecret } = await createCheckoutIntent(s.p, m.id, card.id);
-    await payAtBrowser(s.emulator, clientSecret, CARDS.ok);
-  } finally {
-    s.emulator.webhooks.hold = false;
-  }
-  await s.p.db.cardPayment.update({ where: { id: card.id }, data: { status: "PENDING" } }); // the browser said so
+  const card = await paidWithWebhookHeld(s, m.id, 9_000n);
 
   const member = (await signIn(s.app, m.email)).agent;
   const viewer = (await signIn(s.app, (await makeUser(s.p.db, { level: "VIEW" })).email)).agent;

@@ -17,27 +17,31 @@ type Booker = (p: Payments, r: ApprovalRequest, approverId: number, audit: Audit
 
 const payloadOf = <K extends ApprovalKind>(r: ApprovalRequest, _kind: K) => r.payload as unknown as ApprovalPayloads[K];
 const keyOf = (r: ApprovalRequest) => `approval:${r.id}`;
+/** The amount and reason of a move, as its service takes them. */
+const move = (x: { amountCents: string; description: string }) => ({
+  amountCents: BigInt(x.amountCents),
+  description: x.description,
+});
 
 const BOOKERS: Record<ApprovalKind, Booker> = {
   member_adjustment: (p, r, actorUserId, audit) => {
     const x = payloadOf(r, "member_adjustment");
-    const input = { userId: x.userId, amountCents: BigInt(x.amountCents), description: x.description };
-    return adjustMemberBalance(p, { ...input, actorUserId, idempotencyKey: keyOf(r) }, audit);
+    const input = { userId: x.userId, ...move(x), actorUserId, idempotencyKey: keyOf(r) };
+    return adjustMemberBalance(p, input, audit);
   },
   org_adjustment: (p, r, actorUserId, audit) => {
     const x = payloadOf(r, "org_adjustment");
-    const input = { organisationId: x.organisationId, amountCents: BigInt(x.amountCents), description: x.description };
-    return adjustOrganisationBalance(p, { ...input, actorUserId, idempotencyKey: keyOf(r) }, audit);
+    const input = { organisationId: x.organisationId, ...move(x), actorUserId, idempotencyKey: keyOf(r) };
+    return adjustOrganisationBalance(p, input, audit);
   },
   org_settlement: (p, r, actorUserId, audit) => {
     const x = payloadOf(r, "org_settlement");
-    const input = { organisationId: x.organisationId, amountCents: BigInt(x.amountCents), description: x.description };
-    return settleOrganisationManually(p, { ...input, actorUserId, idempotencyKey: keyOf(r) }, audit);
+    const input = { organisationId: x.organisationId, ...move(x), actorUserId, idempotencyKey: keyOf(r) };
+    return settleOrganisationManually(p, input, audit);
   },
   admin_refund: (p, r, adminUserId, audit) => {
     const x = payloadOf(r, "admin_refund");
-    const input = { cardPaymentId: x.cardPaymentId, amountCents: BigInt(x.amountCents), description: x.description };
-    return adminRefund(p, { ...input, adminUserId, requestKey: keyOf(r) }, audit);
+    return adminRefund(p, { cardPaymentId: x.cardPaymentId, ...move(x), adminUserId, requestKey: keyOf(r) }, audit);
   },
   settlement_batch: (p, r, actorUserId, audit) => {
     const x = payloadOf(r, "settlement_batch");
