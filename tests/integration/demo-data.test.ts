@@ -35,6 +35,7 @@ test("demo data: the federation, three clubs, a dozen members and the staff role
   // The staff come enrolled in two-factor sign-in with the published demo secret (encrypted); members do not.
   const enrolled = await d.prisma.twoFactorSecret.findMany({ include: { user: true } });
   expect(enrolled.map((e) => e.user.email).sort()).toEqual([
+    "approver@demo.bridgecredits.test",
     "finance@demo.bridgecredits.test",
     "treasurer@demo.bridgecredits.test",
     "viewer@demo.bridgecredits.test",
