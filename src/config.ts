@@ -22,6 +22,18 @@ const schema = z
       .string()
       .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// connection URL")
       .optional(),
+    /** Optional read-only copy (a streaming replica, or a SELECT-only role): read-only pages and exports use it. */
+    DATABASE_READ_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgresql:// connection URL")
+      .optional(),
+    /** Worker processes behind the one port (node:cluster); 1 runs the app in this process, with no primary. */
+    WEB_CONCURRENCY: z.coerce
+      .number({ message: "must be a whole number" })
+      .int("must be a whole number")
+      .min(1, "must be between 1 and 64")
+      .max(64, "must be between 1 and 64")
+      .default(1),
     PORT: z.coerce
       .number({ message: "must be a whole number" })
       .int("must be a whole number")

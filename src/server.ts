@@ -3,21 +3,27 @@
 // applied), add demo data to an empty database, serve, and shut everything down cleanly on Ctrl-C or SIGTERM
 // (requests in flight finish first, for at most SHUTDOWN_TIMEOUT_SECONDS). The demo logins and the address come
 // last at start-up, so they are what the terminal shows.
+//
+// With WEB_CONCURRENCY=N (> 1) this process becomes a node:cluster primary (cluster/primary.ts) that does the
+// once-per-start work (database, migrations, demo data, the Stripe emulator) and forks N workers, each of which
+// runs serve() below on the shared port, skipping what the primary did.
+import cluster from "node:cluster";
 import type { Server } from "node:http";
 import dotenv from "dotenv";
 import nodemailer from "nodemailer";
 import { createApp } from "./app";
-import { ConfigError, loadConfig } from "./config";
+import { runPrimary } from "./cluster/primary";
+import { announce, openDatabase, workerRole } from "./cluster/startup";
+import { type Config, ConfigError, loadConfig } from "./config";
 import { connectDatabase } from "./db/client";
-import { prepareSchema } from "./db/migrate";
-import { type LocalDatabase, localSecret, openLocalDatabase } from "./infra/local-database";
-import { createLogger } from "./lib/logger";
-import { createSecretBox } from "./services/two-factor/secret-box";
-import { seedDemoActivity } from "./services/demo/seed-activity";
-import { DEMO_LOGINS, DEMO_PASSWORD, hasDemoLogins, seedDemoData } from "./services/demo/seed-demo";
+import type { LocalDatabase } from "./infra/local-database";
+import { localSecret } from "./infra/local-database";
+import { createLogger, type Logger } from "./lib/logger";
+import { addDemoData } from "./services/demo/add-demo-data";
 import { createMailer } from "./services/notifications/mailer";
 import { createPayments, type Payments } from "./services/payments/context";
 import { type CardProcessor, startCardProcessor } from "./services/stripe/card-processor";
+import { createSecretBox } from "./services/two-factor/secret-box";
 import { startWebhookWorker, type WebhookWorker } from "./services/webhooks-out/worker";
 import { drainServer } from "./web/drain";
 
@@ -28,23 +34,15 @@ let cards: CardProcessor | null = null;
 let mailer: ReturnType<typeof createMailer> | null = null;
 let webhooks: WebhookWorker | null = null;
 
-async function main() {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      console.error(e.message);
-      process.exit(1);
-    }
-    throw e;
-  }
-  const logger = createLogger(config.LOG_LEVEL, { pretty: config.NODE_ENV === "development" });
+async function serve(config: Config, logger: Logger) {
   const say = (msg: string) => logger.info(msg);
+  // In a cluster worker: the primary has opened the database, migrated, seeded and started the emulator.
+  const worker = cluster.isWorker ? workerRole() : null;
 
   let server: Server | null = null;
   let app: ReturnType<typeof createApp> | null = null;
   let database: ReturnType<typeof connectDatabase> | null = null;
+  let readDatabase: ReturnType<typeof connectDatabase> | null = null;
   let payments: Payments | null = null;
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -61,6 +59,7 @@ async function main() {
     await webhooks?.stop().catch(() => {});
     await cards?.close().catch(() => {});
     await payments?.ledger.close().catch(() => {});
+    await readDatabase?.close().catch(() => {});
     await database?.close().catch(() => {});
     await local?.stop();
     process.exit();
@@ -68,32 +67,30 @@ async function main() {
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
 
-  if (!config.DATABASE_URL) local = await openLocalDatabase(config.DATA_DIR, say);
-  const url = config.DATABASE_URL ?? local!.url;
-  await prepareSchema(url, config.MIGRATE_ON_START);
+  let url: string;
+  if (worker) url = config.DATABASE_URL!;
+  else ({ url, local } = await openDatabase(config, say));
   database = connectDatabase(url);
+  if (config.DATABASE_READ_URL) readDatabase = connectDatabase(config.DATABASE_READ_URL, { name: "read" });
   const sessionSecret = config.SESSION_SECRET ?? localSecret(config.DATA_DIR, "session-secret");
   const encryptionKey = config.APP_ENCRYPTION_KEY ?? localSecret(config.DATA_DIR, "encryption-key");
   const appHost = config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST;
-  cards = await startCardProcessor(config, `http://${appHost}:${config.PORT}`);
+  cards = await startCardProcessor(config, `http://${appHost}:${config.PORT}`, worker?.emulator);
   if (cards.emulator) say(`No Stripe keys configured: using the local Stripe emulator on ${cards.emulator.url}`);
   payments = createPayments({
     db: database.prisma,
     pool: database.pool,
+    read: readDatabase ? { db: readDatabase.prisma, pool: readDatabase.pool } : undefined,
     gateway: cards.gateway,
     logger,
     timeZone: config.TIME_ZONE,
   });
-  if (config.DEMO_DATA) {
-    const seeded = await seedDemoData(database.prisma, createSecretBox(encryptionKey));
-    if (seeded) {
-      await seedDemoActivity(payments);
-      say("Demo data added");
-    }
-  }
-  const showLogins = config.DEMO_DATA && (await hasDemoLogins(database.prisma));
+  const showLogins = worker ? false : await addDemoData(config, payments, say, createSecretBox(encryptionKey));
   app = createApp({ config, database, logger, sessionSecret, encryptionKey, payments, draining: () => stopping });
-  if (config.SMTP_URL) {
+  // The background senders run once per primary (in its first worker) or in the single process; either way a
+  // second copy elsewhere (another container) is safe: both claim their work with FOR UPDATE SKIP LOCKED.
+  const background = worker?.background ?? true;
+  if (config.SMTP_URL && background) {
     mailer = createMailer({
       pool: database.pool,
       transport: nodemailer.createTransport(config.SMTP_URL),
@@ -102,10 +99,10 @@ async function main() {
       logger,
     });
     mailer.start();
-  } else {
+  } else if (!config.SMTP_URL && !worker) {
     say("SMTP_URL not set: e-mails are not sent; members read them on their Messages page");
   }
-  if (config.WEBHOOK_WORKER) {
+  if (config.WEBHOOK_WORKER && background) {
     webhooks = await startWebhookWorker({
       connectionString: url,
       pool: database.pool,
@@ -115,21 +112,30 @@ async function main() {
     });
   }
   server = app.listen(config.PORT, config.HOST, () => {
-    if (showLogins) {
-      const lines = DEMO_LOGINS.map((l) => `  ${l.role.padEnd(28)} ${l.email.padEnd(36)} ABF ${l.systemNumber}`);
-      console.log(
-        `\nDemo logins. Every demo login uses the password "${DEMO_PASSWORD}" (unless changed since).\n` +
-          "Staff then give a two-factor code: `npm run admin -- demo-code --user <e-mail>` prints the current one.\n" +
-          `${lines.join("\n")}\n`,
-      );
-    }
-    say(`Bridge Credits is serving on http://${config.HOST === "0.0.0.0" ? "localhost" : config.HOST}:${config.PORT}`);
+    if (worker) say(`worker ${worker.index} (pid ${process.pid}) is listening`);
+    else announce(config, showLogins, say);
   });
   server.on("error", (err) => {
     logger.fatal({ err }, "cannot listen");
     process.exitCode = 1;
     void shutdown("listen error");
   });
+}
+
+async function main() {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      process.exit(1);
+    }
+    throw e;
+  }
+  const logger = createLogger(config.LOG_LEVEL, { pretty: config.NODE_ENV === "development" });
+  if (config.WEB_CONCURRENCY > 1 && cluster.isPrimary) return runPrimary(config, logger);
+  return serve(config, logger);
 }
 
 main().catch(async (err) => {

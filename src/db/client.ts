@@ -13,12 +13,17 @@ export interface Database {
   close: () => Promise<void>;
 }
 
-export function connectDatabase(url: string, opts: { max?: number } = {}): Database {
+/**
+ * `name` tags the connections (application_name "bridge-credits-<name>") so pg_stat_activity shows which pool
+ * a session belongs to, e.g. the read pool of DATABASE_READ_URL.
+ */
+export function connectDatabase(url: string, opts: { max?: number; name?: string } = {}): Database {
   // A connection lost to a database restart must not crash the process; the pool opens a new one when needed.
   const pool = surviveConnectionLoss(
     new pg.Pool({
       connectionString: url,
       max: opts.max ?? 10,
+      ...(opts.name ? { application_name: `bridge-credits-${opts.name}` } : {}),
       connectionTimeoutMillis: 5_000,
       idleTimeoutMillis: 30_000,
     }),

@@ -55,12 +55,30 @@ export async function pendingMigrations(databaseUrl: string, committed = committ
   }
 }
 
+/** Advisory lock key held while migrating at start-up ("BCMIGRAT" in ASCII). */
+export const MIGRATE_LOCK = 0x42434d49_4752_4154n;
+
 /**
- * Start-up's schema step: migrate (development, a single process), or refuse to run on a database the deploy's
+ * Migrates under a session advisory lock, so containers starting at once on one database migrate one after the
+ * other (the later ones find nothing left to apply) rather than side by side.
+ */
+async function migrateOnce(databaseUrl: string): Promise<void> {
+  const lock = new pg.Client({ connectionString: databaseUrl });
+  await lock.connect();
+  try {
+    await lock.query("SELECT pg_advisory_lock($1)", [MIGRATE_LOCK.toString()]);
+    await migrateDeploy(databaseUrl);
+  } finally {
+    await lock.end(); // ends the session, and with it the lock
+  }
+}
+
+/**
+ * Start-up's schema step (once per start, in the primary when there are workers): migrate, or refuse to run on a database the deploy's
  * one-shot migration has not brought up to date, rather than failing later in some request.
  */
 export async function prepareSchema(databaseUrl: string, migrateOnStart: boolean): Promise<void> {
-  if (migrateOnStart) return migrateDeploy(databaseUrl);
+  if (migrateOnStart) return migrateOnce(databaseUrl);
   const pending = await pendingMigrations(databaseUrl);
   if (pending.length > 0) {
     throw new Error(

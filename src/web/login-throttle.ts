@@ -1,12 +1,16 @@
 // Limits failed sign-ins: per address and per account, counted over a fixed window. Successful sign-ins do not
-// count. Kept in memory, which suits the single-process deployment; several processes would need a shared store.
+// count. Counted in PostgreSQL (shared-rate-limit.ts), so N app processes allow the same few tries as one.
 // The same rule, with its own counters, limits wrong two-factor codes (per user and per address).
 import type { Request, Response } from "express";
 import { rateLimit } from "express-rate-limit";
+import type pg from "pg";
+import { PgRateLimitStore } from "./shared-rate-limit";
 
 export type OnLimited = (req: Request, res: Response, message: string) => void;
 
 function failureThrottles(
+  pool: pg.Pool,
+  prefix: string,
   maxFailures: number,
   windowMinutes: number,
   what: string,
@@ -21,15 +25,26 @@ function failureThrottles(
     legacyHeaders: false,
     handler: (req: Request, res: Response) => onLimited(req, res, message),
   };
-  const perAccount = rateLimit({ ...common, limit: maxFailures, keyGenerator: accountKey });
+  const perAccount = rateLimit({
+    ...common,
+    store: new PgRateLimitStore(pool, `${prefix}-account:`),
+    limit: maxFailures,
+    keyGenerator: accountKey,
+  });
   // An address may try a few accounts (a shared club computer), but not sweep through many.
-  const perAddress = rateLimit({ ...common, limit: maxFailures * 4 });
+  const perAddress = rateLimit({
+    ...common,
+    store: new PgRateLimitStore(pool, `${prefix}-address:`),
+    limit: maxFailures * 4,
+  });
   return [perAddress, perAccount];
 }
 
-export function loginThrottles(maxFailures: number, windowMinutes: number, onLimited: OnLimited) {
+export function loginThrottles(pool: pg.Pool, maxFailures: number, windowMinutes: number, onLimited: OnLimited) {
   // Runs before the input layer checks the form: anything but text counts as no identifier.
   return failureThrottles(
+    pool,
+    "login",
     maxFailures,
     windowMinutes,
     "sign-in attempts",
@@ -43,12 +58,15 @@ export function loginThrottles(maxFailures: number, windowMinutes: number, onLim
 
 /** `userId`: whose code is being tried (the pending sign-in's user, or the signed-in user). */
 export function codeThrottles(
+  pool: pg.Pool,
   maxFailures: number,
   windowMinutes: number,
   userId: (req: Request) => number | undefined,
   onLimited: OnLimited,
 ) {
   return failureThrottles(
+    pool,
+    "code",
     maxFailures,
     windowMinutes,
     "two-factor codes",

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { requireGlobal } from "../../auth/guards";
 import { notFound } from "../../lib/errors";
 import { getBalance } from "../../services/payments/balances";
-import type { Payments } from "../../services/payments/context";
+import { forReading, type Payments } from "../../services/payments/context";
 import { hasGlobal } from "../../services/roles/permissions";
 import { memberStatementPage } from "../../services/statements/member-statement";
 import { statementCsvQuery } from "../../services/statements/statement-csv";
@@ -17,6 +17,7 @@ const memberParams = z.object({ memberId: fields.id("Member") });
 
 export function memberAdminRoutes(deps: { payments: Payments }) {
   const p = deps.payments;
+  const rp = forReading(p); // statements through DATABASE_READ_URL when it is set
   const r = inputRouter();
   const member = async (id: number) => {
     const m = await p.db.user.findUnique({
@@ -30,7 +31,7 @@ export function memberAdminRoutes(deps: { payments: Payments }) {
   const view = { guard: requireGlobal("VIEW"), params: memberParams, query: statementQuery };
   r.get("/payments/statement-admin-view/:memberId", view, async (req, res, { params, query: q }) => {
     const m = await member(params.memberId);
-    const page = await memberStatementPage(p, m.id, q);
+    const page = await memberStatementPage(rp, m.id, q);
     res.render("admin/member-statement", {
       m,
       ...page,
@@ -43,7 +44,7 @@ export function memberAdminRoutes(deps: { payments: Payments }) {
     const m = await member(params.memberId);
     const file = statementFileName([m.systemNumber], q, p.timeZone, "csv");
     await recordExport(p.db, req, { file, targetType: "user", targetId: m.id, filters: q });
-    await sendCopyCsv(req, res, p.pool, file, statementCsvQuery(await p.accounts.forUser(m.id), p.timeZone, q));
+    await sendCopyCsv(req, res, rp.pool, file, statementCsvQuery(await p.accounts.forUser(m.id), p.timeZone, q));
   });
 
   const edit = { guard: requireGlobal("EDIT"), params: memberParams };

@@ -5,7 +5,7 @@ import ExcelJS from "exceljs";
 import { z } from "zod";
 import { requireGlobal } from "../../auth/guards";
 import { plainAmount } from "../../lib/money";
-import type { Payments } from "../../services/payments/context";
+import { forReading, type Payments } from "../../services/payments/context";
 import {
   MOVEMENT_COLUMNS,
   movementCsvQuery,
@@ -31,7 +31,8 @@ const money = amountCell;
 const refDateInput = z.object({ ref_date: optional(fields.date("Reference date")) });
 
 export function reconciliationRoutes(deps: { payments: Payments }) {
-  const p = deps.payments;
+  // Every page and download here only reads: through DATABASE_READ_URL when it is set.
+  const p = forReading(deps.payments);
   const r = inputRouter();
   const view = requireGlobal("VIEW");
   const refDate = (input: { ref_date?: string }) => parseReferenceDate(input.ref_date ?? "", p.timeZone);

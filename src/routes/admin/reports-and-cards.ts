@@ -11,7 +11,7 @@ import { adminRefund, adminRefundQuote } from "../../services/cards/card-refunds
 import { listStripeEvents, reapplyStripeEvent } from "../../services/cards/stripe-webhook";
 import { adjustmentReport, REPORT_TYPES, reportType } from "../../services/finance/adjustment-reports";
 import { cardPaymentDetail, listCardPayments } from "../../services/finance/card-payments-admin";
-import type { Payments } from "../../services/payments/context";
+import { forReading, type Payments } from "../../services/payments/context";
 import { localTime } from "../../services/statements/statement-csv";
 import { amountCell, sendCsv } from "../../web/csv-response";
 import { downloadName, periodParts } from "../../web/download-name";
@@ -37,6 +37,7 @@ function dateRange(q: { from?: string; to?: string }, defaultDays: number | null
 
 export function reportAndCardRoutes(deps: { payments: Payments }) {
   const p = deps.payments;
+  const rp = forReading(p); // reports and lists through DATABASE_READ_URL when it is set
   const r = inputRouter();
   const view = requireGlobal("VIEW");
   const edit = requireGlobal("EDIT");
@@ -59,7 +60,7 @@ export function reportAndCardRoutes(deps: { payments: Payments }) {
           .send((e as Error).message);
       }
       const { from, to } = dateRange(query, 30) as { from: string; to: string };
-      const report = await adjustmentReport(p, type, from, to);
+      const report = await adjustmentReport(rp, type, from, to);
       if (query.format !== "csv") {
         return res.render("admin/adjustment-report", { type, label: REPORT_TYPES[type], from, to, report });
       }
@@ -116,10 +117,10 @@ export function reportAndCardRoutes(deps: { payments: Payments }) {
       const { from, to } = dateRange(query, null);
       const page = Math.max(1, query.page ?? 1);
       if (query.format !== "csv") {
-        const list = await listCardPayments(p, { from, to, page });
+        const list = await listCardPayments(rp, { from, to, page });
         return res.render("admin/card-payments", { ...list, page, from, to });
       }
-      const list = await listCardPayments(p, { from, to, all: true });
+      const list = await listCardPayments(rp, { from, to, all: true });
       const file = downloadName(["card-payments", ...periodParts(from, to, p.timeZone)], "csv");
       await recordExport(p.db, req, { file, targetType: "card_payments", targetId: "all", filters: { from, to } });
       await sendCsv(

@@ -11,6 +11,7 @@ import { type IdempotencyStore, requestFingerprint, type StoredResponse } from "
 import { type ApiCaller, type ApiScope, authenticateApiKey } from "../../services/api/keys";
 import { ApiProblem, problem } from "../../services/api/problem";
 import { CardGatewayError } from "../../services/payments/card-gateway";
+import { PgRateLimitStore } from "../../web/shared-rate-limit";
 
 const JSON_TYPE = "application/json";
 const PROBLEM_TYPE = "application/problem+json";
@@ -73,8 +74,10 @@ export function authenticate(pool: pg.Pool): RequestHandler {
   };
 }
 
-export function perKeyRateLimit(limitPerMinute: number): RequestHandler {
+/** Counted in PostgreSQL, so the limit holds across every app process (shared-rate-limit.ts). */
+export function perKeyRateLimit(pool: pg.Pool, limitPerMinute: number): RequestHandler {
   return rateLimit({
+    store: new PgRateLimitStore(pool, "api:"),
     windowMs: 60_000,
     limit: limitPerMinute,
     standardHeaders: "draft-8",

@@ -47,7 +47,7 @@ export function apiV1Routes(deps: {
     res.type("application/json").send(openapi);
   });
   r.use(authenticate(s.p.pool));
-  r.use(perKeyRateLimit(deps.config.API_RATE_LIMIT_PER_MINUTE));
+  r.use(perKeyRateLimit(s.p.pool, deps.config.API_RATE_LIMIT_PER_MINUTE));
   r.use(
     express.json({
       limit: API_BODY_LIMIT,

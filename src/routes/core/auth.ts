@@ -1,4 +1,5 @@
 // Sign in, sign out and change password. Failed sign-ins all get the same message, whatever went wrong.
+import type pg from "pg";
 import { z } from "zod";
 import { requireLogin } from "../../auth/guards";
 import { startPendingSignIn, startSession } from "../../auth/sign-in";
@@ -37,7 +38,12 @@ const passwordBody = z.object({
   confirmPassword: fields.password("Repeated new password"),
 });
 
-export function authRoutes(deps: { db: Db; passport: ReturnType<typeof createPassport>; config: Config }) {
+export function authRoutes(deps: {
+  db: Db;
+  pool: pg.Pool;
+  passport: ReturnType<typeof createPassport>;
+  config: Config;
+}) {
   const { db, passport, config } = deps;
   const r = inputRouter();
 
@@ -46,8 +52,12 @@ export function authRoutes(deps: { db: Db; passport: ReturnType<typeof createPas
     res.render("core/login", { next: query.next, identifier: "" });
   });
 
-  const throttles = loginThrottles(config.LOGIN_MAX_FAILURES, config.LOGIN_WINDOW_MINUTES, (req, res, message) =>
-    res.status(429).render("core/login", { error: message, next: safeNext(req.body?.next), identifier: "" }),
+  const throttles = loginThrottles(
+    deps.pool,
+    config.LOGIN_MAX_FAILURES,
+    config.LOGIN_WINDOW_MINUTES,
+    (req, res, message) =>
+      res.status(429).render("core/login", { error: message, next: safeNext(req.body?.next), identifier: "" }),
   );
 
   // Whatever was wrong with the form, a failed sign-in says the same thing.

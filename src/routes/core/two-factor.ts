@@ -1,6 +1,7 @@
 // Two-factor sign-in: the second step of signing in (/login/two-factor) and the account page that enrols an
 // authenticator (/account/two-factor). Wrong codes are throttled like wrong passwords, per user and per address.
 import type { Request, Response } from "express";
+import type pg from "pg";
 import QRCode from "qrcode";
 import { z } from "zod";
 import { requireLogin } from "../../auth/guards";
@@ -31,7 +32,7 @@ const PENDING_MS = 10 * 60_000;
 const next = accept(safeNext);
 const codeBody = z.object({ code: optional(fields.text("Code", { max: 64 })), next });
 
-export function twoFactorRoutes(deps: { db: Db; box: SecretBox; config: Config }) {
+export function twoFactorRoutes(deps: { db: Db; pool: pg.Pool; box: SecretBox; config: Config }) {
   const { db, box, config } = deps;
   const r = inputRouter();
 
@@ -42,6 +43,7 @@ export function twoFactorRoutes(deps: { db: Db; box: SecretBox; config: Config }
   const signInStep = (res: Response, status: number, error?: string) =>
     res.status(status).render("core/two-factor-sign-in", { error });
   const throttles = codeThrottles(
+    deps.pool,
     config.LOGIN_MAX_FAILURES,
     config.LOGIN_WINDOW_MINUTES,
     (req) => req.user?.id ?? pending(req)?.userId,

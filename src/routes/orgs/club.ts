@@ -11,7 +11,7 @@ import { orgFeePpm } from "../../services/finance/fees";
 import { orgStatementPage, orgSummary, SUMMARY_RANGES } from "../../services/finance/org-statement";
 import { getOrganisation } from "../../services/orgs/list-organisations";
 import { orgBalance } from "../../services/payments/balances";
-import type { Payments } from "../../services/payments/context";
+import { forReading, type Payments } from "../../services/payments/context";
 import { orgToMemberTransfer } from "../../services/payments/org-to-member-transfer";
 import { hasOrg } from "../../services/roles/permissions";
 import { statementCsvQuery } from "../../services/statements/statement-csv";
@@ -33,6 +33,8 @@ const transferBody = z.object({
 
 export function clubRoutes(deps: { db: Db; payments: Payments }) {
   const p = deps.payments;
+  // The club's statement, summary and CSV read through DATABASE_READ_URL when it is set.
+  const rp = forReading(p);
   const r = inputRouter();
 
   const view = { guard: requireOrg("VIEW"), params: orgParams };
@@ -42,9 +44,9 @@ export function clubRoutes(deps: { db: Db; payments: Payments }) {
     async (req, res, { params, query }) => {
       const org = await getOrganisation(deps.db, params.orgId);
       const [balance, page, summary, fee] = await Promise.all([
-        orgBalance(p, org.id),
-        orgStatementPage(p, org.id, query.before),
-        orgSummary(p, org.id, "30"),
+        orgBalance(rp, org.id),
+        orgStatementPage(rp, org.id, query.before),
+        orgSummary(rp, org.id, "30"),
         orgFeePpm(deps.db, org.id),
       ]);
       res.render("orgs/club", {
@@ -64,7 +66,7 @@ export function clubRoutes(deps: { db: Db; payments: Payments }) {
     { ...view, params: orgParams.extend({ range: fields.oneOf("Range", SUMMARY_RANGES) }) },
     async (_req, res, { params }) => {
       const org = await getOrganisation(deps.db, params.orgId);
-      res.render("orgs/summary-fragment", { org, summary: await orgSummary(p, org.id, params.range) });
+      res.render("orgs/summary-fragment", { org, summary: await orgSummary(rp, org.id, params.range) });
     },
   );
 
@@ -73,7 +75,7 @@ export function clubRoutes(deps: { db: Db; payments: Payments }) {
     const accountId = await p.accounts.forOrganisation(org.id);
     const file = statementFileName(["club", org.clubNumber], {}, p.timeZone, "csv");
     await recordExport(p.db, req, { file, targetType: "organisation", targetId: org.id, orgId: org.id });
-    await sendCopyCsv(req, res, p.pool, file, statementCsvQuery(accountId, p.timeZone, {}));
+    await sendCopyCsv(req, res, rp.pool, file, statementCsvQuery(accountId, p.timeZone, {}));
   });
 
   const transferPage = async (orgId: number, form: Partial<Record<string, string>>, error?: string) => {

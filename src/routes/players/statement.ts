@@ -4,7 +4,7 @@ import { PassThrough } from "node:stream";
 import type { Request, Response } from "express";
 import { requireLogin } from "../../auth/guards";
 import { TRANSACTION_TYPES } from "../../services/ledger/transaction-types";
-import type { Payments } from "../../services/payments/context";
+import { forReading, type Payments } from "../../services/payments/context";
 import { allStatementRows, memberStatementPage, type StatementQuery } from "../../services/statements/member-statement";
 import { statementCsvQuery } from "../../services/statements/statement-csv";
 import { writeStatementPdf } from "../../services/statements/statement-pdf";
@@ -30,12 +30,14 @@ function period(q: StatementQuery) {
 
 export function statementRoutes(deps: { payments: Payments }) {
   const p = deps.payments;
+  // Statements and their files read through DATABASE_READ_URL when it is set.
+  const rp = forReading(p);
   const r = inputRouter();
 
   const page = async (req: Request, res: Response, q: StatementQuery, error: string | null) => {
     const user = req.user!;
     const [page, auto] = await Promise.all([
-      memberStatementPage(p, user.id, q),
+      memberStatementPage(rp, user.id, q),
       p.db.user.findUniqueOrThrow({
         where: { id: user.id },
         select: { autoTopUpStatus: true, autoTopUpAmountCents: true },
@@ -65,7 +67,7 @@ export function statementRoutes(deps: { payments: Payments }) {
     await sendCopyCsv(
       req,
       res,
-      p.pool,
+      rp.pool,
       statementFileName([user.systemNumber], q, p.timeZone, "csv"),
       statementCsvQuery(accountId, p.timeZone, q),
     );
@@ -87,7 +89,7 @@ export function statementRoutes(deps: { payments: Payments }) {
         timeZone: p.timeZone,
         generatedAt: new Date(),
       },
-      allStatementRows(p, accountId, q),
+      allStatementRows(rp, accountId, q),
     );
     res.setHeader("Content-Type", "application/pdf");
     attachment(res, statementFileName([user.systemNumber], q, p.timeZone, "pdf"));

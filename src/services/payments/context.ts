@@ -20,6 +20,14 @@ export interface Payments {
   callbacks: CallbackRegistry;
   logger: Logger;
   timeZone: string;
+  /** Where read-only pages and exports read: DATABASE_READ_URL's client, or the same as db/pool. */
+  read: ReadClient;
+}
+
+/** A client for reads only: a replica or a SELECT-only role (DATABASE_READ_URL). */
+export interface ReadClient {
+  db: Db;
+  pool: pg.Pool;
 }
 
 export interface PaymentsDeps {
@@ -29,6 +37,8 @@ export interface PaymentsDeps {
   logger: Logger;
   timeZone: string;
   ledger?: LedgerWriterOptions;
+  /** DATABASE_READ_URL's client; reads go to db/pool when not given. */
+  read?: ReadClient;
 }
 
 export function createPayments(deps: PaymentsDeps): Payments {
@@ -42,7 +52,25 @@ export function createPayments(deps: PaymentsDeps): Payments {
     callbacks: new CallbackRegistry(deps.logger),
     logger: deps.logger,
     timeZone: deps.timeZone,
+    read: deps.read ?? { db: deps.db, pool: deps.pool },
   };
   registerBuiltInCallbacks(p);
   return p;
+}
+
+const readers = new WeakMap<Payments, Payments>();
+
+/**
+ * The payments context seen by a read-only page or export: its queries go to the read client. Only for code that
+ * never writes (a replica refuses writes) and may show data a moment old (a replica lags a little): statements,
+ * exports, reports, balance lists. The ledger and everything else stay as they are.
+ */
+export function forReading(p: Payments): Payments {
+  if (p.read.pool === p.pool) return p;
+  let r = readers.get(p);
+  if (!r) {
+    r = { ...p, db: p.read.db, pool: p.read.pool };
+    readers.set(p, r);
+  }
+  return r;
 }

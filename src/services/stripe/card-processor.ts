@@ -11,7 +11,39 @@ export interface CardProcessor {
   close(): Promise<void>;
 }
 
-export async function startCardProcessor(config: Config, appUrl: string): Promise<CardProcessor> {
+/** A running emulator as a cluster worker finds it: the primary started it, the workers share it. */
+export interface EmulatorAttachment {
+  url: string;
+  scriptUrl: string;
+  secretKey: string;
+  publishableKey: string;
+  webhookSecret: string;
+}
+
+export function emulatorAttachment(e: StripeEmulator): EmulatorAttachment {
+  const { url, scriptUrl, secretKey, publishableKey, webhookSecret } = e;
+  return { url, scriptUrl, secretKey, publishableKey, webhookSecret };
+}
+
+function emulatorGateway(e: EmulatorAttachment) {
+  return new StripeGateway({
+    secretKey: e.secretKey,
+    publishableKey: e.publishableKey,
+    webhookSecret: e.webhookSecret,
+    apiBase: e.url,
+    scriptUrl: e.scriptUrl,
+  });
+}
+
+/**
+ * Real Stripe with keys; otherwise the emulator: `attach` to one a cluster's primary runs (one emulator, one
+ * state file, for every worker), or start it here.
+ */
+export async function startCardProcessor(
+  config: Config,
+  appUrl: string,
+  attach?: EmulatorAttachment,
+): Promise<CardProcessor> {
   if (config.STRIPE_SECRET_KEY && config.STRIPE_PUBLISHABLE_KEY && config.STRIPE_WEBHOOK_SECRET) {
     const gateway = new StripeGateway({
       secretKey: config.STRIPE_SECRET_KEY,
@@ -20,6 +52,7 @@ export async function startCardProcessor(config: Config, appUrl: string): Promis
     });
     return { gateway, emulator: null, close: async () => {} };
   }
+  if (attach) return { gateway: emulatorGateway(attach), emulator: null, close: async () => {} };
   const host = config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST;
   const emulator = await startStripeEmulator({
     host,
@@ -28,12 +61,5 @@ export async function startCardProcessor(config: Config, appUrl: string): Promis
     stateFile: path.join(config.DATA_DIR, "stripe-emulator.json"),
     timeZone: config.TIME_ZONE,
   });
-  const gateway = new StripeGateway({
-    secretKey: emulator.secretKey,
-    publishableKey: emulator.publishableKey,
-    webhookSecret: emulator.webhookSecret,
-    apiBase: emulator.url,
-    scriptUrl: emulator.scriptUrl,
-  });
-  return { gateway, emulator, close: () => emulator.close() };
+  return { gateway: emulatorGateway(emulator), emulator, close: () => emulator.close() };
 }
