@@ -8,26 +8,23 @@
 // (16: HTTP connections and service-layer workers), BENCH_SECONDS (10, measured per mode and kind, split over the
 // rounds), BENCH_ROUNDS (2), BENCH_WARMUP (2), BENCH_MODES (spread,hot), BENCH_BATCHES (3), DATABASE_URL (else a
 // fresh PostgreSQL with durable settings in a temp folder).
-import { cliActor } from "../src/services/audit/record";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import os from "node:os";
-import autocannon from "autocannon";
 import { connectDatabase } from "../src/db/client";
 import { migrateDeploy } from "../src/db/migrate";
-import { freePort } from "../src/infra/postgres/binaries";
 import { createLogger } from "../src/lib/logger";
-import { projectRoot } from "../src/lib/paths";
 import { createApiKey } from "../src/services/api/keys";
+import { cliActor } from "../src/services/audit/record";
 import { UnconfiguredCardGateway } from "../src/services/payments/card-gateway";
 import { createPayments } from "../src/services/payments/context";
 import { benchDatabase } from "./bench/bench-database";
+import { type ApiRound, FIRST_MEMBER, runApi, startServer, stopServer } from "./bench/http-load";
 import {
   benchModes,
   combine,
   envNumber,
   ledgerProblems,
-  type Mode,
   runService,
   type ServiceRound,
   seed,
@@ -41,108 +38,7 @@ const ROUNDS = envNumber("BENCH_ROUNDS", 2);
 const WARMUP = envNumber("BENCH_WARMUP", 2);
 const BATCHES = envNumber("BENCH_BATCHES", 3);
 const MODES = benchModes();
-
-const FIRST_MEMBER = 900_000_001; // seed(): members are 900000000 + 1…MEMBERS, clubs BENCH1…BENCHn
 const pick = (n: number) => 1 + Math.floor(Math.random() * n);
-
-/** The real server in its own process, on this database, answering once it says it is serving. */
-async function startServer(url: string): Promise<{ base: string; proc: ChildProcess }> {
-  const port = await freePort();
-  const profile = process.env.BENCH_PROFILE_DIR
-    ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
-    : [];
-  const proc = spawn(process.execPath, [...profile, "--import", "tsx", "src/server.ts"], {
-    cwd: projectRoot,
-    env: {
-      ...process.env,
-      DATABASE_URL: url,
-      PORT: String(port),
-      STRIPE_EMULATOR_PORT: String(await freePort()),
-      // Production-like logging (one JSON line per request) without production's live-Stripe requirement.
-      NODE_ENV: "test",
-      LOG_LEVEL: process.env.BENCH_SERVER_LOG_LEVEL ?? "info",
-      DEMO_DATA: "false",
-      SESSION_SECRET: randomUUID() + randomUUID(),
-      // The benchmark is one key sending thousands of calls a second.
-      API_RATE_LIMIT_PER_MINUTE: "1000000",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  const keep = (d: Buffer) => {
-    if (out.length < 100_000) out += d; // start-up output, for the error below; the request log is dropped
-  };
-  proc.stdout!.on("data", keep);
-  proc.stderr!.on("data", keep);
-  const base = `http://127.0.0.1:${port}`;
-  for (let waited = 0; ; waited += 200) {
-    if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}:\n${out}`);
-    if (waited > 120_000) throw new Error(`server did not start:\n${out}`);
-    if (
-      await fetch(`${base}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return { base, proc };
-}
-
-const chargeBody = (mode: Mode) =>
-  JSON.stringify({
-    member: FIRST_MEMBER - 1 + pick(MEMBERS),
-    amount: pick(1000),
-    currency: "aud",
-    description: "Benchmark session",
-    organisation: `BENCH${mode === "hot" ? 1 : pick(CLUBS)}`,
-  });
-
-interface ApiRound {
-  requests: number;
-  created: number;
-  secs: number;
-  p50: number;
-  p99: number;
-  errors: number;
-}
-
-/** One autocannon run of POST /api/v1/charges; every request has its own Idempotency-Key and body. */
-async function runApi(base: string, secret: string, mode: Mode, seconds: number): Promise<ApiRound> {
-  let created = 0;
-  const r = await autocannon({
-    url: base,
-    connections: CONNECTIONS,
-    duration: seconds,
-    requests: [
-      {
-        method: "POST",
-        path: "/api/v1/charges",
-        setupRequest: (req) => ({
-          ...req,
-          headers: {
-            "content-type": "application/json",
-            authorization: `Bearer ${secret}`,
-            "idempotency-key": randomUUID(),
-          },
-          body: chargeBody(mode),
-        }),
-        onResponse: (status) => {
-          if (status === 201) created++;
-        },
-      },
-    ],
-  });
-  return {
-    requests: r.requests.total,
-    created,
-    secs: r.duration,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    errors: r.errors + r.timeouts + r.non2xx,
-  };
-}
 
 /** POST /api/v1/charges/batch with 500 charges to one club (a session's table money): the answer's wall time. */
 async function timeBatch(base: string, secret: string) {
@@ -202,19 +98,19 @@ async function main() {
       },
       cliActor(),
     );
-    const started = await startServer(url);
+    const started = await startServer(url, { members: MEMBERS, clubs: CLUBS });
     server = started.proc;
 
     const table: string[][] = [];
     let failed = false;
     for (const mode of MODES) {
       const seconds = Math.max(1, Math.round(SECONDS / ROUNDS));
-      await runApi(started.base, secret, mode, WARMUP);
+      await runApi(started, secret, mode, WARMUP, CONNECTIONS);
       const apiRounds: ApiRound[] = [];
       const serviceRounds: ServiceRound[] = [];
       const chargesBefore = Number((await db.pool.query("SELECT count(*) FROM api_charges")).rows[0].count);
       for (let r = 0; r < ROUNDS; r++) {
-        apiRounds.push(await runApi(started.base, secret, mode, seconds));
+        apiRounds.push(await runApi(started, secret, mode, seconds, CONNECTIONS));
         serviceRounds.push(await runService(p, mode, ids, seconds, r === 0 ? WARMUP : 1, CONNECTIONS));
       }
       const chargesAfter = Number((await db.pool.query("SELECT count(*) FROM api_charges")).rows[0].count);
@@ -283,11 +179,7 @@ async function main() {
     await db.close();
     if (failed) process.exitCode = 1;
   } finally {
-    if (server && server.exitCode === null) {
-      const exited = new Promise((r) => server!.once("exit", r));
-      server.kill("SIGTERM");
-      await exited;
-    }
+    if (server) await stopServer(server);
     await bench.stop();
   }
 }

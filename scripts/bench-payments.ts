@@ -8,13 +8,20 @@
 // BENCH_CONNECTIONS (posting engine connections, 2), BENCH_LINGER_BELOW (8) and BENCH_LINGER_MS (1) (the engine's
 // batching), BENCH_BASELINES=0 (skip pgbench), BENCH_SOCKET=1 (connect over a Unix-domain socket), DATABASE_URL
 // (else a fresh PostgreSQL with durable settings — fsync on — in a temp folder).
+// Then the same payments over HTTP (POST /api/v1/charges, autocannon) against 1 app process and against a
+// WEB_CONCURRENCY=2 cluster (2 app processes behind one port), in alternating rounds, printed beside each other
+// and the service layer: BENCH_HTTP=0 skips it, BENCH_HTTP_CONNECTIONS (16), BENCH_HTTP_SECONDS (10 per mode and
+// kind). Figures and what they mean for one PostgreSQL: docs/scaling.md.
 import os from "node:os";
 import { connectDatabase } from "../src/db/client";
 import { migrateDeploy } from "../src/db/migrate";
 import { createLogger } from "../src/lib/logger";
+import { createApiKey } from "../src/services/api/keys";
+import { cliActor } from "../src/services/audit/record";
 import { UnconfiguredCardGateway } from "../src/services/payments/card-gateway";
 import { createPayments } from "../src/services/payments/context";
 import { benchDatabase } from "./bench/bench-database";
+import { type ApiRound, runApi, startServer, stopServer } from "./bench/http-load";
 import { findPgbench, runPgbench, setupBaselineTables, verifyBaselineTables } from "./bench/pgbench-baselines";
 import {
   benchModes,
@@ -36,6 +43,9 @@ const LINGER_BELOW = envNumber("BENCH_LINGER_BELOW", 8);
 const LINGER_MS = envNumber("BENCH_LINGER_MS", 1);
 const ROUNDS = envNumber("BENCH_ROUNDS", 3);
 const MODES = benchModes();
+const HTTP = process.env.BENCH_HTTP !== "0";
+const HTTP_CONNECTIONS = envNumber("BENCH_HTTP_CONNECTIONS", 16);
+const HTTP_SECONDS = envNumber("BENCH_HTTP_SECONDS", 10);
 
 async function main() {
   // BENCH_SOCKET=1: connect (app and pgbench alike) over a Unix-domain socket instead of TCP.
@@ -70,6 +80,7 @@ async function main() {
     }
 
     const table: string[][] = [];
+    const serviceTps = new Map<string, number>();
     const roundLines: string[] = [];
     let failed = false;
     for (const mode of MODES) {
@@ -88,6 +99,7 @@ async function main() {
         }
       }
       const ours = combine(rounds);
+      serviceTps.set(mode, ours.tps);
       const problems = await ledgerProblems(db.pool);
       const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
       const five = pgbench ? { tps: mean(fives) } : null;
@@ -132,12 +144,74 @@ async function main() {
     for (const r of table) log(line(r));
     if (roundLines.length) log(`\n${roundLines.join("\n")}`);
     log("\ngoals: ≥ 1.0× the 5-statement baseline and ≥ 0.5× the single-statement baseline in both modes");
+    if (HTTP) failed = (await httpProcesses(url, db, serviceTps, log)) || failed;
     await p.ledger.close();
     await db.close();
     if (failed) process.exitCode = 1;
   } finally {
     await bench.stop();
   }
+}
+
+/**
+ * POST /api/v1/charges against one app process and against two (WEB_CONCURRENCY=2), alternating rounds on the
+ * same database; answers whether something broke.
+ */
+async function httpProcesses(
+  url: string,
+  db: ReturnType<typeof connectDatabase>,
+  serviceTps: Map<string, number>,
+  log: (s: string) => void,
+): Promise<boolean> {
+  const { secret } = await createApiKey(
+    db.prisma,
+    { name: "benchmark", organisationId: null, scopes: ["charges:write"], live: false },
+    cliActor(),
+  );
+  const servers = [
+    await startServer(url, { members: MEMBERS, clubs: CLUBS, workers: 1 }),
+    await startServer(url, { members: MEMBERS, clubs: CLUBS, workers: 2 }),
+  ];
+  let failed = false;
+  try {
+    log(
+      `\nover HTTP: POST /api/v1/charges, ${HTTP_CONNECTIONS} connections, ${HTTP_SECONDS} s per mode and kind, ` +
+        "1 app process vs 2 (WEB_CONCURRENCY=2) in alternating rounds",
+    );
+    const table: string[][] = [];
+    for (const mode of MODES) {
+      const seconds = Math.max(1, Math.round(HTTP_SECONDS / ROUNDS));
+      const runs: ApiRound[][] = [[], []];
+      for (const s of servers) await runApi(s, secret, mode, WARMUP, HTTP_CONNECTIONS);
+      for (let r = 0; r < ROUNDS; r++) {
+        for (const [i, s] of servers.entries()) runs[i]!.push(await runApi(s, secret, mode, seconds, HTTP_CONNECTIONS));
+      }
+      const tps = (rs: ApiRound[]) => rs.reduce((a, r) => a + r.created, 0) / rs.reduce((a, r) => a + r.secs, 0);
+      const p99 = (rs: ApiRound[]) => Math.max(...rs.map((r) => r.p99));
+      const errors = runs.flat().reduce((a, r) => a + r.errors, 0);
+      const problems = await ledgerProblems(db.pool);
+      if (errors) problems.push(`${errors} failed requests`);
+      failed ||= problems.length > 0;
+      const [one, two] = [tps(runs[0]!), tps(runs[1]!)];
+      table.push([
+        mode,
+        `${(serviceTps.get(mode) ?? 0).toFixed(0)}/s`,
+        `${one.toFixed(0)}/s (p99 ${p99(runs[0]!).toFixed(0)} ms)`,
+        `${two.toFixed(0)}/s (p99 ${p99(runs[1]!).toFixed(0)} ms)`,
+        `${(two / one).toFixed(2)}×`,
+        problems.length ? `BROKEN: ${problems.join("; ")}` : "ok",
+      ]);
+    }
+    const head = ["mode", "service layer", "HTTP, 1 process", "HTTP, 2 processes", "2 ÷ 1", "invariants"];
+    const widths = head.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
+    const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ");
+    log(line(head));
+    for (const r of table) log(line(r));
+    log(`(${os.cpus().length} cores: a second process helps only while the app, not PostgreSQL, is the bottleneck)`);
+  } finally {
+    for (const s of servers) await stopServer(s.proc);
+  }
+  return failed;
 }
 
 main().catch((e) => {

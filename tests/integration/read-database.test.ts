@@ -5,6 +5,7 @@
 // statement the reader may no longer read fails, while the rest of the app goes on.
 import pg from "pg";
 import { freePort } from "../../src/infra/postgres/binaries";
+import { type StripeEmulator, startStripeEmulator } from "../../src/infra/stripe-emulator";
 import { getBalance } from "../../src/services/payments/balances";
 import type { Payments } from "../../src/services/payments/context";
 import { makeClub, makeUser, PASSWORD } from "../helpers/app";
@@ -12,7 +13,6 @@ import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { fundMember, fundOrganisation, paymentsOn, violations } from "../helpers/payments";
 import { type SpawnedServer, spawnServer } from "../helpers/spawned-server";
 import { WebClient } from "../helpers/web-client";
-import { startStripeEmulator, type StripeEmulator } from "../../src/infra/stripe-emulator";
 
 const READER = `bc_reader_${process.pid}`;
 let db: TestDatabase;

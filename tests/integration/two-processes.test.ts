@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { freePort } from "../../src/infra/postgres/binaries";
 import { type StripeEmulator, signatureHeader, startStripeEmulator } from "../../src/infra/stripe-emulator";
 import { createApiKey } from "../../src/services/api/keys";
+import { cliActor } from "../../src/services/audit/record";
 import { createCheckout, createCheckoutIntent } from "../../src/services/cards/checkout";
 import { getBalance } from "../../src/services/payments/balances";
 import type { Payments } from "../../src/services/payments/context";
@@ -110,7 +111,11 @@ test("failed sign-ins are counted across both processes: the sixth, wherever it 
 
 test("the API's per-key rate limit holds across both processes", async () => {
   const club = await makeClub(p.db);
-  const { secret } = await createApiKey(p.db, { name: "k", organisationId: club.id, scopes: ["read"], live: false });
+  const { secret } = await createApiKey(
+    p.db,
+    { name: "k", organisationId: club.id, scopes: ["read"], live: false },
+    cliActor(),
+  );
   const call = (base: string) =>
     fetch(`${base}/api/v1/charges`, { headers: { Authorization: `Bearer ${secret}` } }).then((r) => r.status);
   const statuses = await Promise.all(Array.from({ length: API_LIMIT }, (_, i) => call(bases[i % 2]!)));
@@ -200,7 +205,10 @@ test("Stripe webhooks, each delivered to both processes at once and once more un
     });
     return fetch(`${base}/payments/stripe-webhook`, {
       method: "POST",
-      headers: { "Content-Type": "application/json", "Stripe-Signature": signatureHeader(body, emulator.webhookSecret) },
+      headers: {
+        "Content-Type": "application/json",
+        "Stripe-Signature": signatureHeader(body, emulator.webhookSecret),
+      },
       body,
     });
   };

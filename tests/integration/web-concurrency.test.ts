@@ -2,8 +2,9 @@
 // primary migrates and seeds once; requests on fresh connections are served by both workers (their pids are in
 // the JSON request log); sessions hold across workers; a killed worker is replaced while the other keeps
 // serving; SIGTERM stops the workers gracefully and the primary exits 0.
-import http from "node:http";
+
 import fs from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { freePort } from "../../src/infra/postgres/binaries";
@@ -42,7 +43,12 @@ function servingPids(pathname: string, from = 0): Set<number> {
 }
 
 const workerPids = (from = 0) =>
-  [...server.output().slice(from).matchAll(/worker (\d) \(pid (\d+)\) is listening/g)].map((m) => ({
+  [
+    ...server
+      .output()
+      .slice(from)
+      .matchAll(/worker (\d) \(pid (\d+)\) is listening/g),
+  ].map((m) => ({
     index: Number(m[1]),
     pid: Number(m[2]),
   }));

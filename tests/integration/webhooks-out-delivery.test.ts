@@ -1,9 +1,10 @@
 // Outbound webhooks end to end on a real PostgreSQL, through real pg-boss and real HTTP: events recorded in a
 // transaction are dispatched, signed, retried after a 500, a timeout and a dropped connection, and delivered to a
 // receiver that was down for the whole first phase, with the same event id on every attempt.
-import { cliActor } from "../../src/services/audit/record";
+
 import net from "node:net";
 import { createLogger } from "../../src/lib/logger";
+import { cliActor } from "../../src/services/audit/record";
 import { inTransaction } from "../../src/services/ledger/transaction";
 import { requestResend } from "../../src/services/webhooks-out/deliveries";
 import { createEndpoint } from "../../src/services/webhooks-out/endpoints";
