@@ -147,7 +147,7 @@ export async function failedStripeEvent(s: CardStack, charge: object) {
  * A member's checkout of `amountCents` whose PaymentIntent exists at the emulator, and the charge Stripe would
  * send for it: Stripe's sample charge, made for that PaymentIntent and the member's customer.
  */
-export async function checkoutWithCharge(s: CardStack, amountCents: bigint) {
+export async function checkoutWithCharge(s: Pick<CardStack, "p">, amountCents: bigint) {
   const m = await makeUser(s.p.db);
   const created = await createCheckout(s.p, {
     userId: m.id,

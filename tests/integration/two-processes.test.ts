@@ -8,11 +8,11 @@ import { freePort } from "../../src/infra/postgres/binaries";
 import { type StripeEmulator, signatureHeader, startStripeEmulator } from "../../src/infra/stripe-emulator";
 import { createApiKey } from "../../src/services/api/keys";
 import { cliActor } from "../../src/services/audit/record";
-import { createCheckout, createCheckoutIntent } from "../../src/services/cards/checkout";
 import { getBalance } from "../../src/services/payments/balances";
 import type { Payments } from "../../src/services/payments/context";
 import fixtures from "../fixtures/stripe/fixtures3-subset.json";
 import { makeClub, makeUser, PASSWORD } from "../helpers/app";
+import { checkoutWithCharge } from "../helpers/card-stack";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { renderedForm as formById, renderedInputs } from "../helpers/forms";
 import { fundMember, fundOrganisation, paymentsOn, violations } from "../helpers/payments";
@@ -173,27 +173,8 @@ test("concurrent transfers through both processes, each form sent to both at onc
 test("Stripe webhooks, each delivered to both processes at once and once more under another event id, book each card payment once", async () => {
   const payments = await Promise.all(
     Array.from({ length: 6 }, async (_, i) => {
-      const m = await makeUser(p.db, { firstName: "Carded" });
       const amountCents = BigInt(2_000 + i * 500);
-      const created = await createCheckout(p, {
-        userId: m.id,
-        amountCents,
-        description: "Manual Top Up",
-        requestKey: `two-${randomUUID()}`,
-      });
-      await createCheckoutIntent(p, m.id, created.id);
-      const card = await p.db.cardPayment.findUniqueOrThrow({ where: { id: created.id } });
-      const user = await p.db.user.findUniqueOrThrow({ where: { id: m.id } });
-      const charge = {
-        ...fixtures.resources.charge,
-        id: `ch_${randomUUID().replaceAll("-", "")}`,
-        amount: Number(amountCents),
-        currency: "aud",
-        customer: user.stripeCustomerId,
-        payment_intent: card.stripePaymentIntentId,
-        metadata: { bc_card_payment_id: String(card.id) },
-      };
-      return { m, card, charge, amountCents };
+      return { ...(await checkoutWithCharge({ p }, amountCents)), amountCents };
     }),
   );
   const deliver = (base: string, eventId: string, charge: object) => {
