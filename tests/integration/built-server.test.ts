@@ -145,4 +145,18 @@ suite("the built server (node dist/server.js, NODE_ENV=production)", () => {
 
     expect(await server.stop("SIGTERM")).toBe(0);
   });
+
+  test("WEB_CONCURRENCY=2: the built primary forks two built workers on the one port", async () => {
+    const env = { ...productionEnv(), WEB_CONCURRENCY: "2", PORT: String(await freePort()) };
+    const cluster = await spawnServer(env, 30_000, [SERVER]);
+    try {
+      const pids = [...cluster.output().matchAll(/worker \d \(pid (\d+)\) is listening/g)].map((m) => Number(m[1]));
+      expect(new Set(pids).size).toBe(2);
+      expect(pids).not.toContain(cluster.proc.pid);
+      const res = await fetch(`http://127.0.0.1:${env.PORT}/readyz`);
+      expect(await res.json()).toEqual({ status: "ready", database: "ok" });
+    } finally {
+      expect(await cluster.stop("SIGTERM")).toBe(0);
+    }
+  });
 });
