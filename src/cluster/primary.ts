@@ -78,6 +78,7 @@ export async function runPrimary(config: Config, logger: Logger) {
     }
   }
   const emulator = cards.emulator ? emulatorAttachment(cards.emulator) : undefined;
+  if (!config.SMTP_URL) say("SMTP_URL not set: e-mails are not sent; members read them on their Messages page");
 
   const listening = new Set<number>();
   const fork = (index: number) => {
