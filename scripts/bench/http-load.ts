@@ -43,6 +43,7 @@ export async function startServer(
       DEMO_DATA: "false",
       MIGRATE_ON_START: "false",
       SESSION_SECRET: randomUUID() + randomUUID(),
+      APP_ENCRYPTION_KEY: randomUUID() + randomUUID(),
       // The benchmark is one key sending thousands of calls a second.
       API_RATE_LIMIT_PER_MINUTE: "1000000",
       WEB_CONCURRENCY: String(o.workers ?? 1),

@@ -1,10 +1,11 @@
 // The payments API on real parts: a private database, a private Stripe emulator (auto top-ups, checkouts), the
 // real app listening on a port (the emulator posts its webhooks there), API keys made by the real service, and
 // every API answer checked against the served OpenAPI document.
-import { cliActor } from "../../src/services/audit/record";
+
 import request from "supertest";
 import { type ApiScope, createApiKey } from "../../src/services/api/keys";
 import type { OutboundEvent } from "../../src/services/api/outbound-events";
+import { cliActor } from "../../src/services/audit/record";
 import type { TxClient } from "../../src/services/ledger/book-postings";
 import { recordOutboundEvent } from "../../src/services/webhooks-out/record-event";
 import { makeUser } from "./app";

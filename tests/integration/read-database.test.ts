@@ -12,6 +12,7 @@ import { makeClub, makeUser, PASSWORD } from "../helpers/app";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { fundMember, fundOrganisation, paymentsOn, violations } from "../helpers/payments";
 import { type SpawnedServer, spawnServer } from "../helpers/spawned-server";
+import { TEST_ENCRYPTION_KEY } from "../helpers/two-factor";
 import { WebClient } from "../helpers/web-client";
 
 const READER = `bc_reader_${process.pid}`;
@@ -75,6 +76,7 @@ beforeAll(async () => {
     MIGRATE_ON_START: "false",
     DEMO_DATA: "false",
     SESSION_SECRET: "read-database-test-session-secret-0123456789",
+    APP_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, // the key makeUser enrolled staff with
     STRIPE_SECRET_KEY: emulator.secretKey,
     STRIPE_PUBLISHABLE_KEY: emulator.publishableKey,
     STRIPE_WEBHOOK_SECRET: emulator.webhookSecret,

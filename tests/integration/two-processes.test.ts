@@ -19,6 +19,7 @@ import { fundMember, fundOrganisation, paymentsOn, violations } from "../helpers
 import { renderedForm } from "../helpers/rendered-form";
 import { setDirectEntry } from "../helpers/settlement";
 import { type SpawnedServer, spawnServer } from "../helpers/spawned-server";
+import { TEST_ENCRYPTION_KEY } from "../helpers/two-factor";
 import { WebClient } from "../helpers/web-client";
 
 let db: TestDatabase;
@@ -36,6 +37,7 @@ async function startApp(): Promise<string> {
     MIGRATE_ON_START: "false",
     DEMO_DATA: "false",
     SESSION_SECRET: "two-processes-test-session-secret-0123456789",
+    APP_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, // the key makeUser enrolled staff with
     // Both processes take the test's emulator as "Stripe": same keys, same webhook signing secret.
     STRIPE_SECRET_KEY: emulator.secretKey,
     STRIPE_PUBLISHABLE_KEY: emulator.publishableKey,
