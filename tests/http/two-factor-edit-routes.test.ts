@@ -8,6 +8,9 @@ import { SECOND_FACTOR_NEEDED } from "../../src/auth/guards";
 import { csrfToken, makeClub, makeUser, signIn, startTestApp, type TestApp } from "../helpers/app";
 import { type AppRoute, appRoutes } from "../helpers/routes";
 
+// Each walk asks every route of the app several times: minutes on a loaded 2-core machine.
+jest.setTimeout(300_000);
+
 type Who = "financeViewer" | "financeEditor" | "financeNo2fa" | "viewerA" | "officerA" | "officerNo2fa";
 
 let t: TestApp;
