@@ -41,12 +41,13 @@ import { memberActionRoutes } from "./routes/players/member-actions";
 import { messageRoutes } from "./routes/players/messages";
 import { statementRoutes } from "./routes/players/statement";
 import { CallLogWriter } from "./services/api/call-log";
+import { ChargeGroupWriter } from "./services/api/charge-group";
 import type { RecordOutboundEvent } from "./services/api/outbound-events";
 import { createApiServices } from "./services/api/setup";
 import { UnconfiguredCardGateway } from "./services/payments/card-gateway";
 import { createPayments, type Payments } from "./services/payments/context";
 import { createSecretBox } from "./services/two-factor/secret-box";
-import { recordOutboundEvent } from "./services/webhooks-out/record-event";
+import { recordOutboundEvent, recordOutboundEvents } from "./services/webhooks-out/record-event";
 import { errorHandler, notFoundHandler } from "./web/error-handler";
 import { flashMiddleware } from "./web/flash";
 import { templateLocals } from "./web/locals";
@@ -119,11 +120,16 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
   const api = createApiServices(payments, {
     publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}`,
     recordEvent: deps.recordOutboundEvent ?? recordOutboundEvent,
+    // A recorder passed in is used for grouped writes too (one call per event).
+    recordEvents: deps.recordOutboundEvent ? undefined : recordOutboundEvents,
   });
   // Kept on the app so shutdown can write the calls still queued before the pools close.
   const callLog = new CallLogWriter(pool, logger);
   app.locals.flushCallLog = () => callLog.flush();
-  app.use("/api/v1", apiV1Routes({ db, services: api, config, logger, callLog }));
+  // POST /charges books in shared transactions; kept on the app so shutdown finishes its groups first.
+  const chargeGroup = new ChargeGroupWriter(api, { connections: config.API_CHARGE_GROUP_CONNECTIONS });
+  app.locals.chargeGroup = chargeGroup;
+  app.use("/api/v1", apiV1Routes({ db, services: api, config, logger, callLog, chargeGroup }));
   app.use(apiDocsRoutes());
 
   // Before the body parsers: the webhook's signature is over the raw bytes.

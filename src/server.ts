@@ -19,6 +19,7 @@ import { connectDatabase } from "./db/client";
 import type { LocalDatabase } from "./infra/local-database";
 import { localSecret } from "./infra/local-database";
 import { createLogger, type Logger } from "./lib/logger";
+import type { ChargeGroupWriter } from "./services/api/charge-group";
 import { addDemoData } from "./services/demo/add-demo-data";
 import { createMailer } from "./services/notifications/mailer";
 import { createPayments, type Payments } from "./services/payments/context";
@@ -55,6 +56,7 @@ async function serve(config: Config, logger: Logger) {
     }
     say("shutting down");
     await (app?.locals.flushCallLog as (() => Promise<void>) | undefined)?.().catch(() => {});
+    await (app?.locals.chargeGroup as ChargeGroupWriter | undefined)?.close().catch(() => {});
     await mailer?.stop().catch(() => {});
     await webhooks?.stop().catch(() => {});
     await cards?.close().catch(() => {});
@@ -70,7 +72,7 @@ async function serve(config: Config, logger: Logger) {
   let url: string;
   if (worker) url = config.DATABASE_URL!;
   else ({ url, local } = await openDatabase(config, say));
-  database = connectDatabase(url);
+  database = connectDatabase(url, { max: config.DATABASE_POOL_MAX });
   if (config.DATABASE_READ_URL) readDatabase = connectDatabase(config.DATABASE_READ_URL, { name: "read" });
   const sessionSecret = config.SESSION_SECRET ?? localSecret(config.DATA_DIR, "session-secret");
   const encryptionKey = config.APP_ENCRYPTION_KEY ?? localSecret(config.DATA_DIR, "encryption-key");

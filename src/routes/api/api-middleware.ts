@@ -7,13 +7,17 @@ import type { z } from "zod";
 import { AppError } from "../../lib/errors";
 import type { Logger } from "../../lib/logger";
 import type { CallLogWriter } from "../../services/api/call-log";
-import { type IdempotencyStore, requestFingerprint, type StoredResponse } from "../../services/api/idempotency";
+import {
+  type IdempotencyStore,
+  JSON_TYPE,
+  requestFingerprint,
+  type StoredResponse,
+} from "../../services/api/idempotency";
 import { type ApiCaller, type ApiScope, authenticateApiKey } from "../../services/api/keys";
 import { ApiProblem, problem } from "../../services/api/problem";
 import { CardGatewayError } from "../../services/payments/card-gateway";
 import { PgRateLimitStore } from "../../web/shared-rate-limit";
 
-const JSON_TYPE = "application/json";
 const PROBLEM_TYPE = "application/problem+json";
 
 export const callerOf = (res: Response): ApiCaller => res.locals.apiCaller as ApiCaller;
@@ -117,12 +121,15 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,100}$/;
 /**
  * A POST with Stripe's idempotency: validated, claimed under its Idempotency-Key, run, and its answer stored (a
  * problem the request ran into, such as 402, is an answer too). `run` gets the key to derive ledger keys from.
+ * `grouped`, when given, may do all of that itself in a shared transaction (POST /charges: charge-group.ts) and
+ * answer the stored answer; when it answers null the request goes the step-by-step way.
  */
 export function idempotentPost<T extends z.ZodType>(
   store: IdempotencyStore,
   schema: T,
   run: (caller: ApiCaller, body: z.output<T>, requestKey: string) => Promise<{ status: number; body: unknown }>,
   before?: (caller: ApiCaller, body: z.output<T>) => void,
+  grouped?: (caller: ApiCaller, body: z.output<T>, key: string, fingerprint: string) => Promise<StoredResponse | null>,
 ): RequestHandler {
   return async (req, res) => {
     if (!req.is(JSON_TYPE))
@@ -136,7 +143,10 @@ export function idempotentPost<T extends z.ZodType>(
     const body = parseApi(schema, req.body);
     before?.(caller, body);
     const raw = (req as Request & { rawBody?: Buffer }).rawBody ?? Buffer.alloc(0);
-    const claim = await store.claim(caller.keyId, key, requestFingerprint(req.method, req.originalUrl, raw));
+    const fingerprint = requestFingerprint(req.method, req.originalUrl, raw);
+    const done = grouped ? await grouped(caller, body, key, fingerprint) : null;
+    if (done) return send(res, done);
+    const claim = await store.claim(caller.keyId, key, fingerprint);
     if (claim.kind === "conflict") {
       throw problem("idempotency_conflict", "This Idempotency-Key was already used with a different request.");
     }

@@ -8,6 +8,7 @@ import { cancelApiIou, createApiIou, readIou } from "../../services/api/api-ious
 import type { ApiServices } from "../../services/api/api-services";
 import { runBatch } from "../../services/api/batch-charges";
 import type { CallLogWriter } from "../../services/api/call-log";
+import type { ChargeGroupWriter } from "../../services/api/charge-group";
 import { checkChargeScopes, runCharge } from "../../services/api/charges";
 import { IdempotencyStore } from "../../services/api/idempotency";
 import { buildOpenApiDocument } from "../../services/api/openapi";
@@ -36,6 +37,8 @@ export function apiV1Routes(deps: {
   config: Config;
   logger: Logger;
   callLog: CallLogWriter;
+  /** Where POST /charges books the charges it can in shared transactions. */
+  chargeGroup: ChargeGroupWriter;
 }) {
   const s = deps.services;
   const store = new IdempotencyStore(s.p.pool, deps.config.API_IDEMPOTENCY_LEASE_SECONDS * 1000);
@@ -68,6 +71,8 @@ export function apiV1Routes(deps: {
         return { status: out.status, body: out.charge };
       },
       checkChargeScopes,
+      (caller, req, idempotencyKey, fingerprint) =>
+        deps.chargeGroup.submit({ caller, req, idempotencyKey, fingerprint }),
     ),
   );
   r.post(

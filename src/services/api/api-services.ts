@@ -3,12 +3,14 @@
 // the payment's webhook books the purchase.
 import type { Payments } from "../payments/context";
 import type { ApiCaller } from "./keys";
-import type { RecordOutboundEvent } from "./outbound-events";
+import type { RecordOutboundEvent, RecordOutboundEvents } from "./outbound-events";
 
 export interface ApiServices {
   p: Payments;
   /** Writes an outbound webhook event on the caller's transaction (null: none recorded). */
   recordEvent: RecordOutboundEvent | null;
+  /** The same for several events at once (a grouped write); null exactly when recordEvent is. */
+  recordEvents: RecordOutboundEvents | null;
   /** Base URL of the site, for the checkout links given to callers. */
   publicUrl: string;
 }

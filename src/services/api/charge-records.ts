@@ -4,7 +4,7 @@ import type { TxClient } from "../ledger/book-postings";
 import { inTransaction } from "../ledger/transaction";
 import type { ApiServices } from "./api-services";
 import { type ChargeCaller, mayReadBalances } from "./api-services";
-import type { OutboundEventType } from "./outbound-events";
+import type { OutboundEvent, OutboundEventType } from "./outbound-events";
 import type { ChargeRequest } from "./schemas";
 
 export type ChargeStatus = "succeeded" | "failed" | "pending" | "iou";
@@ -113,15 +113,18 @@ export async function chargeById(client: TxClient, id: number): Promise<ChargeRo
   return rows[0] ?? null;
 }
 
+/** The outbound event `type` about `row` (without the balance: events go to club endpoints too). */
+export const chargeEvent = (s: ApiServices, type: OutboundEventType, row: ChargeRow): OutboundEvent => ({
+  organisationId: row.organisation_id,
+  type,
+  data: { charge: chargeView(s, row, null) },
+  sourceKey: `${type}:ch_${row.id}`,
+});
+
 /** Records an event for `row` on the caller's transaction (nothing while outbound webhooks are not installed). */
 export async function recordChargeEvent(s: ApiServices, client: TxClient, type: OutboundEventType, row: ChargeRow) {
   if (!s.recordEvent) return;
-  await s.recordEvent(client, {
-    organisationId: row.organisation_id,
-    type,
-    data: { charge: chargeView(s, row, null) },
-    sourceKey: `${type}:ch_${row.id}`,
-  });
+  await s.recordEvent(client, chargeEvent(s, type, row));
 }
 
 const EVENT_OF: Partial<Record<ChargeStatus, OutboundEventType>> = {

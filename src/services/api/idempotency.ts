@@ -7,6 +7,8 @@
 import { createHash } from "node:crypto";
 import type pg from "pg";
 
+export const JSON_TYPE = "application/json";
+
 export interface StoredResponse {
   status: number;
   contentType: string;

@@ -17,3 +17,6 @@ export interface OutboundEvent {
 
 /** Writes one event with one parameterised statement on the caller's transaction (recordOutboundEvent). */
 export type RecordOutboundEvent = (sql: TxClient, event: OutboundEvent) => Promise<unknown>;
+
+/** Writes several events in one go on the caller's transaction (recordOutboundEvents). */
+export type RecordOutboundEvents = (sql: TxClient, events: OutboundEvent[]) => Promise<unknown>;

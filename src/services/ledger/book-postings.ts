@@ -96,13 +96,13 @@ export const postingColumns = (): PostingColumns => ({
   at: [],
 });
 
-/** Adds a posting to `cols`, with its fingerprint and a new statement reference. */
+/** Adds a posting to `cols`, with its fingerprint and its statement reference (a new one unless given). */
 export function addPosting(cols: PostingColumns, p: PostingInput, hash: string) {
   cols.k.push(p.idempotencyKey);
   cols.h.push(hash);
   cols.t.push(p.type);
   cols.d.push(p.description);
-  cols.r.push(newReferenceNo());
+  cols.r.push(p.referenceNo ?? newReferenceNo());
   cols.a.push(p.actorUserId ?? null);
   cols.s.push(p.clubSessionId ?? null);
   cols.e.push(p.eventId ?? null);

@@ -39,6 +39,8 @@ export interface PostingInput {
   cardPaymentId?: number | null;
   /** Only for administrators' adjustments: lets a member or club go below zero. */
   allowOverdraft?: boolean;
+  /** The statement reference (newReferenceNo), when the caller must know it before the booking answers. */
+  referenceNo?: string;
   /** Booking time; the database clock when omitted. */
   at?: Date;
   /**

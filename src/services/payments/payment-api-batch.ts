@@ -88,6 +88,23 @@ export async function paymentApiBatch(p: Payments, raw: PaymentApiBatchInput): P
   return { ...done, topUpCents };
 }
 
+/**
+ * For a caller that books the posting itself inside a transaction of its own (the API's grouped charges): the
+ * validated payment to an organisation as its posting (the same posting paymentApiBatch books first, low-balance
+ * warning included), and what paymentApiBatch does once such a posting is booked (an auto top-up or a low-balance
+ * event when the member ends under $20). A posting refused for lack of funds goes through paymentApiBatch itself
+ * (its auto top-up rescue is a card payment, outside any transaction).
+ */
+export function organisationPayment(p: Payments, raw: PaymentApiBatchInput & { organisationId: number }) {
+  const req = parseInput(input, raw);
+  if (!req.organisationId || req.otherMemberId || !req.bookInternals)
+    throw badInput("Not a payment to an organisation.");
+  return {
+    posting: paymentPosting(req, { organisationId: req.organisationId }, [], true),
+    booked: (balanceAfterCents: bigint | null) => afterPayment(p, req, balanceAfterCents),
+  };
+}
+
 type Payee = { userId: number } | { organisationId: number };
 type Notify = NonNullable<PostingInput["notify"]>[number];
 

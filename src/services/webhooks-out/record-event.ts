@@ -73,3 +73,23 @@ export async function recordOutboundEvent(sql: OutboxClient, input: OutboundEven
   const row = rows[0]!;
   return { id: row.public_id, created: row.created };
 }
+
+const INSERT_MANY_SQL = `
+  INSERT INTO outbound_events (public_id, type, organisation_id, payload, source_key)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::jsonb[], $5::text[])
+  ON CONFLICT (source_key) DO NOTHING`;
+
+/**
+ * Records several events in one INSERT on the caller's pg transaction (a grouped write of many changes); as
+ * recordOutboundEvent, an already recorded source key writes nothing.
+ */
+export async function recordOutboundEvents(sql: PgQueryable, inputs: OutboundEventInput[]): Promise<void> {
+  if (inputs.length === 0) return;
+  await sql.query(INSERT_MANY_SQL, [
+    inputs.map(() => newEventId()),
+    inputs.map((e) => e.type),
+    inputs.map((e) => e.organisationId),
+    inputs.map((e) => toJson(e.data)),
+    inputs.map((e) => e.sourceKey ?? null),
+  ]);
+}

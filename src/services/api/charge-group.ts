@@ -1,0 +1,354 @@
+// POST /charges the fast way (issue 16): concurrent API charges share one transaction and one commit — their
+// Idempotency-Key records, postings, charge rows, outbound events and stored answers all written together, as
+// the ledger engine groups postings (ledger-writer.ts). While a group is being written, new charges queue for
+// the next one. One transaction has four steps whatever its size: claim (member and organisation resolved, the
+// charge key checked unused, the Idempotency-Key inserted), book (book-at-once.ts, else book-postings.ts), write
+// the charges and answers, write the events; then COMMIT.
+//
+// Only the plain case rides a group: a charge to an organisation with when_insufficient "fail", whose key was
+// never used, that books. Everything else — a key used before (replay, 422, 409), a member or organisation
+// that does not resolve, a balance that does not cover the charge (an auto top-up may rescue it: a card payment,
+// outside any transaction), iou/checkout, a payee member — leaves the group before it commits (its claim undone
+// in the same transaction) and is then run alone the step-by-step way (idempotentPost → runCharge), which gives
+// it its exact answer. So does the whole group if its transaction fails: nothing of it was written.
+//
+// Idempotency is unchanged for callers: a grouped charge's record is written with its answer in one commit, so
+// it is never seen "running"; a same key arriving meanwhile waits on the uncommitted record and then replays it.
+// A process that dies mid-group leaves nothing at all: the retry simply runs it.
+import pg from "pg";
+import { isConnectionLost, surviveConnectionLoss } from "../../db/connection-loss";
+import { bookAtOnce } from "../ledger/book-at-once";
+import { bookPostings } from "../ledger/book-postings";
+import type { PostingInput } from "../ledger/posting";
+import { newReferenceNo } from "../ledger/reference-no";
+import { organisationPayment } from "../payments/payment-api-batch";
+import type { ApiServices } from "./api-services";
+import { type ChargeRow, chargeEvent, chargeView } from "./charge-records";
+import { JSON_TYPE, type StoredResponse } from "./idempotency";
+import type { ApiCaller } from "./keys";
+import type { ChargeRequest } from "./schemas";
+
+export interface GroupOptions {
+  /** Groups in flight at once (each holds one connection). */
+  connections?: number;
+  /** Most charges in one group. */
+  maxGroup?: number;
+}
+
+export interface GroupedCharge {
+  caller: ApiCaller;
+  req: ChargeRequest;
+  idempotencyKey: string;
+  fingerprint: string;
+}
+
+interface Pending extends GroupedCharge {
+  chargeKey: string;
+  /** A stored answer, or null: run it the step-by-step way. */
+  resolve: (answer: StoredResponse | null) => void;
+}
+
+// Resolves member and organisation as resolveParties does (an organisation key: its own organisation, or the one
+// it names if that is its own), checks the charge key unused by any charge or posting, and claims the
+// Idempotency-Keys that pass (in key order, so two groups never wait on each other's claims in a cycle). Answers
+// the claimed ones, with a charge id drawn for each, the metadata as jsonb gives it back, and the transaction's
+// time (the charge's created_at).
+const CLAIM_SQL = {
+  name: "api_group_claim_v1",
+  text: `
+    WITH r AS MATERIALIZED (
+      SELECT r.*, u.id AS user_id, u.is_active, o.id AS org_id, o.club_number
+        FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int[], $8::jsonb[])
+             WITH ORDINALITY AS r(key_id, idem, fp, charge_key, member, club, caller_org, meta, ord)
+        LEFT JOIN users u ON u.system_number = r.member
+        LEFT JOIN LATERAL (
+          SELECT id, club_number FROM organisations WHERE club_number = r.club
+          UNION ALL
+          SELECT id, club_number FROM organisations WHERE r.club IS NULL AND id = r.caller_org) o ON true),
+    ok AS MATERIALIZED (
+      SELECT * FROM r
+       WHERE r.is_active AND r.org_id IS NOT NULL AND (r.caller_org IS NULL OR r.org_id = r.caller_org)
+         AND NOT EXISTS (SELECT 1 FROM api_charges c WHERE c.charge_key = r.charge_key)
+         AND NOT EXISTS (SELECT 1 FROM postings p WHERE p.idempotency_key = r.charge_key)),
+    ins AS (
+      INSERT INTO api_idempotency (api_key_id, idempotency_key, fingerprint)
+      SELECT key_id, idem, fp FROM ok ORDER BY key_id, idem
+      ON CONFLICT DO NOTHING RETURNING api_key_id, idempotency_key)
+    SELECT ok.ord::int AS ord, ok.user_id, ok.org_id, ok.club_number, ok.meta,
+           nextval('api_charges_id_seq')::int AS charge_id, now() AS created
+      FROM ok JOIN ins ON ins.api_key_id = ok.key_id AND ins.idempotency_key = ok.idem`,
+};
+
+// The booked charges and their stored answers; the claims of those that leave the group are undone. Answers the
+// number of charges and answers written (each must be every booked charge).
+const WRITE_SQL = {
+  name: "api_group_write_v1",
+  text: `
+    WITH c AS (
+      INSERT INTO api_charges (id, charge_key, api_key_id, status, amount_cents, user_id, organisation_id,
+                               description, reference, session_id, event_id, metadata, posting_id,
+                               balance_after_cents)
+      SELECT x.id, x.k, x.key_id, 'succeeded', x.amt, x.user_id, x.org_id, x.d, x.ref, x.sid, x.eid, x.meta,
+             x.posting, x.bal
+        FROM unnest($1::int[], $2::text[], $3::int[], $4::bigint[], $5::int[], $6::int[], $7::text[], $8::text[],
+                    $9::int[], $10::int[], $11::jsonb[], $12::bigint[], $13::bigint[])
+             AS x(id, k, key_id, amt, user_id, org_id, d, ref, sid, eid, meta, posting, bal)
+      RETURNING 1),
+    a AS (
+      UPDATE api_idempotency i
+         SET response_status = 201, response_type = $16, response_body = x.body, locked_until = NULL,
+             completed_at = now()
+        FROM unnest($3::int[], $14::text[], $15::text[]) AS x(key_id, idem, body)
+       WHERE i.api_key_id = x.key_id AND i.idempotency_key = x.idem
+      RETURNING 1),
+    d AS (
+      DELETE FROM api_idempotency i
+       USING unnest($17::int[], $18::text[]) AS x(key_id, idem)
+       WHERE i.api_key_id = x.key_id AND i.idempotency_key = x.idem AND i.response_status IS NULL)
+    SELECT (SELECT count(*) FROM c)::int AS charges, (SELECT count(*) FROM a)::int AS answers`,
+};
+
+interface Claimed {
+  ord: number;
+  user_id: number;
+  org_id: number;
+  club_number: string;
+  meta: Record<string, string>;
+  charge_id: number;
+  created: Date;
+}
+
+export class ChargeGroupWriter {
+  private queue: Pending[] = [];
+  private inFlight = 0;
+  private readonly connections: number;
+  private readonly maxGroup: number;
+  private readonly conns: pg.Pool;
+  private readonly accountCache = new Map<string, number>();
+  /** Groups written, charges booked in them, and charges sent the step-by-step way. */
+  readonly stats = { groups: 0, booked: 0, alone: 0 };
+
+  constructor(
+    private readonly s: ApiServices,
+    opts: GroupOptions = {},
+  ) {
+    this.connections = opts.connections ?? 2;
+    this.maxGroup = opts.maxGroup ?? 64;
+    // As the ledger engine's connections: generic plans (planning would cost more than running) and no
+    // sequential scans; a connection lost to a database restart is dropped.
+    this.conns = surviveConnectionLoss(
+      new pg.Pool({
+        ...s.p.pool.options,
+        max: this.connections,
+        options: "-c plan_cache_mode=force_generic_plan -c enable_seqscan=off",
+        allowExitOnIdle: true,
+      }),
+    );
+  }
+
+  /** Charges waiting for a group. */
+  get queued() {
+    return this.queue.length;
+  }
+
+  /**
+   * Books the charge in a group and answers its stored answer; null when it is not one for a group (or left
+   * it): the caller then runs it the step-by-step way.
+   */
+  submit(c: GroupedCharge): Promise<StoredResponse | null> {
+    const { req, caller } = c;
+    if (req.when_insufficient !== "fail" || req.payee_member !== undefined) return Promise.resolve(null);
+    if (req.organisation === undefined && caller.organisationId === null) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      this.queue.push({ ...c, chargeKey: `api:${caller.keyId}:${c.idempotencyKey}`, resolve });
+      this.pump();
+    });
+  }
+
+  /** Waits for the groups in flight and queued, then closes the connections. */
+  async close() {
+    while (this.queue.length > 0 || this.inFlight > 0) await new Promise((r) => setTimeout(r, 5));
+    if (!this.conns.ended) await this.conns.end();
+  }
+
+  private pump() {
+    while (this.inFlight < this.connections && this.queue.length > 0) {
+      const group = this.queue.splice(0, this.maxGroup);
+      this.inFlight++;
+      void this.write(group).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private async write(all: Pending[]) {
+    // A key twice in one group: the first runs here, the others alone afterwards (they then replay it).
+    const seen = new Set<string>();
+    const group: Pending[] = [];
+    const alone: Pending[] = [];
+    for (const c of all) {
+      const k = `${c.caller.keyId}:${c.idempotencyKey}`;
+      (seen.has(k) ? alone : group).push(c);
+      seen.add(k);
+    }
+    const answers = new Map<Pending, { answer: StoredResponse; booked: () => Promise<void> }>();
+    const client = await this.conns.connect().catch(() => null);
+    let broken: Error | undefined;
+    if (client) {
+      try {
+        for (const [c, a] of await this.book(client, group)) answers.set(c, a);
+      } catch (e) {
+        answers.clear();
+        if (isConnectionLost(e) || !(e instanceof pg.DatabaseError)) broken = e as Error;
+        else await client.query("ROLLBACK").catch(() => {});
+        this.s.p.logger.warn({ err: e, charges: group.length }, "API charge group failed; its charges run alone");
+      } finally {
+        client.release(broken);
+      }
+    }
+    this.stats.groups += 1;
+    this.stats.booked += answers.size;
+    this.stats.alone += all.length - answers.size;
+    // Only now, after the commit, may the others run alone (a same key then finds this group's record).
+    await Promise.all(
+      all.map(async (c) => {
+        const done = answers.get(c);
+        if (!done) return c.resolve(null);
+        await done.booked().catch((err: unknown) => {
+          this.s.p.logger.error({ err, chargeKey: c.chargeKey }, "after-payment step of an API charge failed");
+        });
+        c.resolve(done.answer);
+      }),
+    );
+  }
+
+  /** One group's transaction; answers the charges it booked (committed). */
+  private async book(client: pg.PoolClient, group: Pending[]) {
+    await client.query("BEGIN");
+    const { rows: claimed } = await client.query<Claimed>({
+      ...CLAIM_SQL,
+      values: [
+        group.map((c) => c.caller.keyId),
+        group.map((c) => c.idempotencyKey),
+        group.map((c) => c.fingerprint),
+        group.map((c) => c.chargeKey),
+        group.map((c) => c.req.member),
+        group.map((c) => c.req.organisation ?? null),
+        group.map((c) => c.caller.organisationId),
+        group.map((c) => JSON.stringify(c.req.metadata ?? {})),
+      ],
+    });
+    const items: { c: Pending; claim: Claimed; posting: PostingInput; booked: (b: bigint | null) => Promise<void> }[] =
+      [];
+    const undo: Pending[] = [];
+    for (const claim of claimed) {
+      const c = group[claim.ord - 1]!;
+      try {
+        const { req } = c;
+        const payment = organisationPayment(this.s.p, {
+          memberId: claim.user_id,
+          amountCents: BigInt(req.amount),
+          description: req.description,
+          organisationId: claim.org_id,
+          type: req.event_id ? "Entry to an event" : "Club Payment",
+          clubSessionId: req.session_id ?? null,
+          eventId: req.event_id ?? null,
+          idempotencyKey: c.chargeKey,
+        });
+        payment.posting.referenceNo = newReferenceNo();
+        items.push({ c, claim, posting: payment.posting, booked: payment.booked });
+      } catch {
+        undo.push(c); // the step-by-step way says what is wrong with it
+      }
+    }
+    const postings = items.map((i) => i.posting);
+    const results =
+      postings.length === 0
+        ? []
+        : ((await bookAtOnce(client, postings, this.accountCache)) ??
+          (await bookPostings(client, postings, { accountCache: this.accountCache })));
+
+    const out = new Map<Pending, { answer: StoredResponse; booked: () => Promise<void> }>();
+    const done: [Pending, ChargeRow, StoredResponse][] = [];
+    for (const [n, item] of items.entries()) {
+      const r = results[n]!;
+      if (r.status !== "POSTED") {
+        undo.push(item.c); // refused (an auto top-up may rescue it), or a key booked meanwhile
+        continue;
+      }
+      const { c, claim } = item;
+      const balance = r.balances[0]!.balanceAfterCents; // the member's entry comes first
+      const row: ChargeRow = {
+        id: claim.charge_id,
+        status: "succeeded",
+        amount_cents: String(c.req.amount),
+        refunded_cents: "0",
+        member: c.req.member,
+        organisation: claim.club_number,
+        organisation_id: claim.org_id,
+        payee_member: null,
+        description: c.req.description,
+        reference: c.req.reference ?? null,
+        session_id: c.req.session_id ?? null,
+        event_id: c.req.event_id ?? null,
+        metadata: claim.meta,
+        reference_no: item.posting.referenceNo!,
+        balance_after_cents: balance.toString(),
+        top_up_cents: null,
+        iou_id: null,
+        card_payment_id: null,
+        failure_code: null,
+        created_at: claim.created,
+        api_key_id: c.caller.keyId,
+        user_id: claim.user_id,
+        posting_id: r.postingId.toString(),
+      };
+      const answer = { status: 201, contentType: JSON_TYPE, body: JSON.stringify(chargeView(this.s, row, c.caller)) };
+      done.push([c, row, answer]);
+      out.set(c, { answer, booked: () => item.booked(balance) });
+    }
+    await this.writeCharges(client, done, undo);
+    if (this.s.recordEvents && done.length > 0) {
+      await this.s.recordEvents(
+        client,
+        done.map(([, row]) => chargeEvent(this.s, "charge.succeeded", row)),
+      );
+    }
+    await client.query("COMMIT");
+    return out;
+  }
+
+  private async writeCharges(client: pg.PoolClient, done: [Pending, ChargeRow, StoredResponse][], undo: Pending[]) {
+    const col = <T>(f: (c: Pending, row: ChargeRow, answer: StoredResponse) => T) =>
+      done.map(([c, row, answer]) => f(c, row, answer));
+    const { rows } = await client.query<{ charges: number; answers: number }>({
+      ...WRITE_SQL,
+      values: [
+        col((_, r) => r.id),
+        col((c) => c.chargeKey),
+        col((c) => c.caller.keyId),
+        col((_, r) => r.amount_cents),
+        col((_, r) => r.user_id),
+        col((_, r) => r.organisation_id),
+        col((_, r) => r.description),
+        col((_, r) => r.reference),
+        col((_, r) => r.session_id),
+        col((_, r) => r.event_id),
+        col((c) => JSON.stringify(c.req.metadata ?? {})),
+        col((_, r) => r.posting_id),
+        col((_, r) => r.balance_after_cents),
+        col((c) => c.idempotencyKey),
+        col((_, _r, a) => a.body),
+        JSON_TYPE,
+        undo.map((c) => c.caller.keyId),
+        undo.map((c) => c.idempotencyKey),
+      ],
+    });
+    const written = rows[0]!;
+    // Cannot differ (the claims are ours, the keys were unused): if they do, nothing of the group is kept.
+    if (written.charges !== done.length || written.answers !== done.length) {
+      throw new Error(`group wrote ${written.charges} charges and ${written.answers} answers of ${done.length}`);
+    }
+  }
+}
