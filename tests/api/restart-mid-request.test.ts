@@ -1,7 +1,8 @@
-// The real server (`npm start`'s entry point) killed with SIGKILL in the middle of a charge — after the ledger
-// booked it, before the API stored its answer — then started again: the retry with the same Idempotency-Key
-// answers the charge and books nothing new.
-import { cliActor } from "../../src/services/audit/record";
+// The real server (`npm start`'s entry point) killed with SIGKILL in the middle of a charge, then started again:
+//  - a charge run step by step (here one that may end as an IOU), killed after the ledger booked it and before
+//    the API stored its answer: once the lease runs out, the retry answers the charge and books nothing new;
+//  - a charge in a shared group transaction (charge-group.ts), killed after its claim and booking were written
+//    but before the commit: nothing of it is left, and the retry at once books it (once).
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -9,6 +10,7 @@ import pg from "pg";
 import { freePort } from "../../src/infra/postgres/binaries";
 import { type StripeEmulator, startStripeEmulator } from "../../src/infra/stripe-emulator";
 import { createApiKey } from "../../src/services/api/keys";
+import { cliActor } from "../../src/services/audit/record";
 import { createOrganisation } from "../../src/services/orgs/create-organisation";
 import type { Payments } from "../../src/services/payments/context";
 import { createUser } from "../../src/services/users/create-user";
@@ -33,8 +35,8 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** The server on the test's database, no demo data, with a one-second Idempotency-Key lease. */
-async function start(port: number) {
+/** The server on the test's database, no demo data, with a one-second Idempotency-Key lease (unless given). */
+async function start(port: number, leaseSeconds = "1") {
   return spawnServer({
     PORT: String(port),
     DATA_DIR: dataDir,
@@ -42,59 +44,69 @@ async function start(port: number) {
     NODE_ENV: "development",
     DEMO_DATA: "false",
     STRIPE_EMULATOR_PORT: "0",
-    API_IDEMPOTENCY_LEASE_SECONDS: "1",
+    API_IDEMPOTENCY_LEASE_SECONDS: leaseSeconds,
   });
 }
 
-test("kill -9 after the booking, before the answer is stored; restart; the retry books nothing new", async () => {
+/** A club, a funded member (810002, $50) and an organisation key with `scopes`. */
+async function setUp(clubNumber: string, scopes: ("charges:write" | "ious:write")[]) {
   const db = database.prisma;
-  const club = await createOrganisation(db, { clubNumber: "R1", name: "Restart Club" });
+  const club = await createOrganisation(db, { clubNumber, name: `Restart Club ${clubNumber}` });
   const admin = await createUser(db, {
-    systemNumber: 810001,
+    systemNumber: Number(`81${clubNumber.slice(1)}01`),
     firstName: "A",
     lastName: "Dmin",
-    email: "a@x.test",
+    email: `a${clubNumber}@x.test`,
     password: "correct-horse-battery",
   });
   const m = await createUser(db, {
-    systemNumber: 810002,
+    systemNumber: Number(`81${clubNumber.slice(1)}02`),
     firstName: "Pat",
     lastName: "Player",
-    email: "p@x.test",
+    email: `p${clubNumber}@x.test`,
     password: "correct-horse-battery",
   });
   await fundMember(p, m.id, 5_000n, admin.id);
   const { key, secret } = await createApiKey(
     db,
-    {
-      name: "k",
-      organisationId: club.id,
-      scopes: ["charges:write"],
-      live: false,
-    },
+    { name: "k", organisationId: club.id, scopes, live: false },
     cliActor(),
   );
+  return { m, key, secret };
+}
 
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}/api/v1/charges`;
-  const body = JSON.stringify({ member: 810002, amount: 1_200, currency: "aud", description: "Table money" });
-  const post = () =>
-    fetch(url, {
-      method: "POST",
-      headers: {
-        Authorization: `Bearer ${secret}`,
-        "Idempotency-Key": "session-7",
-        "Content-Type": "application/json",
-      },
-      body,
-    });
+/** Sends the same charge (same Idempotency-Key and body) each time it is called. */
+const poster = (port: number, secret: string, charge: Record<string, unknown>) => () =>
+  fetch(`http://127.0.0.1:${port}/api/v1/charges`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${secret}`, "Idempotency-Key": "session-7", "Content-Type": "application/json" },
+    body: JSON.stringify({ amount: 1_200, currency: "aud", description: "Table money", ...charge }),
+  });
 
-  const first = await start(port);
-  // Hold back the charge record (the step after the booking): the request books, then waits on this lock.
+/** A transaction holding api_charges, so whoever writes a charge next waits. */
+async function holdChargeTable() {
   const blocker = new pg.Client({ connectionString: database.url });
   await blocker.connect();
   await blocker.query("BEGIN");
   await blocker.query("LOCK TABLE api_charges IN EXCLUSIVE MODE");
+  return {
+    release: async () => {
+      await blocker.query("ROLLBACK");
+      await blocker.end();
+    },
+  };
+}
+
+test("step by step: kill -9 after the booking, before the answer is stored; restart; the retry books nothing new", async () => {
+  const db = database.prisma;
+  // A charge that may end as an IOU runs step by step (claim, booking, charge record, answer: each committed).
+  const { m, key, secret } = await setUp("R1", ["charges:write", "ious:write"]);
+  const port = await freePort();
+  const post = poster(port, secret, { member: m.systemNumber, when_insufficient: "iou" });
+
+  const first = await start(port);
+  // Hold back the charge record (the step after the booking): the request books, then waits on this lock.
+  const blocker = await holdChargeTable();
   const inFlight = post().catch((e: unknown) => e);
   const chargeKey = `api:${key.id}:session-7`;
   for (let i = 0; ; i++) {
@@ -105,10 +117,9 @@ test("kill -9 after the booking, before the answer is stored; restart; the retry
   }
   await first.stop("SIGKILL");
   expect(String(await inFlight)).toMatch(/fetch failed/); // the connection dropped: the caller got no answer
-  await blocker.query("ROLLBACK");
-  await blocker.end();
-  expect(await db.apiCharge.count()).toBe(0);
-  const claim = await db.apiIdempotency.findFirstOrThrow();
+  await blocker.release();
+  expect(await db.apiCharge.count({ where: { chargeKey } })).toBe(0);
+  const claim = await db.apiIdempotency.findFirstOrThrow({ where: { apiKeyId: key.id } });
   expect(claim.responseStatus).toBeNull(); // left "running" by the dead process
 
   const second = await start(port);
@@ -120,6 +131,51 @@ test("kill -9 after the booking, before the answer is stored; restart; the retry
     expect(charge).toMatchObject({ status: "succeeded", amount: 1_200 });
     const replay = await post();
     expect(replay.headers.get("idempotent-replayed")).toBe("true");
+  } finally {
+    await second.stop("SIGKILL");
+  }
+  expect(await db.posting.count({ where: { idempotencyKey: chargeKey } })).toBe(1);
+  expect((await db.account.findUniqueOrThrow({ where: { userId: m.id } })).balanceCents).toBe(3_800n);
+  expect(await violations(p)).toEqual([]);
+}, 180_000);
+
+test("in a group: kill -9 after the claim and booking, before the commit; nothing is left; the retry books it at once, once", async () => {
+  const db = database.prisma;
+  const { m, key, secret } = await setUp("R2", ["charges:write"]);
+  const port = await freePort();
+  const post = poster(port, secret, { member: m.systemNumber });
+  const chargeKey = `api:${key.id}:session-7`;
+
+  // The default lease (60 s): a claim left "running" would make the retry below wait a minute (409).
+  const first = await start(port, "60");
+  const blocker = await holdChargeTable();
+  const inFlight = post().catch((e: unknown) => e);
+  // The group has claimed the key and booked the posting (uncommitted) and now waits to write the charge.
+  for (let i = 0; ; i++) {
+    const { rows } = await database.pool.query(
+      `SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+        WHERE c.relname = 'api_charges' AND NOT l.granted`,
+    );
+    if (rows.length) break;
+    if (i > 200) throw new Error("the charge never reached its charge record");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await first.stop("SIGKILL");
+  expect(String(await inFlight)).toMatch(/fetch failed/);
+  await blocker.release();
+  // Nothing of the charge survived the dead process: no claim, no posting, no charge.
+  expect(await db.apiIdempotency.count({ where: { apiKeyId: key.id } })).toBe(0);
+  expect(await db.posting.count({ where: { idempotencyKey: chargeKey } })).toBe(0);
+  expect(await db.apiCharge.count({ where: { chargeKey } })).toBe(0);
+
+  const second = await start(port, "60");
+  try {
+    const retry = await post(); // at once: no lease to wait out
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get("idempotent-replayed")).toBeNull();
+    const replay = await post();
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect(await replay.text()).toBe(await retry.text());
   } finally {
     await second.stop("SIGKILL");
   }
