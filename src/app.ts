@@ -47,7 +47,7 @@ import { createApiServices } from "./services/api/setup";
 import { UnconfiguredCardGateway } from "./services/payments/card-gateway";
 import { createPayments, type Payments } from "./services/payments/context";
 import { createSecretBox } from "./services/two-factor/secret-box";
-import { recordOutboundEvent, recordOutboundEvents } from "./services/webhooks-out/record-event";
+import { outboundEventsStatement, recordOutboundEvent } from "./services/webhooks-out/record-event";
 import { errorHandler, notFoundHandler } from "./web/error-handler";
 import { flashMiddleware } from "./web/flash";
 import { templateLocals } from "./web/locals";
@@ -120,8 +120,8 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
   const api = createApiServices(payments, {
     publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}`,
     recordEvent: deps.recordOutboundEvent ?? recordOutboundEvent,
-    // A recorder passed in is used for grouped writes too (one call per event).
-    recordEvents: deps.recordOutboundEvent ? undefined : recordOutboundEvents,
+    // With a recorder passed in, grouped writes record their events through it too (one call per event).
+    eventsStatement: deps.recordOutboundEvent ? undefined : outboundEventsStatement,
   });
   // Kept on the app so shutdown can write the calls still queued before the pools close.
   const callLog = new CallLogWriter(pool, logger);

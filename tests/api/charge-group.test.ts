@@ -14,8 +14,10 @@ import {
   outboxEvents,
   startApiStack,
 } from "../helpers/api";
-import { makeClub } from "../helpers/app";
-import { violations } from "../helpers/payments";
+import { createApiKey } from "../../src/services/api/keys";
+import { makeClub, makeUser } from "../helpers/app";
+import { startCardStack } from "../helpers/card-stack";
+import { fundMember, violations } from "../helpers/payments";
 
 let s: ApiStack;
 beforeAll(async () => {
@@ -168,4 +170,71 @@ test("a group with a replayed key, a repeated key, a conflicting body and a refu
   }
   expect((await s.p.db.account.findUniqueOrThrow({ where: { userId: a1!.id } })).balanceCents).toBe(18_700n);
   expect((await s.p.db.account.findUniqueOrThrow({ where: { userId: poor.id } })).balanceCents).toBe(0n);
+});
+
+test("with the outbox's own recorder the events go in the group's last query; odd text survives being written in as literals", async () => {
+  // startApiStack watches the recorder (one call per event); the app on its own writes them in the group's query.
+  const plain = await startCardStack({ maxConnections: 20 });
+  try {
+    const admin = await makeUser(plain.database.prisma, { level: "EDIT" });
+    const club = await makeClub(plain.p.db);
+    const { secret } = await createApiKey(plain.p.db, {
+      name: "k",
+      organisationId: club.id,
+      scopes: ["charges:write"],
+      live: false,
+    });
+    const members = await Promise.all(Array.from({ length: 6 }, () => makeUser(plain.p.db)));
+    for (const m of members) await fundMember(plain.p, m.id, 10_000n, admin.id);
+    const odd = `O'Brien's \\ "fee" {a,b} $1 ; COMMIT; -- ünï 💳`;
+    const answers = await Promise.all(
+      members.map((m) =>
+        request(plain.base)
+          .post("/api/v1/charges")
+          .set("Authorization", `Bearer ${secret}`)
+          .set("Idempotency-Key", `${odd.slice(0, 9)}-${m.id}`)
+          .set("Content-Type", "application/json")
+          .send(
+            JSON.stringify({
+              member: m.systemNumber,
+              amount: 250,
+              currency: "aud",
+              description: odd.slice(0, 80),
+              reference: odd,
+              metadata: { [odd.slice(0, 40)]: odd },
+            }),
+          )
+          .then((r) => r),
+      ),
+    );
+    for (const r of answers) {
+      expect(r.status).toBe(201);
+      expect(r.body).toMatchObject({
+        description: odd.slice(0, 80),
+        reference: odd,
+        metadata: { [odd.slice(0, 40)]: odd },
+      });
+    }
+    const stats = (plain.app.locals.chargeGroup as ChargeGroupWriter).stats;
+    expect(stats.booked).toBe(6);
+    const { rows } = await plain.database.pool.query<{ same: boolean; payload: { charge: { description: string } } }>(
+      `SELECT e.xmin = c.xmin AS same, e.payload FROM api_charges c
+         JOIN outbound_events e ON e.source_key = 'charge.succeeded:ch_' || c.id`,
+    );
+    expect(rows).toHaveLength(6);
+    for (const row of rows) {
+      expect(row.same).toBe(true);
+      expect(row.payload.charge.description).toBe(odd.slice(0, 80));
+    }
+    for (const r of answers) {
+      const read = await request(plain.app)
+        .get(`/api/v1/charges/${r.body.id}`)
+        .set("Authorization", `Bearer ${secret}`);
+      expect(read.text).toBe(r.text);
+    }
+    expect(await violations(plain.p)).toEqual([]);
+  } finally {
+    await plain.p.ledger.close();
+    await plain.close();
+  }
 });

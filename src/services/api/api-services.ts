@@ -3,14 +3,14 @@
 // the payment's webhook books the purchase.
 import type { Payments } from "../payments/context";
 import type { ApiCaller } from "./keys";
-import type { RecordOutboundEvent, RecordOutboundEvents } from "./outbound-events";
+import type { OutboundEventsStatement, RecordOutboundEvent } from "./outbound-events";
 
 export interface ApiServices {
   p: Payments;
   /** Writes an outbound webhook event on the caller's transaction (null: none recorded). */
   recordEvent: RecordOutboundEvent | null;
-  /** The same for several events at once (a grouped write); null exactly when recordEvent is. */
-  recordEvents: RecordOutboundEvents | null;
+  /** The outbox's INSERT of several events, sent within a charge group's last query; null: one by one as above. */
+  eventsStatement: OutboundEventsStatement | null;
   /** Base URL of the site, for the checkout links given to callers. */
   publicUrl: string;
 }

@@ -1,9 +1,11 @@
 // POST /charges the fast way (issue 16): concurrent API charges share one transaction and one commit — their
 // Idempotency-Key records, postings, charge rows, outbound events and stored answers all written together, as
 // the ledger engine groups postings (ledger-writer.ts). While a group is being written, new charges queue for
-// the next one. One transaction has four steps whatever its size: claim (member and organisation resolved, the
-// charge key checked unused, the Idempotency-Key inserted), book (book-at-once.ts, else book-postings.ts), write
-// the charges and answers, write the events; then COMMIT.
+// the next one. A group is three round trips whatever its size: BEGIN and the claim (member and organisation
+// resolved, the charge key checked unused, the Idempotency-Keys inserted); the booking (book-at-once.ts, else
+// book-postings.ts); the charges, answers and events written and COMMIT. The first and last go as one
+// simple-protocol query each (values written in as literals: inline-sql.ts), which is what makes them one round
+// trip; only two of them run while the group holds its accounts' locks.
 //
 // Only the plain case rides a group: a charge to an organisation with when_insufficient "fail", whose key was
 // never used, that books. Everything else — a key used before (replay, 422, 409), a member or organisation
@@ -21,6 +23,7 @@ import { bookAtOnce } from "../ledger/book-at-once";
 import { bookPostings } from "../ledger/book-postings";
 import type { PostingInput } from "../ledger/posting";
 import { newReferenceNo } from "../ledger/reference-no";
+import { type InlineValue, inlineSql } from "../../db/inline-sql";
 import { organisationPayment } from "../payments/payment-api-batch";
 import type { ApiServices } from "./api-services";
 import { type ChargeRow, chargeEvent, chargeView } from "./charge-records";
@@ -53,9 +56,7 @@ interface Pending extends GroupedCharge {
 // Idempotency-Keys that pass (in key order, so two groups never wait on each other's claims in a cycle). Answers
 // the claimed ones, with a charge id drawn for each, the metadata as jsonb gives it back, and the transaction's
 // time (the charge's created_at).
-const CLAIM_SQL = {
-  name: "api_group_claim_v1",
-  text: `
+const CLAIM_SQL = `
     WITH r AS MATERIALIZED (
       SELECT r.*, u.id AS user_id, u.is_active, o.id AS org_id, o.club_number
         FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int[], $8::jsonb[])
@@ -76,14 +77,12 @@ const CLAIM_SQL = {
       ON CONFLICT DO NOTHING RETURNING api_key_id, idempotency_key)
     SELECT ok.ord::int AS ord, ok.user_id, ok.org_id, ok.club_number, ok.meta,
            nextval('api_charges_id_seq')::int AS charge_id, now() AS created
-      FROM ok JOIN ins ON ins.api_key_id = ok.key_id AND ins.idempotency_key = ok.idem`,
-};
+      FROM ok JOIN ins ON ins.api_key_id = ok.key_id AND ins.idempotency_key = ok.idem`;
 
-// The booked charges and their stored answers; the claims of those that leave the group are undone. Answers the
-// number of charges and answers written (each must be every booked charge).
-const WRITE_SQL = {
-  name: "api_group_write_v1",
-  text: `
+// The booked charges and their stored answers; the claims of those that leave the group are undone. Fails (and
+// so nothing of the group is kept) unless every booked charge got its row and its answer — which cannot happen
+// while the claims are ours and the charge keys were unused, but the COMMIT follows in the same query.
+const WRITE_SQL = `
     WITH c AS (
       INSERT INTO api_charges (id, charge_key, api_key_id, status, amount_cents, user_id, organisation_id,
                                description, reference, session_id, event_id, metadata, posting_id,
@@ -105,8 +104,7 @@ const WRITE_SQL = {
       DELETE FROM api_idempotency i
        USING unnest($17::int[], $18::text[]) AS x(key_id, idem)
        WHERE i.api_key_id = x.key_id AND i.idempotency_key = x.idem AND i.response_status IS NULL)
-    SELECT (SELECT count(*) FROM c)::int AS charges, (SELECT count(*) FROM a)::int AS answers`,
-};
+    SELECT ledger_expect_booked((SELECT count(*) FROM c), $19) AND ledger_expect_booked((SELECT count(*) FROM a), $19)`;
 
 interface Claimed {
   ord: number;
@@ -185,13 +183,7 @@ export class ChargeGroupWriter {
   private async write(all: Pending[]) {
     // A key twice in one group: the first runs here, the others alone afterwards (they then replay it).
     const seen = new Set<string>();
-    const group: Pending[] = [];
-    const alone: Pending[] = [];
-    for (const c of all) {
-      const k = `${c.caller.keyId}:${c.idempotencyKey}`;
-      (seen.has(k) ? alone : group).push(c);
-      seen.add(k);
-    }
+    const group = all.filter((c) => !seen.has(c.chargeKey) && seen.add(c.chargeKey));
     const answers = new Map<Pending, { answer: StoredResponse; booked: () => Promise<void> }>();
     const client = await this.conns.connect().catch(() => null);
     let broken: Error | undefined;
@@ -225,20 +217,17 @@ export class ChargeGroupWriter {
 
   /** One group's transaction; answers the charges it booked (committed). */
   private async book(client: pg.PoolClient, group: Pending[]) {
-    await client.query("BEGIN");
-    const { rows: claimed } = await client.query<Claimed>({
-      ...CLAIM_SQL,
-      values: [
-        group.map((c) => c.caller.keyId),
-        group.map((c) => c.idempotencyKey),
-        group.map((c) => c.fingerprint),
-        group.map((c) => c.chargeKey),
-        group.map((c) => c.req.member),
-        group.map((c) => c.req.organisation ?? null),
-        group.map((c) => c.caller.organisationId),
-        group.map((c) => JSON.stringify(c.req.metadata ?? {})),
-      ],
-    });
+    const claimSql = inlineSql(CLAIM_SQL, [
+      group.map((c) => c.caller.keyId),
+      group.map((c) => c.idempotencyKey),
+      group.map((c) => c.fingerprint),
+      group.map((c) => c.chargeKey),
+      group.map((c) => c.req.member),
+      group.map((c) => c.req.organisation ?? null),
+      group.map((c) => c.caller.organisationId),
+      group.map((c) => JSON.stringify(c.req.metadata ?? {})),
+    ]);
+    const claimed = (lastResult(await client.query(`BEGIN; ${claimSql}`)).rows ?? []) as Claimed[];
     const items: { c: Pending; claim: Claimed; posting: PostingInput; booked: (b: bigint | null) => Promise<void> }[] =
       [];
     const undo: Pending[] = [];
@@ -308,23 +297,16 @@ export class ChargeGroupWriter {
       done.push([c, row, answer]);
       out.set(c, { answer, booked: () => item.booked(balance) });
     }
-    await this.writeCharges(client, done, undo);
-    if (this.s.recordEvents && done.length > 0) {
-      await this.s.recordEvents(
-        client,
-        done.map(([, row]) => chargeEvent(this.s, "charge.succeeded", row)),
-      );
-    }
-    await client.query("COMMIT");
+    await this.writeAndCommit(client, done, undo);
     return out;
   }
 
-  private async writeCharges(client: pg.PoolClient, done: [Pending, ChargeRow, StoredResponse][], undo: Pending[]) {
+  /** The charges, answers and events, and COMMIT: one query (unless a recorder of its own writes the events). */
+  private async writeAndCommit(client: pg.PoolClient, done: [Pending, ChargeRow, StoredResponse][], undo: Pending[]) {
     const col = <T>(f: (c: Pending, row: ChargeRow, answer: StoredResponse) => T) =>
       done.map(([c, row, answer]) => f(c, row, answer));
-    const { rows } = await client.query<{ charges: number; answers: number }>({
-      ...WRITE_SQL,
-      values: [
+    const statements = [
+      inlineSql(WRITE_SQL, [
         col((_, r) => r.id),
         col((c) => c.chargeKey),
         col((c) => c.caller.keyId),
@@ -343,12 +325,21 @@ export class ChargeGroupWriter {
         JSON_TYPE,
         undo.map((c) => c.caller.keyId),
         undo.map((c) => c.idempotencyKey),
-      ],
-    });
-    const written = rows[0]!;
-    // Cannot differ (the claims are ours, the keys were unused): if they do, nothing of the group is kept.
-    if (written.charges !== done.length || written.answers !== done.length) {
-      throw new Error(`group wrote ${written.charges} charges and ${written.answers} answers of ${done.length}`);
+        done.length,
+      ]),
+    ];
+    const events = done.map(([, row]) => chargeEvent(this.s, "charge.succeeded", row));
+    if (events.length > 0 && this.s.eventsStatement) {
+      const { text, values } = this.s.eventsStatement(events);
+      statements.push(inlineSql(text, values as InlineValue[]));
+    } else if (this.s.recordEvent) {
+      for (const e of events) await this.s.recordEvent(client, e);
     }
+    await client.query(`${statements.join(";\n")};\nCOMMIT`);
   }
+}
+
+/** The result of a simple-protocol query's last statement. */
+function lastResult(r: pg.QueryResult | pg.QueryResult[]): pg.QueryResult {
+  return Array.isArray(r) ? r[r.length - 1]! : r;
 }

@@ -18,5 +18,5 @@ export interface OutboundEvent {
 /** Writes one event with one parameterised statement on the caller's transaction (recordOutboundEvent). */
 export type RecordOutboundEvent = (sql: TxClient, event: OutboundEvent) => Promise<unknown>;
 
-/** Writes several events in one go on the caller's transaction (recordOutboundEvents). */
-export type RecordOutboundEvents = (sql: TxClient, events: OutboundEvent[]) => Promise<unknown>;
+/** One INSERT of several events, as text and parameters (outboundEventsStatement), for a grouped write. */
+export type OutboundEventsStatement = (events: OutboundEvent[]) => { text: string; values: unknown[][] };

@@ -2,21 +2,18 @@
 import type { Payments } from "../payments/context";
 import { API_ROUTE_CODE, type ApiServices } from "./api-services";
 import { completeCheckoutCharge } from "./charges";
-import type { RecordOutboundEvent, RecordOutboundEvents } from "./outbound-events";
+import type { OutboundEventsStatement, RecordOutboundEvent } from "./outbound-events";
 
 export function createApiServices(
   p: Payments,
-  opts: { publicUrl: string; recordEvent?: RecordOutboundEvent | null; recordEvents?: RecordOutboundEvents },
+  opts: { publicUrl: string; recordEvent?: RecordOutboundEvent | null; eventsStatement?: OutboundEventsStatement },
 ): ApiServices {
-  const one = opts.recordEvent ?? null;
-  // Without a recorder for many, events are recorded one by one with the recorder for one.
-  const many: RecordOutboundEvents | null =
-    one &&
-    (opts.recordEvents ??
-      (async (sql, events) => {
-        for (const e of events) await one(sql, e);
-      }));
-  const s: ApiServices = { p, publicUrl: opts.publicUrl.replace(/\/$/, ""), recordEvent: one, recordEvents: many };
+  const s: ApiServices = {
+    p,
+    publicUrl: opts.publicUrl.replace(/\/$/, ""),
+    recordEvent: opts.recordEvent ?? null,
+    eventsStatement: (opts.recordEvent && opts.eventsStatement) || null,
+  };
   if (!p.callbacks.has(API_ROUTE_CODE)) {
     p.callbacks.register(API_ROUTE_CODE, (chargeKey, ctx) =>
       completeCheckoutCharge(s, chargeKey, ctx.cardPaymentId ?? null),

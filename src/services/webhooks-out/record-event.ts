@@ -80,16 +80,18 @@ const INSERT_MANY_SQL = `
   ON CONFLICT (source_key) DO NOTHING`;
 
 /**
- * Records several events in one INSERT on the caller's pg transaction (a grouped write of many changes); as
- * recordOutboundEvent, an already recorded source key writes nothing.
+ * The INSERT of several events (an already recorded source key writes nothing), as text and parameters, for a
+ * caller that sends it within a grouped write of many changes (the API's charge groups).
  */
-export async function recordOutboundEvents(sql: PgQueryable, inputs: OutboundEventInput[]): Promise<void> {
-  if (inputs.length === 0) return;
-  await sql.query(INSERT_MANY_SQL, [
-    inputs.map(() => newEventId()),
-    inputs.map((e) => e.type),
-    inputs.map((e) => e.organisationId),
-    inputs.map((e) => toJson(e.data)),
-    inputs.map((e) => e.sourceKey ?? null),
-  ]);
+export function outboundEventsStatement(inputs: OutboundEventInput[]) {
+  return {
+    text: INSERT_MANY_SQL,
+    values: [
+      inputs.map(() => newEventId()),
+      inputs.map((e) => e.type),
+      inputs.map((e) => e.organisationId),
+      inputs.map((e) => toJson(e.data)),
+      inputs.map((e) => e.sourceKey ?? null),
+    ],
+  };
 }
