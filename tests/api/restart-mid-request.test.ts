@@ -1,8 +1,8 @@
 // The real server (`npm start`'s entry point) killed with SIGKILL in the middle of a charge, then started again:
 //  - a charge run step by step (here one that may end as an IOU), killed after the ledger booked it and before
 //    the API stored its answer: once the lease runs out, the retry answers the charge and books nothing new;
-//  - a charge in a shared group transaction (charge-group.ts), killed after its claim and booking were written
-//    but before the commit: nothing of it is left, and the retry at once books it (once).
+//  - a charge in a shared group transaction (charge-group.ts), killed before its commit: the group is kept whole
+//    or not at all (never a claim left "running"), and the retry is answered at once (booked once).
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -139,47 +139,71 @@ test("step by step: kill -9 after the booking, before the answer is stored; rest
   expect(await violations(p)).toEqual([]);
 }, 180_000);
 
-test("in a group: kill -9 after the claim and booking, before the commit; nothing is left; the retry books it at once, once", async () => {
-  const db = database.prisma;
-  const { m, key, secret } = await setUp("R2", ["charges:write"]);
-  const port = await freePort();
-  const post = poster(port, secret, { member: m.systemNumber });
-  const chargeKey = `api:${key.id}:session-7`;
+// Killed while the group waits on its booking (nothing of it is written yet), or on its last query (charges,
+// answers, events and COMMIT already sent, which the database then completes on its own).
+test.each([
+  { at: "the booking", holds: "the member's account", leaves: "nothing" },
+  { at: "the last query", holds: "api_charges", leaves: "the whole charge, answered" },
+])(
+  "in a group: kill -9 while $at waits; it leaves $leaves (never a claim running); the retry is answered at once, one posting",
+  async ({ at }) => {
+    const db = database.prisma;
+    const { m, key, secret } = await setUp(at === "the booking" ? "R2" : "R3", ["charges:write"]);
+    const port = await freePort();
+    const post = poster(port, secret, { member: m.systemNumber });
+    const chargeKey = `api:${key.id}:session-7`;
 
-  // The default lease (60 s): a claim left "running" would make the retry below wait a minute (409).
-  const first = await start(port, "60");
-  const blocker = await holdChargeTable();
-  const inFlight = post().catch((e: unknown) => e);
-  // The group has claimed the key and booked the posting (uncommitted) and now waits to write the charge.
-  for (let i = 0; ; i++) {
-    const { rows } = await database.pool.query(
-      `SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-        WHERE c.relname = 'api_charges' AND NOT l.granted`,
+    // The default lease (60 s): a claim left "running" would make the retry below wait a minute (409).
+    const first = await start(port, "60");
+    const blocker = new pg.Client({ connectionString: database.url });
+    await blocker.connect();
+    await blocker.query("BEGIN");
+    if (at === "the booking") await blocker.query("SELECT 1 FROM accounts WHERE user_id = $1 FOR UPDATE", [m.id]);
+    else await blocker.query("LOCK TABLE api_charges IN EXCLUSIVE MODE");
+    const inFlight = post().catch((e: unknown) => e);
+    const groups = `SELECT count(*)::int AS n FROM pg_stat_activity
+                   WHERE application_name = 'api-charge-groups' AND wait_event_type = 'Lock'`;
+    for (let i = 0; (await database.pool.query(groups)).rows[0].n === 0; i++) {
+      if (i > 200) throw new Error(`the group never waited on ${at}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await first.stop("SIGKILL");
+    expect(String(await inFlight)).toMatch(/fetch failed/);
+    await blocker.query("ROLLBACK");
+    await blocker.end();
+    // The dead server's group connection ends once its backend finds the client gone.
+    for (let i = 0; ; i++) {
+      const { rows } = await database.pool.query(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'api-charge-groups'",
+      );
+      if (rows[0].n === 0) break;
+      if (i > 200) throw new Error("the dead server's group connection stayed");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const claims = await db.apiIdempotency.findMany({ where: { apiKeyId: key.id } });
+    const left = {
+      claims: claims.map((c) => c.responseStatus),
+      postings: await db.posting.count({ where: { idempotencyKey: chargeKey } }),
+      charges: await db.apiCharge.count({ where: { chargeKey } }),
+    };
+    expect(left).toEqual(
+      at === "the booking" ? { claims: [], postings: 0, charges: 0 } : { claims: [201], postings: 1, charges: 1 },
     );
-    if (rows.length) break;
-    if (i > 200) throw new Error("the charge never reached its charge record");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  await first.stop("SIGKILL");
-  expect(String(await inFlight)).toMatch(/fetch failed/);
-  await blocker.release();
-  // Nothing of the charge survived the dead process: no claim, no posting, no charge.
-  expect(await db.apiIdempotency.count({ where: { apiKeyId: key.id } })).toBe(0);
-  expect(await db.posting.count({ where: { idempotencyKey: chargeKey } })).toBe(0);
-  expect(await db.apiCharge.count({ where: { chargeKey } })).toBe(0);
 
-  const second = await start(port, "60");
-  try {
-    const retry = await post(); // at once: no lease to wait out
-    expect(retry.status).toBe(201);
-    expect(retry.headers.get("idempotent-replayed")).toBeNull();
-    const replay = await post();
-    expect(replay.headers.get("idempotent-replayed")).toBe("true");
-    expect(await replay.text()).toBe(await retry.text());
-  } finally {
-    await second.stop("SIGKILL");
-  }
-  expect(await db.posting.count({ where: { idempotencyKey: chargeKey } })).toBe(1);
-  expect((await db.account.findUniqueOrThrow({ where: { userId: m.id } })).balanceCents).toBe(3_800n);
-  expect(await violations(p)).toEqual([]);
-}, 180_000);
+    const second = await start(port, "60");
+    try {
+      const retry = await post(); // at once: no lease to wait out
+      expect(retry.status).toBe(201);
+      expect(retry.headers.get("idempotent-replayed")).toBe(at === "the booking" ? null : "true");
+      const replay = await post();
+      expect(replay.headers.get("idempotent-replayed")).toBe("true");
+      expect(await replay.text()).toBe(await retry.text());
+    } finally {
+      await second.stop("SIGKILL");
+    }
+    expect(await db.posting.count({ where: { idempotencyKey: chargeKey } })).toBe(1);
+    expect((await db.account.findUniqueOrThrow({ where: { userId: m.id } })).balanceCents).toBe(3_800n);
+    expect(await violations(p)).toEqual([]);
+  },
+  180_000,
+);

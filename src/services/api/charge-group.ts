@@ -139,6 +139,7 @@ export class ChargeGroupWriter {
         ...s.p.pool.options,
         max: this.connections,
         options: "-c plan_cache_mode=force_generic_plan -c enable_seqscan=off",
+        application_name: "api-charge-groups", // as pg_stat_activity shows them
         allowExitOnIdle: true,
       }),
     );
