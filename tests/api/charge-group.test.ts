@@ -5,6 +5,7 @@
 import pg from "pg";
 import request from "supertest";
 import type { ChargeGroupWriter } from "../../src/services/api/charge-group";
+import { createApiKey } from "../../src/services/api/keys";
 import {
   type ApiStack,
   api,
@@ -14,7 +15,6 @@ import {
   outboxEvents,
   startApiStack,
 } from "../helpers/api";
-import { createApiKey } from "../../src/services/api/keys";
 import { makeClub, makeUser } from "../helpers/app";
 import { startCardStack } from "../helpers/card-stack";
 import { fundMember, violations } from "../helpers/payments";

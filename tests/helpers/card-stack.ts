@@ -1,5 +1,6 @@
 // The whole card path on real parts: a private database, a private Stripe emulator, the payments core using the
 // real Stripe gateway, and the real app listening on a port that the emulator posts its signed webhooks to.
+
 import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import type { Express } from "express";
@@ -7,6 +8,7 @@ import { type AppDeps, createApp } from "../../src/app";
 import { loadConfig } from "../../src/config";
 import { type StripeEmulator, startStripeEmulator } from "../../src/infra/stripe-emulator";
 import { createLogger } from "../../src/lib/logger";
+import type { ChargeGroupWriter } from "../../src/services/api/charge-group";
 import { createCheckout, createCheckoutIntent } from "../../src/services/cards/checkout";
 import type { Payments } from "../../src/services/payments/context";
 import fixtures from "../fixtures/stripe/fixtures3-subset.json";
@@ -63,6 +65,7 @@ export async function startCardStack(
       await emulator.close();
       await new Promise((r) => server.close(r));
       server.closeAllConnections();
+      await (app.locals.chargeGroup as ChargeGroupWriter).close();
       await database.drop();
     },
   };

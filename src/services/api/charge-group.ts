@@ -19,11 +19,11 @@
 // A process that dies mid-group leaves nothing at all: the retry simply runs it.
 import pg from "pg";
 import { isConnectionLost, surviveConnectionLoss } from "../../db/connection-loss";
+import { type InlineValue, inlineSql } from "../../db/inline-sql";
 import { bookAtOnce } from "../ledger/book-at-once";
 import { bookPostings } from "../ledger/book-postings";
 import type { PostingInput } from "../ledger/posting";
 import { newReferenceNo } from "../ledger/reference-no";
-import { type InlineValue, inlineSql } from "../../db/inline-sql";
 import { organisationPayment } from "../payments/payment-api-batch";
 import type { ApiServices } from "./api-services";
 import { type ChargeRow, chargeEvent, chargeView } from "./charge-records";
