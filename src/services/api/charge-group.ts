@@ -16,7 +16,8 @@
 //
 // Idempotency is unchanged for callers: a grouped charge's record is written with its answer in one commit, so
 // it is never seen "running"; a same key arriving meanwhile waits on the uncommitted record and then replays it.
-// A process that dies mid-group leaves nothing at all: the retry simply runs it.
+// A process that dies mid-group leaves the group whole (its last query, COMMIT included, was already sent) or
+// not at all: either way the retry is answered at once.
 import pg from "pg";
 import { isConnectionLost, surviveConnectionLoss } from "../../db/connection-loss";
 import { type InlineValue, inlineSql } from "../../db/inline-sql";
