@@ -6,6 +6,7 @@ import pg from "pg";
 import request from "supertest";
 import type { ChargeGroupWriter } from "../../src/services/api/charge-group";
 import { createApiKey } from "../../src/services/api/keys";
+import { cliActor } from "../../src/services/audit/record";
 import {
   type ApiStack,
   api,
@@ -178,12 +179,16 @@ test("with the outbox's own recorder the events go in the group's last query; od
   try {
     const admin = await makeUser(plain.database.prisma, { level: "EDIT" });
     const club = await makeClub(plain.p.db);
-    const { secret } = await createApiKey(plain.p.db, {
-      name: "k",
-      organisationId: club.id,
-      scopes: ["charges:write"],
-      live: false,
-    });
+    const { secret } = await createApiKey(
+      plain.p.db,
+      {
+        name: "k",
+        organisationId: club.id,
+        scopes: ["charges:write"],
+        live: false,
+      },
+      cliActor(),
+    );
     const members = await Promise.all(Array.from({ length: 6 }, () => makeUser(plain.p.db)));
     for (const m of members) await fundMember(plain.p, m.id, 10_000n, admin.id);
     const odd = `O'Brien's \\ "fee" {a,b} $1 ; COMMIT; -- ünï 💳`;
