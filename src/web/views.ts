@@ -2,6 +2,7 @@
 import path from "node:path";
 import type { Express } from "express";
 import nunjucks from "nunjucks";
+import { dateTimeFormat } from "../lib/intl-cache";
 import { formatMoney, formatPercent } from "../lib/money";
 import { projectRoot } from "../lib/paths";
 
@@ -13,14 +14,9 @@ export function setupViews(app: Express, opts: { watch: boolean; timeZone: strin
     throwOnUndefined: false,
   });
   env.addGlobal("timeZone", opts.timeZone);
-  env.addFilter("datetime", (d: Date | string | null | undefined) => {
-    if (!d) return "";
-    return new Intl.DateTimeFormat("en-AU", {
-      timeZone: opts.timeZone,
-      dateStyle: "medium",
-      timeStyle: "short",
-    }).format(new Date(d));
-  });
+  // One formatter for every date shown (building one per date made pages slow and RSS climb: lib/intl-cache.ts).
+  const datetime = dateTimeFormat("en-AU", { timeZone: opts.timeZone, dateStyle: "medium", timeStyle: "short" });
+  env.addFilter("datetime", (d: Date | string | null | undefined) => (d ? datetime.format(new Date(d)) : ""));
   env.addFilter("money", (cents: bigint | number | null | undefined) => (cents == null ? "" : formatMoney(cents)));
   // A calendar date (a DATE column arrives as midnight UTC): shown as that date, whatever the zone.
   env.addFilter("date", (d: Date | null | undefined) => (d ? new Date(d).toISOString().slice(0, 10) : ""));

@@ -1,5 +1,6 @@
 // Card payments for finance staff (reference §3.17): the list (those that reached Stripe), each with the
 // settlement Stripe should pay us by our fee settings, and one payment's detail with Stripe's actual fee.
+import { dateTimeFormat } from "../../lib/intl-cache";
 import { percentOf } from "../../lib/money";
 import type { Payments } from "../payments/context";
 import { activePaymentSettings } from "../payments/settings";
@@ -17,7 +18,7 @@ function range(p: Payments, from?: string, to?: string) {
 /** "+10:00" / "+11:00": the zone's UTC offset at midnight of `date` (enough for day boundaries). */
 function offsetOf(timeZone: string, date: string) {
   const d = new Date(`${date}T12:00:00Z`);
-  const name = new Intl.DateTimeFormat("en-US", { timeZone, timeZoneName: "longOffset" })
+  const name = dateTimeFormat("en-US", { timeZone, timeZoneName: "longOffset" })
     .formatToParts(d)
     .find((x) => x.type === "timeZoneName")?.value;
   const m = /GMT([+-]\d{2}):?(\d{2})?/.exec(name ?? "");

@@ -3,6 +3,7 @@
 // and its balance at the end; with a totals row. Opening plus movements equals closing for every club (checked).
 import type { CopyQuery } from "../../db/copy-csv";
 import { badInput } from "../../lib/errors";
+import { dateTimeFormat } from "../../lib/intl-cache";
 import { amountCell, setting, textCell } from "../exports/csv-sql";
 import type { Payments } from "../payments/context";
 
@@ -33,7 +34,7 @@ export const MOVEMENT_COLUMNS = [
 
 /** The previous calendar month in `timeZone`: the report's default period. */
 export function previousMonth(timeZone: string, now = new Date()) {
-  const [y, m] = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit" })
+  const [y, m] = dateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit" })
     .format(now)
     .split("-")
     .map(Number) as [number, number];

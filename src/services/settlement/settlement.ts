@@ -6,6 +6,7 @@
 // staff confirming at once, or one confirming twice, book once.
 import type pg from "pg";
 import { badInput, conflict } from "../../lib/errors";
+import { dateTimeFormat } from "../../lib/intl-cache";
 import { formatMoney, formatPercent, percentOf } from "../../lib/money";
 import { isCalendarDate } from "../../lib/validation";
 import { type AuditContext, recordAudit } from "../audit/record";
@@ -47,7 +48,7 @@ export interface Candidate {
 
 /** The last day of the previous month, in the configured zone: the default reference date. */
 export function defaultReferenceDate(timeZone: string, now = new Date()) {
-  const [y, m] = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit" })
+  const [y, m] = dateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit" })
     .format(now)
     .split("-")
     .map(Number) as [number, number];
@@ -313,7 +314,7 @@ export async function confirmSettlement(
           reference: lodgementReference(batchId, req.referenceDate),
         }));
       // The processing date is today where the federation banks, not in UTC (which is yesterday before 10 am).
-      const today = new Intl.DateTimeFormat("en-CA", { timeZone: p.timeZone }).format(new Date());
+      const today = dateTimeFormat("en-CA", { timeZone: p.timeZone }).format(new Date());
       const processingDate = new Date(`${today}T00:00:00Z`);
       const aba = abaFile({ ...bank, description: "SETTLEMENT", processingDate }, payments);
       await client.query("UPDATE settlement_batches SET aba_file = $2 WHERE id = $1", [batchId, aba]);

@@ -5,6 +5,7 @@
 // Cells a spreadsheet would run as a formula are neutralised.
 import pg from "pg";
 import type { CopyQuery } from "../../db/copy-csv";
+import { dateTimeFormat } from "../../lib/intl-cache";
 import { amountCell, localTimeCell, setting, textCell } from "../exports/csv-sql";
 import { STATEMENT_FROM, SYSTEM_NAMES, type StatementFilter } from "../ledger/statement-rows";
 
@@ -13,24 +14,18 @@ export function safeCell(v: string) {
   return /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
 /** "2026-11-27 08:24:05" in `timeZone`. The formatter is built once per zone: building one costs more than using it. */
 export function localTime(d: Date, timeZone: string) {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat("en-CA", {
-      timeZone,
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-      hourCycle: "h23",
-    });
-    formatters.set(timeZone, f);
-  }
+  const f = dateTimeFormat("en-CA", {
+    timeZone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hourCycle: "h23",
+  });
   const v: Record<string, string> = {};
   for (const part of f.formatToParts(d)) v[part.type] = part.value;
   return `${v.year}-${v.month}-${v.day} ${v.hour}:${v.minute}:${v.second}`;
