@@ -20,6 +20,10 @@ RUN npm run build
 FROM node:20-bookworm-slim AS runtime
 WORKDIR /app
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
+# glibc: blocks over 128 KiB are mapped and given back when freed. Its default raises that threshold once a big
+# block is freed, after which each sign-in's 19 MiB argon2 block stayed in the worker thread's malloc arena
+# (about +35 MB RSS kept after a few concurrent sign-ins; docs/performance.md).
+ENV MALLOC_MMAP_THRESHOLD_=131072
 COPY package.json package-lock.json ./
 # No install scripts: the only ones that matter (prisma generate, engine downloads) are not needed at run time;
 # the generated client is compiled into dist/ and migrations use Prisma's bundled JavaScript schema engine.

@@ -18,6 +18,8 @@ export interface MemoryFigures {
   heapTotal: number;
   external: number;
   arrayBuffers: number;
+  /** V8 heap space → [size, used], bytes. */
+  spaces: Record<string, [number, number]>;
 }
 
 export interface BuiltServer {
@@ -61,6 +63,8 @@ export async function startBuiltServer(
       MIGRATE_ON_START: "false",
       DEMO_DATA: "false",
       LOG_LEVEL: process.env.BENCH_SERVER_LOG_LEVEL ?? "info",
+      // As the Dockerfile and `npm run start:prod` run it (argon2's blocks are given back after each sign-in).
+      MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? "131072",
       ...opts.env,
     },
     stdio: ["ignore", "pipe", "pipe", ...(opts.probe ? (["ipc"] as const) : [])],
