@@ -2,7 +2,6 @@
 // connections: server.ts and the tests pass in what they want, so tests run the real app on their own database.
 import { randomUUID } from "node:crypto";
 import path from "node:path";
-import connectPgSimple from "connect-pg-simple";
 import express from "express";
 import session from "express-session";
 import { pinoHttp } from "pino-http";
@@ -53,6 +52,7 @@ import { flashMiddleware } from "./web/flash";
 import { templateLocals } from "./web/locals";
 import { securityHeaders } from "./web/security";
 import { sessionClient } from "./web/session-client";
+import { pgSessionStore } from "./web/session-store";
 import { setupViews } from "./web/views";
 
 export interface AppDeps {
@@ -137,18 +137,11 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 200 }));
   app.use(express.json({ limit: BODY_LIMIT }));
 
-  const PgStore = connectPgSimple(session);
   app.use(
     session({
       name: "bc.sid",
       secret: sessionSecret,
-      store: new PgStore({
-        pool,
-        tableName: "session",
-        // The table comes from our migrations. Pruning runs on a timer, which would keep test processes alive.
-        createTableIfMissing: false,
-        pruneSessionInterval: config.NODE_ENV === "test" ? false : 15 * 60,
-      }),
+      store: pgSessionStore(session, pool, { pruneSessionInterval: config.NODE_ENV === "test" ? false : 15 * 60 }),
       resave: false,
       saveUninitialized: false,
       rolling: true,

@@ -17,7 +17,8 @@ export function flashMiddleware(req: Request, res: Response, next: NextFunction)
   const render = res.render.bind(res);
   res.render = ((view: string, ...rest: unknown[]) => {
     res.locals.flashes = req.session?.flash ?? [];
-    if (req.session) req.session.flash = [];
+    // Only when there was something to forget: an emptied list is a change, and a changed session is a write.
+    if (req.session?.flash?.length) req.session.flash = [];
     // biome-ignore lint/suspicious/noExplicitAny: forwarding Express's overloaded signature
     return (render as any)(view, ...rest);
   }) as Response["render"];
