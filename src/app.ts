@@ -153,7 +153,7 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
       },
     }),
   );
-  const passport = createPassport(db);
+  const passport = createPassport(db, pool);
   app.use(passport.initialize());
   app.use(passport.session());
   app.use(sessionClient);

@@ -67,7 +67,7 @@ export function twoFactorRoutes(deps: { db: Db; pool: pg.Pool; box: SecretBox; c
       if (!p) return res.redirect("/login");
       const result = await verifySecondFactor(db, box, p.userId, body.code ?? "");
       if (!result.ok) return signInStep(res, 401, CODE_REFUSED);
-      const user = await loadSessionUser(db, p.userId);
+      const user = await loadSessionUser(deps.pool, p.userId);
       if (!user) return res.redirect("/login"); // deactivated meanwhile
       await startSession(req, user, true);
       req.log?.info({ userId: user.id, via: result.via }, "signed in with a second factor");

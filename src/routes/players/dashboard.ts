@@ -1,6 +1,6 @@
 import { requireLogin } from "../../auth/guards";
 import type { Db } from "../../db/client";
-import { statementRows } from "../../services/ledger/statement-rows";
+import { statementRowsPg } from "../../services/ledger/statement-rows";
 import { listOrganisationsByIds } from "../../services/orgs/list-organisations";
 import { getBalanceDetail } from "../../services/payments/balances";
 import type { Payments } from "../../services/payments/context";
@@ -20,8 +20,8 @@ export function dashboardRoutes(deps: { db: Db; payments: Payments }) {
         where: { id: user.id },
         select: { autoTopUpStatus: true, autoTopUpAmountCents: true },
       }),
-      listIousForMember(deps.payments, user.id),
-      statementRows(deps.db, accountId, { limit: 5 }),
+      listIousForMember(deps.payments, user.id, user.systemNumber),
+      statementRowsPg(deps.payments.pool, accountId, { limit: 5 }),
     ]);
     res.render("players/dashboard", { clubs, balance, auto, ious, recent });
   });

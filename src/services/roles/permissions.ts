@@ -21,7 +21,13 @@ export function hasOrg(p: Permissions, orgId: number, wanted: Level): boolean {
 }
 
 export async function loadPermissions(db: Db, userId: number): Promise<Permissions> {
-  const grants = await db.roleGrant.findMany({ where: { userId }, select: { organisationId: true, level: true } });
+  return permissionsFrom(
+    await db.roleGrant.findMany({ where: { userId }, select: { organisationId: true, level: true } }),
+  );
+}
+
+/** A user's permissions from their grants (global: organisationId null). */
+export function permissionsFrom(grants: { organisationId: number | null; level: Level }[]): Permissions {
   let global: Level | null = null;
   const orgs = new Map<number, Level>();
   for (const g of grants) {

@@ -1,7 +1,7 @@
 // A member's statement (reference §3.13, §7.1.1–2): newest first, a page at a time (keyset on the entry number,
 // so page 1,000 costs what page 1 does), filtered by date range and type, with what the page shows on card rows:
 // the card, its receipt, "Refunded", and whether the member may refund it to the card (§3.8).
-import { type StatementRow, statementRows, statementRowsPg } from "../ledger/statement-rows";
+import { type StatementRow, statementRowsPg } from "../ledger/statement-rows";
 import type { TransactionType } from "../ledger/transaction-types";
 import type { Payments } from "../payments/context";
 import { activePaymentSettings } from "../payments/settings";
@@ -26,7 +26,7 @@ export async function memberStatementPage(p: Payments, userId: number, q: Statem
   const accountId = await p.accounts.forUser(userId);
   const [account, rows, settings] = await Promise.all([
     p.db.account.findUniqueOrThrow({ where: { id: accountId }, select: { balanceCents: true } }),
-    statementRows(p.db, accountId, {
+    statementRowsPg(p.pool, accountId, {
       limit: pageSize + 1,
       beforeEntryNo: q.before,
       from: q.from,
