@@ -2,9 +2,8 @@ import { requireLogin } from "../../auth/guards";
 import type { Db } from "../../db/client";
 import { statementRowsPg } from "../../services/ledger/statement-rows";
 import { listOrganisationsByIds } from "../../services/orgs/list-organisations";
-import { getBalanceDetail } from "../../services/payments/balances";
 import type { Payments } from "../../services/payments/context";
-import { listIousForMember } from "../../services/payments/ious";
+import { memberSummary } from "../../services/payments/member-summary";
 import { inputRouter } from "../../web/input";
 
 export function dashboardRoutes(deps: { db: Db; payments: Payments }) {
@@ -13,17 +12,12 @@ export function dashboardRoutes(deps: { db: Db; payments: Payments }) {
   r.get("/dashboard", { guard: requireLogin }, async (req, res) => {
     const user = req.user!;
     const accountId = await deps.payments.accounts.forUser(user.id);
-    const [clubs, balance, auto, ious, recent] = await Promise.all([
+    const [clubs, summary, recent] = await Promise.all([
       listOrganisationsByIds(deps.db, [...user.permissions.orgs.keys()]),
-      getBalanceDetail(deps.payments, user.id),
-      deps.db.user.findUniqueOrThrow({
-        where: { id: user.id },
-        select: { autoTopUpStatus: true, autoTopUpAmountCents: true },
-      }),
-      listIousForMember(deps.payments, user.id, user.systemNumber),
+      memberSummary(deps.payments, user.id),
       statementRowsPg(deps.payments.pool, accountId, { limit: 5 }),
     ]);
-    res.render("players/dashboard", { clubs, balance, auto, ious, recent });
+    res.render("players/dashboard", { clubs, ...summary, recent });
   });
   return r.router;
 }

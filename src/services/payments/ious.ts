@@ -86,11 +86,8 @@ export async function cancelIou(p: Payments, req: { iouId: number; organisationI
 }
 
 /** The IOUs a member owes, oldest first. */
-/** The member's IOUs; `systemNumber` when the caller has it already (the signed-in user) saves a look-up. */
-export async function listIousForMember(p: Payments, userId: number, systemNumber?: number) {
-  const user = systemNumber
-    ? { systemNumber }
-    : await p.db.user.findUnique({ where: { id: userId }, select: { systemNumber: true } });
+export async function listIousForMember(p: Payments, userId: number) {
+  const user = await p.db.user.findUnique({ where: { id: userId }, select: { systemNumber: true } });
   if (!user) throw notFound("That member does not exist.");
   return p.db.iou.findMany({
     where: { systemNumber: user.systemNumber },
