@@ -7,12 +7,11 @@
 // ceiling. Printed: req/s, p50/p99 per page and req/s ÷ /healthz req/s, beside the goals (p99 < 100 ms on every
 // page; dashboard ≥ 0.25× /healthz). Settings: BENCH_SECONDS (10 per page), BENCH_WARMUP (3 s per page),
 // BENCH_PROFILE_DIR (the server writes a --cpu-prof profile there), DATABASE_URL (else a fresh PostgreSQL).
-import os from "node:os";
 import autocannon from "autocannon";
 import { connectDatabase } from "../src/db/client";
 import { migrateDeploy } from "../src/db/migrate";
 import { benchDatabase } from "./bench/bench-database";
-import { type BuiltServer, startBuiltServer } from "./bench/built-server";
+import { type BuiltServer, loadAverage, machine, startBuiltServer } from "./bench/built-server";
 import { memberWithEntries } from "./bench/member-with-entries";
 import { envNumber } from "./bench/service-load";
 import { setBenchPassword, signIn } from "./bench/signed-in";
@@ -116,12 +115,8 @@ async function drive(server: BuiltServer, members: Member[], page: Page, seconds
 
 async function main() {
   const log = (s: string) => console.log(s);
-  const load = () =>
-    os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(" ");
-  log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
+  const load = loadAverage;
+  log(machine());
   const bench = await benchDatabase();
   const db = connectDatabase(bench.url, { max: 4 });
   let server: BuiltServer | null = null;

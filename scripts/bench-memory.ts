@@ -9,12 +9,19 @@
 // server's RSS for good (its native buffers): compare heaps from a run with snapshots, RSS from one without. Settings: BENCH_REQUESTS, BENCH_WARMUP (3,000), BENCH_CONNECTIONS, BENCH_MEMBERS (20),
 // BENCH_LINES (300 statement lines each), BENCH_HEAP_SNAPSHOTS (a folder: heap snapshots after the warm-up and
 // at the end, to compare in Chrome DevTools), DATABASE_URL (else a fresh PostgreSQL in a temp folder).
-import os from "node:os";
 import { signatureHeader } from "../src/infra/stripe-emulator";
 import { connectDatabase } from "../src/db/client";
 import { migrateDeploy } from "../src/db/migrate";
 import { benchDatabase } from "./bench/bench-database";
-import { BENCH_WEBHOOK_SECRET, type BuiltServer, type MemoryFigures, mb, startBuiltServer } from "./bench/built-server";
+import {
+  BENCH_WEBHOOK_SECRET,
+  type BuiltServer,
+  loadAverage,
+  type MemoryFigures,
+  machine,
+  mb,
+  startBuiltServer,
+} from "./bench/built-server";
 import { memberWithEntries } from "./bench/member-with-entries";
 import { envNumber } from "./bench/service-load";
 import { hiddenFields, setBenchPassword, signIn } from "./bench/signed-in";
@@ -150,12 +157,8 @@ class Mix {
 
 async function main() {
   const log = (s: string) => console.log(s);
-  const load = () =>
-    os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(" ");
-  log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
+  const load = loadAverage;
+  log(machine());
   log(`load average before: ${load()}; Node ${process.version}`);
   const bench = await benchDatabase();
   let server: BuiltServer | null = null;

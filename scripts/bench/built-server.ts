@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { freePort } from "../../src/infra/postgres/binaries";
 import { projectRoot } from "../../src/lib/paths";
@@ -69,26 +70,9 @@ export async function startBuiltServer(
     },
     stdio: ["ignore", "pipe", "pipe", ...(opts.probe ? (["ipc"] as const) : [])],
   });
-  let out = "";
-  const keep = (d: Buffer) => {
-    if (out.length < 100_000) out += d; // start-up output, for the error below; the request log is dropped
-  };
-  proc.stdout!.on("data", keep);
-  proc.stderr!.on("data", keep);
   const exited = new Promise<void>((r) => proc.once("exit", () => r()));
   const base = `http://127.0.0.1:${port}`;
-  for (let waited = 0; ; waited += 200) {
-    if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}:\n${out}`);
-    if (waited > 120_000) throw new Error(`server did not start:\n${out}`);
-    if (
-      await fetch(`${base}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await untilReady(proc, base);
 
   let asked = 0;
   const ask = <T>(msg: Record<string, unknown>) =>
@@ -120,6 +104,39 @@ export async function startBuiltServer(
     },
   };
 }
+
+/** Waits until a spawned server answers /readyz; its start-up output is in the error when it exits or never does. */
+export async function untilReady(proc: ChildProcess, base: string) {
+  let out = "";
+  const keep = (d: Buffer) => {
+    if (out.length < 100_000) out += d; // start-up output, for the error below; the request log is dropped
+  };
+  proc.stdout!.on("data", keep);
+  proc.stderr!.on("data", keep);
+  for (let waited = 0; ; waited += 200) {
+    if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}:\n${out}`);
+    if (waited > 120_000) throw new Error(`server did not start:\n${out}`);
+    if (
+      await fetch(`${base}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** "machine: 2 × <cpu>, 24 GiB" for the head of a benchmark's output. */
+export const machine = () =>
+  `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`;
+
+/** The load average (1, 5, 15 minutes): the machine may be shared, so figures are read beside it. */
+export const loadAverage = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
 
 /** Megabytes (MiB), one decimal. */
 export const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
