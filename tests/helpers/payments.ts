@@ -30,6 +30,7 @@ export function gatewayFor(emulator: StripeEmulator) {
     webhookSecret: emulator.webhookSecret,
     apiBase: emulator.url,
     scriptUrl: emulator.scriptUrl,
+    emulator: true,
   });
 }
 

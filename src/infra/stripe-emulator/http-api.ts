@@ -229,6 +229,44 @@ export function emulatorApp(
     server((req) => store.expand(store.get(id(req), "charge"), q(req).expand)),
   );
   app.get(
+    "/v1/balance_transactions",
+    server((req) => store.listBalanceTransactions(q(req))),
+  );
+  app.get(
+    "/v1/payouts",
+    server((req) => store.list("payout", "/v1/payouts", q(req))),
+  );
+  app.get(
+    "/v1/payouts/:id",
+    server((req) => store.get(id(req), "payout")),
+  );
+  app.get(
+    "/v1/disputes",
+    server((req) => store.list("dispute", "/v1/disputes", q(req))),
+  );
+  app.get(
+    "/v1/disputes/:id",
+    server((req) => store.get(id(req), "dispute")),
+  );
+  // The emulator's own controls (no Stripe equivalent: Stripe pays out on its schedule and card networks open
+  // disputes): finance's demo actions in emulator mode, and the tests.
+  app.post(
+    "/v1/emulator/payouts",
+    server((req) => store.createPayout({ fail: String(b(req).fail) === "true" })),
+  );
+  app.post(
+    "/v1/emulator/payouts/:id/fail",
+    server((req) => store.failPayout(id(req))),
+  );
+  app.post(
+    "/v1/emulator/disputes",
+    server((req) => store.openDispute(String(b(req).charge ?? ""), String(b(req).reason ?? "fraudulent"))),
+  );
+  app.post(
+    "/v1/emulator/disputes/:id/close",
+    server((req) => store.closeDispute(id(req), String(b(req).outcome) === "won" ? "won" : "lost")),
+  );
+  app.get(
     "/v1/balance_transactions/:id",
     server((req) => store.get(id(req), "balance_transaction")),
   );

@@ -40,6 +40,9 @@ export function emulatedFee(amount: number) {
   return Math.floor((amount * 175 + 5000) / 10000) + 30;
 }
 
+/** Stripe's dispute fee as the emulator charges it ($15.00, taken with the disputed amount). */
+export const DISPUTE_FEE = 1500;
+
 export type EventSink = (type: string, object: Obj) => void;
 
 function intParam(v: unknown, param: string): number {
@@ -64,17 +67,24 @@ export class EmulatorStore {
   refundsToFailLater = 0;
   /** The emulator's own address, where it serves charges' receipts; set once it listens. */
   receiptBase = "";
+  /** Which payout carried each balance transaction (Stripe's `payout=` filter on the list). */
+  private readonly payoutOf = new Map<string, string>();
 
   constructor(private readonly emit: EventSink) {}
 
   /** Everything needed to start again where this left off (for `npm start`'s state file). */
   snapshot() {
-    return { objects: [...this.objects.values()], cards: [...this.cards.entries()] };
+    return {
+      objects: [...this.objects.values()],
+      cards: [...this.cards.entries()],
+      payoutOf: [...this.payoutOf.entries()],
+    };
   }
 
   restore(saved: ReturnType<EmulatorStore["snapshot"]>) {
     for (const o of saved.objects) this.objects.set(o.id, o);
     for (const [id, card] of saved.cards) this.cards.set(id, card);
+    for (const [txn, payout] of saved.payoutOf ?? []) this.payoutOf.set(txn, payout);
   }
 
   get(id: string, kind: string): Obj {
@@ -284,20 +294,14 @@ export class EmulatorStore {
     const amount = pi.amount as number;
     const fee = emulatedFee(amount);
     const ch = this.newCharge(pi, pm, "succeeded");
-    const txn = this.put({
-      ...this.base("txn", "balance_transaction"),
-      amount,
-      currency: pi.currency,
-      description: pi.description,
-      fee,
-      fee_details: [{ amount: fee, currency: pi.currency, description: "Stripe processing fees", type: "stripe_fee" }],
-      net: amount - fee,
-      reporting_category: "charge",
-      source: ch.id,
-      status: "available",
+    const txn = this.balanceTransaction({
       type: "charge",
-      available_on: now(),
-      exchange_rate: null,
+      category: "charge",
+      amount,
+      fee,
+      source: ch.id,
+      description: pi.description,
+      feeDescription: "Stripe processing fees",
     });
     ch.balance_transaction = txn.id;
     pi.status = "succeeded";
@@ -306,7 +310,37 @@ export class EmulatorStore {
     pi.last_payment_error = null;
     this.emit("charge.succeeded", ch);
     this.emit("payment_intent.succeeded", pi);
+    if (card.behaviour === "dispute_fraudulent") this.openDispute(ch.id, "fraudulent");
     return pi;
+  }
+
+  /** A movement of the account's balance; all of them add up to the balance (fee > 0: Stripe keeps it). */
+  private balanceTransaction(t: {
+    type: string;
+    category: string;
+    amount: number;
+    fee: number;
+    source: string;
+    description: unknown;
+    feeDescription?: string;
+  }) {
+    return this.put({
+      ...this.base("txn", "balance_transaction"),
+      amount: t.amount,
+      currency: "aud",
+      description: t.description ?? null,
+      fee: t.fee,
+      fee_details: t.fee
+        ? [{ amount: t.fee, currency: "aud", description: t.feeDescription ?? "Stripe fee", type: "stripe_fee" }]
+        : [],
+      net: t.amount - t.fee,
+      reporting_category: t.category,
+      source: t.source,
+      status: "available",
+      type: t.type,
+      available_on: now(),
+      exchange_rate: null,
+    });
   }
 
   private newCharge(pi: Obj, pm: Obj, status: string) {
@@ -457,7 +491,7 @@ export class EmulatorStore {
     const re = this.put({
       ...this.base("re", "refund"),
       amount,
-      balance_transaction: null,
+      balance_transaction: null as string | null,
       charge: ch.id,
       currency: ch.currency,
       metadata: metadataOf(p.metadata),
@@ -470,6 +504,14 @@ export class EmulatorStore {
     });
     ch.amount_refunded = (ch.amount_refunded as number) + amount;
     ch.refunded = ch.amount_refunded === ch.amount;
+    re.balance_transaction = this.balanceTransaction({
+      type: "refund",
+      category: "refund",
+      amount: -amount,
+      fee: 0,
+      source: re.id,
+      description: "REFUND FOR CHARGE",
+    }).id;
     this.emit("refund.created", re);
     this.emit("charge.refunded", ch);
     return re;
@@ -484,6 +526,14 @@ export class EmulatorStore {
       const ch = this.get(String(re.charge), "charge");
       ch.amount_refunded = (ch.amount_refunded as number) - (re.amount as number);
       ch.refunded = false;
+      re.failure_balance_transaction = this.balanceTransaction({
+        type: "refund_failure",
+        category: "refund_failure",
+        amount: re.amount as number,
+        fee: 0,
+        source: re.id,
+        description: "REFUND FAILURE",
+      }).id;
       this.emit("refund.failed", re);
       this.emit("refund.updated", re);
     }
@@ -494,7 +544,8 @@ export class EmulatorStore {
     let total = 0;
     for (const o of this.objects.values()) {
       if (o.object === "balance_transaction") total += o.net as number;
-      if (o.object === "refund" && o.status !== "failed") total -= o.amount as number;
+      // Refunds saved by an emulator that did not yet give them balance transactions.
+      if (o.object === "refund" && !o.balance_transaction && o.status !== "failed") total -= o.amount as number;
     }
     return total;
   }
@@ -507,6 +558,165 @@ export class EmulatorStore {
       pending: [{ amount: 0, currency: "aud", source_types: { card: 0 } }],
       connect_reserved: [{ amount: 0, currency: "aud" }],
     };
+  }
+
+  // --- payouts -----------------------------------------------------------------------------------------------
+
+  /**
+   * Pays out the whole available balance now, as Stripe's automatic payout does on its schedule: every balance
+   * transaction not yet paid out goes into it. `fail`: the bank refuses it (the money comes back to the balance).
+   */
+  createPayout(p: { fail?: boolean } = {}) {
+    const swept = [...this.objects.values()].filter(
+      (o) => o.object === "balance_transaction" && !this.payoutOf.has(o.id),
+    );
+    const amount = swept.reduce((sum, o) => sum + (o.net as number), 0);
+    if (amount <= 0) throw invalid("There is no available balance to pay out.", "amount", "balance_insufficient");
+    const po = this.put({
+      ...this.base("po", "payout"),
+      amount,
+      application_fee: null,
+      application_fee_amount: null,
+      arrival_date: now(),
+      automatic: true,
+      balance_transaction: null as string | null,
+      currency: "aud",
+      description: "STRIPE PAYOUT",
+      destination: "ba_emulator_bank_account",
+      failure_balance_transaction: null as string | null,
+      failure_code: null as string | null,
+      failure_message: null as string | null,
+      metadata: {},
+      method: "standard",
+      original_payout: null,
+      reconciliation_status: "completed",
+      reversed_by: null,
+      source_type: "card",
+      statement_descriptor: null,
+      status: "pending",
+      type: "bank_account",
+    });
+    const own = this.balanceTransaction({
+      type: "payout",
+      category: "payout",
+      amount: -amount,
+      fee: 0,
+      source: po.id,
+      description: "STRIPE PAYOUT",
+    });
+    po.balance_transaction = own.id;
+    for (const o of [...swept, own]) this.payoutOf.set(o.id, po.id);
+    this.emit("payout.created", po);
+    if (p.fail) return this.failPayout(po.id);
+    po.status = "paid";
+    this.emit("payout.paid", po);
+    return po;
+  }
+
+  /** The bank returns a payout (also one already reported paid, as Stripe documents): the money is back. */
+  failPayout(id: string) {
+    const po = this.get(id, "payout");
+    if (po.status === "failed") throw invalid(`Payout ${id} has already failed.`);
+    po.failure_balance_transaction = this.balanceTransaction({
+      type: "payout_failure",
+      category: "payout_reversal",
+      amount: po.amount as number,
+      fee: 0,
+      source: po.id,
+      description: "STRIPE PAYOUT FAILURE",
+    }).id;
+    po.status = "failed";
+    po.failure_code = "account_closed";
+    po.failure_message = "The bank account has been closed.";
+    this.emit("payout.failed", po);
+    return po;
+  }
+
+  /** Stripe's list shape, newest first, with `limit` and `starting_after`. */
+  list(kind: string, url: string, q: Record<string, unknown>, keep: (o: Obj) => boolean = () => true) {
+    let all = [...this.objects.values()].filter((o) => o.object === kind && keep(o)).reverse();
+    if (q.starting_after) all = all.slice(all.findIndex((o) => o.id === q.starting_after) + 1);
+    const limit = Math.min(100, Math.max(1, Number(q.limit ?? 10) || 10));
+    return { object: "list", data: all.slice(0, limit), has_more: all.length > limit, url };
+  }
+
+  listBalanceTransactions(q: Record<string, unknown>) {
+    return this.list("balance_transaction", "/v1/balance_transactions", q, (o) => {
+      if (q.payout !== undefined && this.payoutOf.get(o.id) !== String(q.payout)) return false;
+      return q.type === undefined || o.type === String(q.type);
+    });
+  }
+
+  // --- disputes ----------------------------------------------------------------------------------------------
+
+  /**
+   * The cardholder disputes a charge: Stripe opens the dispute and at once withdraws the disputed amount and its
+   * dispute fee from the balance (charge.dispute.created, then charge.dispute.funds_withdrawn).
+   */
+  openDispute(chargeId: string, reason: string) {
+    const ch = this.get(chargeId, "charge");
+    if (ch.status !== "succeeded") throw invalid(`Charge ${ch.id} has not succeeded.`, "charge");
+    if (ch.disputed) throw invalid(`Charge ${ch.id} is already disputed.`, "charge");
+    const amount = (ch.amount as number) - (ch.amount_refunded as number);
+    if (amount <= 0) throw invalid(`Charge ${ch.id} has been refunded in full.`, "charge");
+    const card = (ch.payment_method_details as { card?: { brand?: string } }).card;
+    const dp = this.put({
+      ...this.base("dp", "dispute"),
+      amount,
+      balance_transactions: [] as Obj[],
+      charge: ch.id,
+      currency: ch.currency,
+      evidence: { customer_name: null, product_description: null, uncategorized_text: null },
+      evidence_details: { due_by: now() + 7 * 86_400, has_evidence: false, past_due: false, submission_count: 0 },
+      is_charge_refundable: false,
+      metadata: {},
+      payment_intent: ch.payment_intent,
+      payment_method_details: {
+        type: "card",
+        card: { brand: card?.brand ?? "visa", case_type: "chargeback", network_reason_code: "10.4", network: "visa" },
+      },
+      reason,
+      status: "needs_response",
+    });
+    ch.disputed = true;
+    this.emit("charge.dispute.created", dp);
+    const withdrawn = this.balanceTransaction({
+      type: "adjustment",
+      category: "dispute",
+      amount: -amount,
+      fee: DISPUTE_FEE,
+      source: dp.id,
+      description: `Chargeback withdrawal for ${ch.id}`,
+      feeDescription: "Dispute fee",
+    });
+    (dp.balance_transactions as Obj[]).push({ ...withdrawn });
+    this.emit("charge.dispute.funds_withdrawn", dp);
+    return dp;
+  }
+
+  /**
+   * The card network decides. Won: the disputed amount comes back and, as the emulator plays it, the dispute fee
+   * too (charge.dispute.funds_reinstated); then charge.dispute.closed either way.
+   */
+  closeDispute(id: string, outcome: "won" | "lost") {
+    const dp = this.get(id, "dispute");
+    if (dp.status === "won" || dp.status === "lost") throw invalid(`Dispute ${id} is already closed.`);
+    if (outcome === "won") {
+      const back = this.balanceTransaction({
+        type: "adjustment",
+        category: "dispute_reversal",
+        amount: dp.amount as number,
+        fee: -DISPUTE_FEE,
+        source: dp.id,
+        description: `Chargeback reversal for ${String(dp.charge)}`,
+        feeDescription: "Dispute fee refund",
+      });
+      (dp.balance_transactions as Obj[]).push({ ...back });
+      dp.status = "won";
+      this.emit("charge.dispute.funds_reinstated", dp);
+    } else dp.status = "lost";
+    this.emit("charge.dispute.closed", dp);
+    return dp;
   }
 
   /** A copy of an object with the listed fields (latest_charge, payment_method…) expanded. */

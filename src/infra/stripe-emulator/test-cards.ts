@@ -9,13 +9,16 @@ export type CardBehaviour =
   /** Needs 3-D Secure when saved; off-session charges then succeed. */
   | "authenticate_setup"
   /** Saves fine, but every charge is declined. */
-  | "attach_then_decline";
+  | "attach_then_decline"
+  /** The charge succeeds, then the cardholder disputes it as fraudulent (Stripe's 4000 0000 0000 0259). */
+  | "dispute_fraudulent";
 
 const SPECIAL: Record<string, CardBehaviour> = {
   "4000000000009995": "decline_insufficient_funds",
   "4000002760003184": "authenticate_always",
   "4000002500003155": "authenticate_setup",
   "4000000000000341": "attach_then_decline",
+  "4000000000000259": "dispute_fraudulent",
 };
 
 export interface TestCard {

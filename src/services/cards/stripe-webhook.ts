@@ -9,6 +9,8 @@ import { autoTopUpMember } from "../payments/auto-topup-member";
 import { LOW_BALANCE_THRESHOLD_CENTS } from "../payments/calculate-auto-topup-amount";
 import type { CardCharge, CardWebhookEvent } from "../payments/card-gateway";
 import type { Payments } from "../payments/context";
+import { applyDisputeEvent, type DisputeFacts, disputeFacts } from "../disputes/dispute-events";
+import { applyPayoutEvent, type PayoutFacts, payoutFacts } from "../payouts/payout-events";
 import { applyRefundUpdate } from "./card-refunds";
 import { type SettleOutcome, settleCardPayment } from "./settle-card-payment";
 import { holderOf, type Mismatch, mismatchOf, notOurs } from "./stripe-match";
@@ -145,7 +147,39 @@ async function setupSucceeded(p: Payments, client: pg.PoolClient, o: O): Promise
   };
 }
 
-async function apply(p: Payments, client: pg.PoolClient, e: CardWebhookEvent): Promise<Applied> {
+const PAYOUT_EVENTS = new Set(["payout.paid", "payout.failed"]);
+const DISPUTE_EVENTS = new Set([
+  "charge.dispute.created",
+  "charge.dispute.updated",
+  "charge.dispute.funds_withdrawn",
+  "charge.dispute.funds_reinstated",
+  "charge.dispute.closed",
+]);
+type Facts = PayoutFacts | DisputeFacts | null;
+
+/**
+ * What Stripe says now about the object of a payout or dispute event, asked before the inbox transaction (no
+ * transaction is held across a Stripe call). Those handlers match the event against it and book from it.
+ */
+async function factsFor(p: Payments, e: CardWebhookEvent): Promise<Facts> {
+  const id = e.object.id;
+  if (typeof id !== "string" || !/^[A-Za-z0-9_]{1,255}$/.test(id)) return null;
+  if (PAYOUT_EVENTS.has(e.type)) return payoutFacts(p, id);
+  if (DISPUTE_EVENTS.has(e.type)) return disputeFacts(p, id);
+  return null;
+}
+
+async function apply(p: Payments, client: pg.PoolClient, e: CardWebhookEvent, facts: Facts): Promise<Applied> {
+  if (PAYOUT_EVENTS.has(e.type)) {
+    return facts?.kind === "payout"
+      ? applyPayoutEvent(client, e.type, e.object, facts)
+      : { outcome: "ignored: payout without an id" };
+  }
+  if (DISPUTE_EVENTS.has(e.type)) {
+    return facts?.kind === "dispute"
+      ? applyDisputeEvent(p, client, e.object, facts)
+      : { outcome: "ignored: dispute without an id" };
+  }
   switch (e.type) {
     case "charge.succeeded":
       return chargeSucceeded(p, client, e.object);
@@ -167,6 +201,13 @@ export async function handleStripeEvent(p: Payments, e: CardWebhookEvent, audit?
   const payload = JSON.stringify({ id: e.id, type: e.type, created: e.created, data: { object: e.object } });
   let done: Applied | null;
   try {
+    // A redelivery of an applied event asks Stripe nothing (the locked check below stays the real guard).
+    const seen = await p.pool.query<{ processed_at: Date | null }>(
+      "SELECT processed_at FROM stripe_events WHERE id = $1",
+      [e.id],
+    );
+    if (seen.rows[0]?.processed_at) return { duplicate: true };
+    const facts = await factsFor(p, e);
     done = await inTransaction(p.pool, async (client) => {
       await client.query(
         "INSERT INTO stripe_events (id, type, payload) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
@@ -178,7 +219,7 @@ export async function handleStripeEvent(p: Payments, e: CardWebhookEvent, audit?
         [e.id],
       );
       if (rows[0]?.processed_at) return null;
-      const applied = await apply(p, client, e);
+      const applied = await apply(p, client, e, facts);
       await client.query("UPDATE stripe_events SET processed_at = now(), outcome = $2 WHERE id = $1", [
         e.id,
         applied.outcome,

@@ -9,7 +9,10 @@ export type SystemAccountCode =
   | "SETTLEMENTS_PAYABLE"
   | "ADJUSTMENTS"
   // The federation's bank account: settlement payments leave it (docs/settlement.md, "Lifecycle").
-  | "FEDERATION_BANK";
+  | "FEDERATION_BANK"
+  // Stripe's fees (per payout, and dispute fees), and money Stripe withdrew for disputes (docs/stripe.md).
+  | "STRIPE_FEES"
+  | "DISPUTES";
 
 /**
  * One line of a posting. Name its account by exactly one of: account id, member (user id), organisation id, or

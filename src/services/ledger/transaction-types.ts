@@ -17,6 +17,11 @@ export const TRANSACTION_TYPES = [
   "Org Transfer",
   "Refund",
   "Card Refund",
+  // Beyond the original's vocabulary (issue 20): Stripe's payouts and fees, card disputes and their reversal.
+  "Stripe Payout",
+  "Stripe Fee",
+  "Card Dispute",
+  "Card Dispute Reversal",
 ] as const;
 
 export type TransactionType = (typeof TRANSACTION_TYPES)[number];

@@ -174,4 +174,49 @@ export const messages = {
     linkText: "Approvals",
     dedupeKey: `approval:${r.id}:${outcome}`,
   }),
+
+  /** Stripe took a disputed card payment back: the member's side (issue 20, item 3). */
+  disputeWithdrawn: (
+    t: { userId: number; cardPaymentId: number; amountCents: bigint; takenCents: bigint; iouCents: bigint },
+    disputeId: string,
+  ): NotificationInput => ({
+    userId: t.userId,
+    kind: "CARD_DISPUTE",
+    subject: "Your card payment has been disputed",
+    body:
+      `Your bank has disputed your card payment of ${formatMoney(t.amountCents)} (payment ${t.cardPaymentId}) and ` +
+      "the money has been taken back from us. " +
+      `We have taken ${formatMoney(t.takenCents)} back from your Bridge Credits` +
+      (t.iouCents > 0n ? `, and you owe the rest, ${formatMoney(t.iouCents)}, as a pending payment. ` : ". ") +
+      "Auto Top Up has been turned off. If you did not mean to dispute this payment, please contact your bank and us.",
+    ...STATEMENT,
+    dedupeKey: `dispute:${disputeId}:withdrawn`,
+  }),
+
+  disputeReinstated: (
+    t: { userId: number; cardPaymentId: number; givenBackCents: bigint; iouCancelled: bigint },
+    disputeId: string,
+  ): NotificationInput => ({
+    userId: t.userId,
+    kind: "CARD_DISPUTE",
+    subject: "The dispute of your card payment is over",
+    body:
+      `The dispute of your card payment ${t.cardPaymentId} has been decided and the money returned to us. ` +
+      `${formatMoney(t.givenBackCents)} is back on your Bridge Credits` +
+      (t.iouCancelled > 0n ? ` and the pending payment of ${formatMoney(t.iouCancelled)} is cancelled.` : ".") +
+      " You can turn Auto Top Up on again from your account.",
+    ...STATEMENT,
+    dedupeKey: `dispute:${disputeId}:reinstated`,
+  }),
+
+  /** Finance staff are told of every dispute whose money moved. */
+  disputeForFinance: (userId: number, disputeId: string, step: "withdrawn" | "reinstated", body: string) => ({
+    userId,
+    kind: "CARD_DISPUTE" as const,
+    subject: step === "withdrawn" ? `Card dispute ${disputeId}: funds withdrawn` : `Card dispute ${disputeId}: funds reinstated`,
+    body,
+    linkUrl: "/payments/disputes",
+    linkText: "Disputes",
+    dedupeKey: `dispute:${disputeId}:${step}:finance:${userId}`,
+  }),
 };

@@ -13,7 +13,8 @@ export type NotificationKind =
   | "LOW_BALANCE"
   | "CARD_REFUND"
   | "IOU_CREATED"
-  | "APPROVAL_DECIDED";
+  | "APPROVAL_DECIDED"
+  | "CARD_DISPUTE";
 
 export interface NotificationInput {
   userId?: number | null;

@@ -87,6 +87,57 @@ export interface RefundRequest {
   idempotencyKey: string;
 }
 
+/** One movement of the Stripe balance (a charge, refund, dispute withdrawal, payout…), in cents. */
+export interface StripeBalanceTxn {
+  id: string;
+  type: string;
+  reportingCategory: string;
+  amountCents: bigint;
+  /** What Stripe kept (negative: a fee given back). */
+  feeCents: bigint;
+  netCents: bigint;
+  currency: string;
+  /** The charge, refund, dispute or payout it belongs to. */
+  source: string | null;
+}
+
+export interface StripePayoutInfo {
+  id: string;
+  amountCents: bigint;
+  currency: string;
+  /** pending, in_transit, paid, failed, canceled */
+  status: string;
+  automatic: boolean;
+  arrivalDate: number | null;
+  balanceTransactionId: string | null;
+  failureCode: string | null;
+  failureMessage: string | null;
+}
+
+export interface StripeDisputeInfo {
+  id: string;
+  chargeId: string | null;
+  paymentIntentId: string | null;
+  amountCents: bigint;
+  currency: string;
+  status: string;
+  reason: string;
+  evidenceDueBy: number | null;
+  /** Zero, one or two: the withdrawal (negative amount) and the reinstatement (positive). */
+  balanceTransactions: StripeBalanceTxn[];
+}
+
+/**
+ * What only the local emulator can do (Stripe pays out on its own schedule, and card networks open disputes):
+ * finance's demo actions in emulator mode.
+ */
+export interface EmulatorControls {
+  /** Pays out the available balance now; answers the payout's id. */
+  payOutNow(opts?: { fail?: boolean }): Promise<string>;
+  openDispute(chargeId: string, reason: string): Promise<string>;
+  closeDispute(disputeId: string, outcome: "won" | "lost"): Promise<void>;
+}
+
 export interface CardGateway {
   /** What the browser needs to load Stripe.js (or the emulator's stand-in); null when not configured. */
   readonly browser: { publishableKey: string; scriptUrl: string; origin: string } | null;
@@ -113,6 +164,16 @@ export interface CardGateway {
   refund(req: RefundRequest): Promise<{ id: string; status: string }>;
   balanceTransaction(id: string): Promise<{ amountCents: bigint; feeCents: bigint; netCents: bigint }>;
   availableBalanceCents(): Promise<bigint>;
+  /** Null when Stripe has no such payout. */
+  retrievePayout(id: string): Promise<StripePayoutInfo | null>;
+  /** The balance transactions an (automatic) payout carried, its own included. */
+  payoutBalanceTransactions(payoutId: string): Promise<StripeBalanceTxn[]>;
+  /** The newest payouts, newest first. */
+  recentPayouts(limit: number): Promise<StripePayoutInfo[]>;
+  /** Null when Stripe has no such dispute. */
+  retrieveDispute(id: string): Promise<StripeDisputeInfo | null>;
+  /** Present only against the local emulator. */
+  readonly emulator: EmulatorControls | null;
   /** Checks the Stripe-Signature of a raw webhook body; throws WebhookSignatureError. */
   verifyWebhook(rawBody: Buffer, signature: string | undefined): CardWebhookEvent;
 }
@@ -134,6 +195,11 @@ export class UnconfiguredCardGateway implements CardGateway {
   refund = unavailable;
   balanceTransaction = unavailable;
   availableBalanceCents = unavailable;
+  retrievePayout = unavailable;
+  payoutBalanceTransactions = unavailable;
+  recentPayouts = unavailable;
+  retrieveDispute = unavailable;
+  readonly emulator = null;
   verifyWebhook(): CardWebhookEvent {
     throw new WebhookSignatureError("Webhooks are not configured.");
   }

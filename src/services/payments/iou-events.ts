@@ -62,10 +62,18 @@ export async function removeIou(
   organisationId: number | null = null,
 ): Promise<IouRow | null> {
   if (!Number.isSafeInteger(iouId)) return null;
-  return inTransaction(p.pool, async (client) => {
-    const { rows } = await client.query<IouRow>(REMOVE_SQL, [iouId, organisationId]);
-    const iou = rows[0];
-    if (iou) await recordIouEvent(client, event, iou);
-    return iou ?? null;
-  });
+  return inTransaction(p.pool, (client) => removeIouIn(client, iouId, event, organisationId));
+}
+
+/** removeIou inside the caller's transaction. */
+export async function removeIouIn(
+  client: TxClient,
+  iouId: number,
+  event: "iou.paid" | "iou.cancelled",
+  organisationId: number | null = null,
+): Promise<IouRow | null> {
+  const { rows } = (await client.query(REMOVE_SQL, [iouId, organisationId])) as { rows: IouRow[] };
+  const iou = rows[0];
+  if (iou) await recordIouEvent(client, event, iou);
+  return iou ?? null;
 }

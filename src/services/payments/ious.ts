@@ -40,39 +40,46 @@ export async function createIou(
   ]);
   if (!org) throw notFound("That organisation does not exist.");
   return inTransaction(p.pool, async (client) => {
-    const { rows } = await client.query<Omit<IouRow, "club_number">>(
-      `INSERT INTO ious (system_number, organisation_id, amount_cents, description, club_session_id)
-       VALUES ($1, $2, $3, $4, $5)
-       RETURNING id, system_number, organisation_id, amount_cents::text, description, club_session_id, created_at`,
-      [
-        data.systemNumber,
-        data.organisationId,
-        data.amountCents.toString(),
-        data.description,
-        data.clubSessionId ?? null,
-      ],
-    );
-    const id = rows[0]!.id;
-    await recordIouEvent(client, "iou.created", { ...rows[0]!, club_number: org.clubNumber });
-    // Unregistered players have no address here; the club's own system tells them.
-    if (player) {
-      await writeNotifications(client, [
-        messages.iouCreated(
-          {
-            email: player.email,
-            userId: player.id,
-            orgName: org.name,
-            amountCents: data.amountCents,
-            description: data.description,
-          },
-          id,
-        ),
-      ]);
-    }
-    const iou = { id, ...data };
+    const iou = await createIouIn(client, data, org, player);
     await alsoInTransaction?.(client, iou);
     return iou;
   });
+}
+
+/**
+ * Records an IOU inside the caller's transaction, with its e-mail and iou.created event (createIou's work, for
+ * callers that must record it together with their own changes: a card dispute).
+ */
+export async function createIouIn(
+  client: pg.PoolClient,
+  data: Omit<NewIou, "id">,
+  org: { name: string; clubNumber: string },
+  player: { id: number; email: string } | null,
+): Promise<NewIou> {
+  const { rows } = await client.query<Omit<IouRow, "club_number">>(
+    `INSERT INTO ious (system_number, organisation_id, amount_cents, description, club_session_id)
+     VALUES ($1, $2, $3, $4, $5)
+     RETURNING id, system_number, organisation_id, amount_cents::text, description, club_session_id, created_at`,
+    [data.systemNumber, data.organisationId, data.amountCents.toString(), data.description, data.clubSessionId ?? null],
+  );
+  const id = rows[0]!.id;
+  await recordIouEvent(client, "iou.created", { ...rows[0]!, club_number: org.clubNumber });
+  // Unregistered players have no address here; the club's own system tells them.
+  if (player) {
+    await writeNotifications(client, [
+      messages.iouCreated(
+        {
+          email: player.email,
+          userId: player.id,
+          orgName: org.name,
+          amountCents: data.amountCents,
+          description: data.description,
+        },
+        id,
+      ),
+    ]);
+  }
+  return { id, ...data };
 }
 
 /**

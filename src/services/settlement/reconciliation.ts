@@ -33,23 +33,51 @@ export async function reconciliationSummary(p: Payments, date: string) {
   const rows = await balancesAt(p, date);
   const sum = (k: string) => rows.filter((r) => r.kind === k).reduce((a, r) => a + r.balanceCents, 0n);
   const count = (k: string) => rows.filter((r) => r.kind === k).length;
-  const [card] = await p.db.$queryRaw<{ ledger: bigint; charged: bigint; refunded: bigint }[]>`
+  const [card] = await p.db.$queryRaw<
+    {
+      ledger: bigint;
+      charged: bigint;
+      refunded: bigint;
+      paidOut: bigint;
+      fees: bigint;
+      expectedFees: bigint;
+      disputed: bigint;
+      reinstated: bigint;
+    }[]
+  >`
     SELECT (SELECT balance_cents FROM accounts WHERE system_code = 'CARD_FUNDS') AS ledger,
            (SELECT coalesce(sum(amount_cents), 0) FROM card_payments
              WHERE status IN ('SUCCEEDED', 'PARTIAL_REFUND', 'REFUNDED'))::bigint AS charged,
-           (SELECT coalesce(sum(card_amount_cents), 0) FROM card_refunds WHERE status <> 'FAILED')::bigint AS refunded`;
-  // Card money held for us at Stripe is a debit balance: the account shows it as −(charged − refunded to cards).
-  const expected = -(card!.charged - card!.refunded);
+           (SELECT coalesce(sum(card_amount_cents), 0) FROM card_refunds WHERE status <> 'FAILED')::bigint AS refunded,
+           (SELECT coalesce(sum(amount_cents), 0) FROM stripe_payouts
+             WHERE paid_posting_id IS NOT NULL AND failed_posting_id IS NULL)::bigint AS "paidOut",
+           (SELECT coalesce(sum(fee_cents), 0) FROM stripe_payouts)::bigint AS fees,
+           (SELECT coalesce(sum(expected_fee_cents), 0) FROM stripe_payouts)::bigint AS "expectedFees",
+           (SELECT coalesce(sum(amount_cents + fee_cents), 0) FROM card_disputes
+             WHERE withdrawn_at IS NOT NULL)::bigint AS disputed,
+           (SELECT coalesce(sum(reinstated_cents), 0) FROM card_disputes
+             WHERE reinstated_at IS NOT NULL)::bigint AS reinstated`;
+  // Card money held for us at Stripe is a debit balance: the account shows it as −(what Stripe holds for us):
+  // charged, less refunded to cards, paid out to the bank, Stripe's fees, and disputes withdrawn (net of any
+  // reinstated) — each computed from its own records, not from the ledger.
+  const c = card!;
+  const held = c.charged - c.refunded - c.paidOut - c.fees - c.disputed + c.reinstated;
+  const expected = -held;
   return {
     date,
     members: { totalCents: sum("MEMBER"), count: count("MEMBER") },
     organisations: { totalCents: sum("ORGANISATION"), count: count("ORGANISATION") },
     cardFunds: {
-      ledgerCents: card!.ledger,
-      chargedCents: card!.charged,
-      refundedCents: card!.refunded,
+      ledgerCents: c.ledger,
+      chargedCents: c.charged,
+      refundedCents: c.refunded,
+      paidOutCents: c.paidOut,
+      feesCents: c.fees,
+      /** Stripe's actual fees on paid-out payments less what the fee settings expected. */
+      feeDifferenceCents: c.fees - c.expectedFees,
+      disputesNetCents: c.disputed - c.reinstated,
       expectedCents: expected,
-      differenceCents: card!.ledger - expected,
+      differenceCents: c.ledger - expected,
     },
   };
 }

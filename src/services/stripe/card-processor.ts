@@ -32,6 +32,7 @@ function emulatorGateway(e: EmulatorAttachment) {
     webhookSecret: e.webhookSecret,
     apiBase: e.url,
     scriptUrl: e.scriptUrl,
+    emulator: true,
   });
 }
 

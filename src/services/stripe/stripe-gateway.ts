@@ -9,9 +9,13 @@ import {
   CardGatewayError,
   type CardWebhookEvent,
   type CustomerChargeRequest,
+  type EmulatorControls,
   type RefundRequest,
   type SavedCard,
   type SetupRequest,
+  type StripeBalanceTxn,
+  type StripeDisputeInfo,
+  type StripePayoutInfo,
   WebhookSignatureError,
 } from "../payments/card-gateway";
 
@@ -30,6 +34,8 @@ export interface StripeGatewayConfig {
   /** The emulator's address; Stripe's own when not given. */
   apiBase?: string;
   timeoutMs?: number;
+  /** True when `apiBase` is the local emulator: its demo controls (payouts, disputes) are then offered. */
+  emulator?: boolean;
 }
 
 /** Maps any error from the SDK to the failure kinds the payments core acts on. */
@@ -77,6 +83,38 @@ function chargeFrom(pi: Stripe.PaymentIntent, charge: Stripe.Charge | null): Car
     last4: card?.last4 ?? null,
   };
 }
+
+const idOf = (v: string | { id: string } | null | undefined) => (typeof v === "string" ? v : (v?.id ?? null));
+
+function balanceTxnFrom(t: Stripe.BalanceTransaction): StripeBalanceTxn {
+  return {
+    id: t.id,
+    type: t.type,
+    reportingCategory: t.reporting_category,
+    amountCents: BigInt(t.amount),
+    feeCents: BigInt(t.fee),
+    netCents: BigInt(t.net),
+    currency: t.currency,
+    source: idOf(t.source as string | { id: string } | null),
+  };
+}
+
+function payoutFrom(po: Stripe.Payout): StripePayoutInfo {
+  return {
+    id: po.id,
+    amountCents: BigInt(po.amount),
+    currency: po.currency,
+    status: po.status,
+    automatic: po.automatic,
+    arrivalDate: po.arrival_date ?? null,
+    balanceTransactionId: idOf(po.balance_transaction),
+    failureCode: po.failure_code ?? null,
+    failureMessage: po.failure_message ?? null,
+  };
+}
+
+/** A Stripe "No such …" answer, which for a look-up by id means: not there. */
+const isMissing = (e: unknown) => e instanceof Stripe.errors.StripeError && e.code === "resource_missing";
 
 function latestCharge(pi: Stripe.PaymentIntent): Stripe.Charge | null {
   return pi.latest_charge && typeof pi.latest_charge === "object" ? pi.latest_charge : null;
@@ -274,6 +312,61 @@ export class StripeGateway implements CardGateway {
       const b = await this.stripe.balance.retrieve();
       return BigInt(b.available.find((a) => a.currency === CURRENCY)?.amount ?? 0);
     });
+  }
+
+  async retrievePayout(id: string) {
+    try {
+      return payoutFrom(await this.stripe.payouts.retrieve(id));
+    } catch (e) {
+      if (isMissing(e)) return null;
+      throw mapStripeError(e);
+    }
+  }
+
+  payoutBalanceTransactions(payoutId: string) {
+    return this.call(async () => {
+      const list = await this.stripe.balanceTransactions
+        .list({ payout: payoutId, limit: 100 })
+        .autoPagingToArray({ limit: 10_000 });
+      return list.map(balanceTxnFrom);
+    });
+  }
+
+  recentPayouts(limit: number) {
+    return this.call(async () => (await this.stripe.payouts.list({ limit })).data.map(payoutFrom));
+  }
+
+  async retrieveDispute(id: string) {
+    try {
+      const d = await this.stripe.disputes.retrieve(id);
+      return {
+        id: d.id,
+        chargeId: idOf(d.charge),
+        paymentIntentId: idOf(d.payment_intent),
+        amountCents: BigInt(d.amount),
+        currency: d.currency,
+        status: d.status,
+        reason: d.reason,
+        evidenceDueBy: d.evidence_details?.due_by ?? null,
+        balanceTransactions: d.balance_transactions.map(balanceTxnFrom),
+      } satisfies StripeDisputeInfo;
+    } catch (e) {
+      if (isMissing(e)) return null;
+      throw mapStripeError(e);
+    }
+  }
+
+  get emulator(): EmulatorControls | null {
+    if (!this.config.emulator) return null;
+    const post = (path: string, params: Record<string, string>) =>
+      this.call(() => this.stripe.rawRequest("POST", path, params) as Promise<{ id: string }>);
+    return {
+      payOutNow: async (opts = {}) => (await post("/v1/emulator/payouts", { fail: String(!!opts.fail) })).id,
+      openDispute: async (chargeId, reason) => (await post("/v1/emulator/disputes", { charge: chargeId, reason })).id,
+      closeDispute: async (disputeId, outcome) => {
+        await post(`/v1/emulator/disputes/${encodeURIComponent(disputeId)}/close`, { outcome });
+      },
+    };
   }
 
   verifyWebhook(rawBody: Buffer, signature: string | undefined): CardWebhookEvent {
