@@ -59,7 +59,11 @@ export function disputeRoutes(deps: { payments: Payments }) {
     res.redirect("/payments/disputes");
   });
 
-  const close = { guard: edit, params: disputeId, body: z.object({ outcome: fields.oneOf("Outcome", ["won", "lost"]) }) };
+  const close = {
+    guard: edit,
+    params: disputeId,
+    body: z.object({ outcome: fields.oneOf("Outcome", ["won", "lost"]) }),
+  };
   r.post("/payments/disputes/emulator/:id/close", close, async (req, res, { params, body }) => {
     await flashOutcome(req, async () => {
       await closeDisputeAtEmulator(p, params.id, body.outcome);

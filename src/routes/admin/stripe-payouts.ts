@@ -19,7 +19,11 @@ export function stripePayoutRoutes(deps: { payments: Payments }) {
     const sum = (f: (x: (typeof payouts)[number]) => bigint | null) => payouts.reduce((a, x) => a + (f(x) ?? 0n), 0n);
     res.render("admin/stripe-payouts", {
       payouts,
-      totals: { fee: sum((x) => x.feeCents), expected: sum((x) => x.expectedFeeCents), difference: sum((x) => x.feeDifferenceCents) },
+      totals: {
+        fee: sum((x) => x.feeCents),
+        expected: sum((x) => x.expectedFeeCents),
+        difference: sum((x) => x.feeDifferenceCents),
+      },
       emulator: p.gateway.emulator !== null,
     });
   });

@@ -43,14 +43,25 @@ interface Row {
   iou_cents: string | null;
 }
 
-async function book(client: pg.PoolClient, key: string, type: TransactionType, description: string, entries: EntryInput[]) {
+async function book(
+  client: pg.PoolClient,
+  key: string,
+  type: TransactionType,
+  description: string,
+  entries: EntryInput[],
+) {
   const r = await bookInTransaction(client, { idempotencyKey: key, type, description, entries });
   if (r.status !== "POSTED" && r.status !== "DUPLICATE") throw new Error(`${key}: not booked (${r.status})`);
   return r.postingId.toString();
 }
 
 /** Finance staff (a global payments grant), each told once per step. */
-async function financeMessages(client: pg.PoolClient, disputeId: string, step: "withdrawn" | "reinstated", body: string) {
+async function financeMessages(
+  client: pg.PoolClient,
+  disputeId: string,
+  step: "withdrawn" | "reinstated",
+  body: string,
+) {
   const { rows } = await client.query<{ user_id: number }>(
     "SELECT DISTINCT user_id FROM role_grants WHERE organisation_id IS NULL",
   );
@@ -214,7 +225,9 @@ async function reinstate(client: pg.PoolClient, card: DisputedCard, d: StripeDis
     const removed = await removeIouIn(client, row.iou_id, "iou.cancelled");
     if (removed) iouCancelled = iouCents;
     else {
-      const paid = await client.query("SELECT 1 FROM outbound_events WHERE source_key = $1", [`iou.paid:${row.iou_id}`]);
+      const paid = await client.query("SELECT 1 FROM outbound_events WHERE source_key = $1", [
+        `iou.paid:${row.iou_id}`,
+      ]);
       if (paid.rows.length > 0) iouPaid = iouCents;
     }
   }
@@ -241,7 +254,10 @@ async function reinstate(client: pg.PoolClient, card: DisputedCard, d: StripeDis
     `Stripe returned ${formatMoney(backCents)} for dispute ${d.id} on card payment ${card.id}. Given back to the ` +
     `member: ${formatMoney(given)}; IOU cancelled: ${formatMoney(iouCancelled)}.`;
   await writeNotifications(client, [
-    messages.disputeReinstated({ userId: card.user_id, cardPaymentId: card.id, givenBackCents: given, iouCancelled }, d.id),
+    messages.disputeReinstated(
+      { userId: card.user_id, cardPaymentId: card.id, givenBackCents: given, iouCancelled },
+      d.id,
+    ),
     ...(await financeMessages(client, d.id, "reinstated", summary)),
   ]);
   return `reinstated ${formatMoney(backCents)}; given back ${formatMoney(given)}; IOU cancelled ${formatMoney(iouCancelled)}`;

@@ -45,10 +45,11 @@ export async function applyDisputeEvent(
   );
   const card = rows[0];
   if (!card?.user_id) return { outcome: `ignored: card payment ${id} not found` };
-  const { rows: known } = await client.query<{ amount_cents: string; stripe_charge_id: string; card_payment_id: number }>(
-    "SELECT amount_cents::text, stripe_charge_id, card_payment_id FROM card_disputes WHERE id = $1",
-    [d.id],
-  );
+  const { rows: known } = await client.query<{
+    amount_cents: string;
+    stripe_charge_id: string;
+    card_payment_id: number;
+  }>("SELECT amount_cents::text, stripe_charge_id, card_payment_id FROM card_disputes WHERE id = $1", [d.id]);
   const m =
     mismatchOf([
       { name: "payment_intent's card payment", theirs: byIntent, ours: id },

@@ -35,8 +35,16 @@ export async function checkDisputeWithStripe(p: Payments, id: string): Promise<s
   if (!known) throw notFound("That dispute does not exist.");
   const d = await p.gateway.retrieveDispute(id);
   if (!d) return `Stripe has no dispute ${id}.`;
-  const object = { id: d.id, amount: Number(d.amountCents), currency: d.currency, charge: d.chargeId, payment_intent: d.paymentIntentId };
-  const r = await inTransaction(p.pool, (client) => applyDisputeEvent(p, client, object, { kind: "dispute", dispute: d }));
+  const object = {
+    id: d.id,
+    amount: Number(d.amountCents),
+    currency: d.currency,
+    charge: d.chargeId,
+    payment_intent: d.paymentIntentId,
+  };
+  const r = await inTransaction(p.pool, (client) =>
+    applyDisputeEvent(p, client, object, { kind: "dispute", dispute: d }),
+  );
   return r.outcome;
 }
 
@@ -63,7 +71,8 @@ export async function openDisputeAtEmulator(p: Payments, cardPaymentId: number, 
 /** Emulator mode: the card network decides an open dispute. */
 export async function closeDisputeAtEmulator(p: Payments, disputeId: string, outcome: "won" | "lost") {
   const emulator = controls(p);
-  if (!(await p.db.cardDispute.findUnique({ where: { id: disputeId } }))) throw notFound("That dispute does not exist.");
+  if (!(await p.db.cardDispute.findUnique({ where: { id: disputeId } })))
+    throw notFound("That dispute does not exist.");
   await emulator.closeDispute(disputeId, outcome).catch(refused);
 }
 

@@ -213,7 +213,10 @@ export const messages = {
   disputeForFinance: (userId: number, disputeId: string, step: "withdrawn" | "reinstated", body: string) => ({
     userId,
     kind: "CARD_DISPUTE" as const,
-    subject: step === "withdrawn" ? `Card dispute ${disputeId}: funds withdrawn` : `Card dispute ${disputeId}: funds reinstated`,
+    subject:
+      step === "withdrawn"
+        ? `Card dispute ${disputeId}: funds withdrawn`
+        : `Card dispute ${disputeId}: funds reinstated`,
     body,
     linkUrl: "/payments/disputes",
     linkText: "Disputes",

@@ -25,9 +25,7 @@ export const expectedCardFee = (amountCents: bigint, s: FeeSettings) =>
   percentOf(amountCents, s.stripeFeePpm) + BigInt(s.stripeFixedFeeCents);
 
 const isDispute = (t: StripeBalanceTxn) =>
-  t.reportingCategory === "dispute" ||
-  t.reportingCategory === "dispute_reversal" ||
-  /^(dp|du)_/.test(t.source ?? "");
+  t.reportingCategory === "dispute" || t.reportingCategory === "dispute_reversal" || /^(dp|du)_/.test(t.source ?? "");
 
 export interface PayoutFees {
   feeCents: bigint;
@@ -96,9 +94,9 @@ export async function bookPayout(
   settings: FeeSettings,
 ): Promise<string> {
   const arrival = po.arrivalDate ? new Date(po.arrivalDate * 1000) : null;
-  await client.query(
+  const inserted = await client.query(
     `INSERT INTO stripe_payouts (id, amount_cents, currency, status, arrival_date) VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (id) DO NOTHING`,
+     ON CONFLICT (id) DO NOTHING RETURNING id`,
     [po.id, po.amountCents.toString(), po.currency, po.status, arrival],
   );
   const { rows } = await client.query<Row>(
@@ -107,6 +105,8 @@ export async function bookPayout(
     [po.id],
   );
   const row = rows[0]!;
+  // What this row said before this sync: a failure already recorded is final.
+  const wasFailed = inserted.rows.length === 0 && row.status === "failed";
   if (BigInt(row.amount_cents) !== po.amountCents || row.currency !== po.currency) {
     return `rejected: payout ${po.id} is ${po.amountCents} ${po.currency} at Stripe, ${row.amount_cents} ${row.currency} here`;
   }
@@ -136,7 +136,7 @@ export async function bookPayout(
   }
 
   let paidPosting = row.paid_posting_id;
-  if (po.status === "paid" && !paidPosting && row.status !== "failed") {
+  if (po.status === "paid" && !paidPosting && !wasFailed) {
     paidPosting = await book(
       client,
       `payout:${po.id}`,
@@ -148,7 +148,7 @@ export async function bookPayout(
     done.push(`paid ${formatMoney(po.amountCents)} booked`);
   }
 
-  if (po.status === "failed" && row.status !== "failed") {
+  if (po.status === "failed" && !wasFailed) {
     if (paidPosting) {
       const failed = await book(
         client,
