@@ -87,7 +87,7 @@ describe("payouts", () => {
     const fees = BigInt(emulatedFee(5_000) + emulatedFee(3_000));
     expect(po.amount).toBe(8_000 - Number(fees));
     const after = await systems();
-    expect(after.bank - before.bank).toBe(-BigInt(po.amount));
+    expect(after.bank - before.bank).toBe(-BigInt(po.amount as number));
     expect(after.fees - before.fees).toBe(-fees);
     expect(after.card - before.card).toBe(8_000n);
     expect(await postings(`payout:${po.id}`)).toBe(2);
@@ -110,7 +110,7 @@ describe("payouts", () => {
     const again = s.emulator.store.createPayout();
     await webhooksSettled(s.emulator);
     expect(again.amount).toBe(po.amount);
-    expect((await systems()).bank - before.bank).toBe(-BigInt(po.amount));
+    expect((await systems()).bank - before.bank).toBe(-BigInt(po.amount as number));
     expect(await s.p.db.stripePayout.findUniqueOrThrow({ where: { id: again.id } })).toMatchObject({ feeCents: 0n });
   });
 
