@@ -2,8 +2,8 @@
 -- "Disputes".
 
 -- Two system accounts. STRIPE_FEES: what Stripe kept of card payments (booked per payout from its balance
--- transactions) and dispute fees; an expense, so it reads as −(fees paid). DISPUTES: money Stripe withdrew for
--- disputes, less what was taken back from members; −(the federation's open loss on disputes).
+-- transactions); an expense, so it reads as −(fees paid). DISPUTES: money Stripe withdrew for disputes with their
+-- dispute fees, less what was taken back from members; −(the federation's open loss on disputes).
 INSERT INTO accounts (kind, system_code) VALUES ('SYSTEM', 'STRIPE_FEES'), ('SYSTEM', 'DISPUTES');
 
 -- Four transaction types beyond the original's vocabulary (§1.1). A domain's check cannot be altered in place:
