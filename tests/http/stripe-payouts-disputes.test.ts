@@ -177,6 +177,9 @@ describe("payouts", () => {
     expect(page).toContain(`payout ${po.id}: fees`);
     expect(page).toContain(po.id);
     expect(await postings(`payout:${po.id}`)).toBe(2);
+    const audited = await s.p.db.$queryRaw<{ action: string }[]>`
+      SELECT action FROM audit_events WHERE target_type = 'stripe_payout' AND target_id = ${po.id}`;
+    expect(audited).toEqual([{ action: "stripe.repair" }]);
     const booked = await ledgerSnapshot(s.p);
     const [paid] = eventsOf(po.id).filter((e) => e.type === "payout.paid");
     expect((await post(paid!)).body.outcome).toMatch(/nothing to book/);

@@ -13,6 +13,7 @@ import {
   openDisputeAtEmulator,
 } from "../../services/disputes/disputes-admin";
 import type { Payments } from "../../services/payments/context";
+import { auditActor } from "../../web/audit-actor";
 import { flash } from "../../web/flash";
 import { fields, inputRouter } from "../../web/input";
 
@@ -42,7 +43,10 @@ export function disputeRoutes(deps: { payments: Payments }) {
   });
 
   r.post("/payments/disputes/:id/check", { guard: edit, params: disputeId }, async (req, res, { params }) => {
-    await flashOutcome(req, async () => `Dispute ${params.id}: ${await checkDisputeWithStripe(p, params.id)}`);
+    await flashOutcome(
+      req,
+      async () => `Dispute ${params.id}: ${await checkDisputeWithStripe(p, params.id, auditActor(req))}`,
+    );
     req.log.info({ actor: req.user!.id, disputeId: params.id }, "dispute checked with Stripe by finance");
     res.redirect("/payments/disputes");
   });

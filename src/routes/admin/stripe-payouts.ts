@@ -6,6 +6,7 @@ import { requireGlobal } from "../../auth/guards";
 import { payOutAtEmulator } from "../../services/disputes/disputes-admin";
 import type { Payments } from "../../services/payments/context";
 import { checkPayoutsWithStripe, listPayouts } from "../../services/payouts/payout-events";
+import { auditActor } from "../../web/audit-actor";
 import { fields, inputRouter } from "../../web/input";
 import { flashOutcome } from "./disputes";
 
@@ -30,7 +31,7 @@ export function stripePayoutRoutes(deps: { payments: Payments }) {
 
   r.post("/payments/stripe-payouts/check", { guard: edit }, async (req, res) => {
     await flashOutcome(req, async () => {
-      const lines = await checkPayoutsWithStripe(p);
+      const lines = await checkPayoutsWithStripe(p, auditActor(req));
       return lines.length ? `Checked with Stripe: ${lines.join(" | ")}` : "Stripe has no payouts yet.";
     });
     req.log.info({ actor: req.user!.id }, "payouts checked with Stripe by finance");

@@ -73,7 +73,7 @@ export async function bookDispute(
   client: pg.PoolClient,
   card: DisputedCard,
   d: StripeDisputeInfo,
-): Promise<string> {
+): Promise<{ outcome: string; changed: boolean }> {
   const due = d.evidenceDueBy ? new Date(d.evidenceDueBy * 1000) : null;
   await client.query(
     `INSERT INTO card_disputes (id, card_payment_id, user_id, stripe_charge_id, amount_cents, currency, reason, status,
@@ -89,7 +89,8 @@ export async function bookDispute(
   );
   const row = rows[0]!;
   if (row.card_payment_id !== card.id || BigInt(row.amount_cents) !== d.amountCents) {
-    return `rejected: dispute ${d.id} was recorded for card payment ${row.card_payment_id}, ${row.amount_cents} cents`;
+    const outcome = `rejected: dispute ${d.id} was recorded for card payment ${row.card_payment_id}, ${row.amount_cents} cents`;
+    return { outcome, changed: false };
   }
   await client.query(
     `UPDATE card_disputes SET status = $2, reason = $3, evidence_due_by = $4, updated_at = now(),
@@ -106,7 +107,8 @@ export async function bookDispute(
     // The member's credit must be in the ledger before it can be taken back; until then Stripe retries.
     if (!BOOKED.has(card.status)) throw new Error(`card payment ${card.id} is not booked yet (${card.status})`);
     if (withdrawal.amountCents !== -d.amountCents || withdrawal.currency !== d.currency) {
-      return `rejected: dispute ${d.id}'s withdrawal is ${withdrawal.amountCents} ${withdrawal.currency}, the dispute ${d.amountCents} ${d.currency}`;
+      const outcome = `rejected: dispute ${d.id}'s withdrawal is ${withdrawal.amountCents} ${withdrawal.currency}, the dispute ${d.amountCents} ${d.currency}`;
+      return { outcome, changed: false };
     }
     done.push(await withdraw(p, client, card, d, -withdrawal.netCents, withdrawal.feeCents));
     withdrawn = true;
@@ -114,7 +116,10 @@ export async function bookDispute(
   if (reinstatement && withdrawn && row.reinstated_at === null) {
     done.push(await reinstate(client, card, d, reinstatement.netCents));
   }
-  return `dispute ${d.id} (${d.status}): ${done.length ? done.join("; ") : "nothing to book"}`;
+  return {
+    outcome: `dispute ${d.id} (${d.status}): ${done.length ? done.join("; ") : "nothing to book"}`,
+    changed: done.length > 0,
+  };
 }
 
 async function withdraw(

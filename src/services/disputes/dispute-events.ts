@@ -70,7 +70,7 @@ export async function applyDisputeEvent(
     ]) ??
     overCharged(d, card);
   if (m) return notOurs(`card payment ${id}`, m);
-  return { outcome: await bookDispute(p, client, card, d) };
+  return bookDispute(p, client, card, d);
 }
 
 /** A dispute can never be for more than the payment. */

@@ -1,6 +1,7 @@
 // The disputes page's data and actions: the list, finance's "Check with Stripe" for one dispute, and in emulator
 // mode the demo actions that make the emulator open or decide a dispute (its events then do the booking).
 import { badInput, notFound } from "../../lib/errors";
+import { type AuditActor, recordAudit } from "../audit/record";
 import { CardGatewayError, type EmulatorControls } from "../payments/card-gateway";
 import type { Payments } from "../payments/context";
 import { inTransaction } from "../ledger/transaction";
@@ -30,7 +31,7 @@ export async function listDisputes(p: Payments) {
  * Finance's repair for a missed or failed dispute event: Stripe's dispute as it is now goes through the same
  * matching and booking as an event carrying it.
  */
-export async function checkDisputeWithStripe(p: Payments, id: string): Promise<string> {
+export async function checkDisputeWithStripe(p: Payments, id: string, audit: AuditActor): Promise<string> {
   const known = await p.db.cardDispute.findUnique({ where: { id } });
   if (!known) throw notFound("That dispute does not exist.");
   const d = await p.gateway.retrieveDispute(id);
@@ -42,10 +43,25 @@ export async function checkDisputeWithStripe(p: Payments, id: string): Promise<s
     charge: d.chargeId,
     payment_intent: d.paymentIntentId,
   };
-  const r = await inTransaction(p.pool, (client) =>
-    applyDisputeEvent(p, client, object, { kind: "dispute", dispute: d }),
-  );
-  return r.outcome;
+  return inTransaction(p.pool, async (client) => {
+    const r = await applyDisputeEvent(p, client, object, { kind: "dispute", dispute: d });
+    // A repair that booked something is in the audit trail, in its transaction.
+    if ("changed" in r && r.changed) {
+      await recordAudit(client, {
+        ...audit,
+        action: "stripe.repair",
+        targetType: "card_dispute",
+        targetId: id,
+        before: {
+          status: known.status,
+          withdrawn: known.withdrawnAt !== null,
+          reinstated: known.reinstatedAt !== null,
+        },
+        after: { status: d.status, outcome: r.outcome },
+      });
+    }
+    return r.outcome;
+  });
 }
 
 function controls(p: Payments): EmulatorControls {

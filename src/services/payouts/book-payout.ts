@@ -92,7 +92,7 @@ export async function bookPayout(
   po: StripePayoutInfo,
   txns: StripeBalanceTxn[] | null,
   settings: FeeSettings,
-): Promise<string> {
+): Promise<{ outcome: string; changed: boolean }> {
   const arrival = po.arrivalDate ? new Date(po.arrivalDate * 1000) : null;
   const inserted = await client.query(
     `INSERT INTO stripe_payouts (id, amount_cents, currency, status, arrival_date) VALUES ($1, $2, $3, $4, $5)
@@ -108,14 +108,16 @@ export async function bookPayout(
   // What this row said before this sync: a failure already recorded is final.
   const wasFailed = inserted.rows.length === 0 && row.status === "failed";
   if (BigInt(row.amount_cents) !== po.amountCents || row.currency !== po.currency) {
-    return `rejected: payout ${po.id} is ${po.amountCents} ${po.currency} at Stripe, ${row.amount_cents} ${row.currency} here`;
+    const outcome = `rejected: payout ${po.id} is ${po.amountCents} ${po.currency} at Stripe, ${row.amount_cents} ${row.currency} here`;
+    return { outcome, changed: false };
   }
   const done: string[] = [];
   const settled = po.status === "paid" || po.status === "failed";
 
   if (settled && row.fee_cents === null && txns) {
     const fees = payoutFees(po, txns, settings);
-    if (typeof fees === "string") return `rejected: payout ${po.id}: ${fees}; nothing booked`;
+    if (typeof fees === "string")
+      return { outcome: `rejected: payout ${po.id}: ${fees}; nothing booked`, changed: false };
     const feePosting =
       fees.feeCents === 0n
         ? null
@@ -171,5 +173,6 @@ export async function bookPayout(
       WHERE id = $1`,
     [po.id, po.status, po.failureCode, po.failureMessage, arrival],
   );
-  return `payout ${po.id}: ${done.length ? done.join("; ") : `nothing to book (${po.status})`}`;
+  const outcome = `payout ${po.id}: ${done.length ? done.join("; ") : `nothing to book (${po.status})`}`;
+  return { outcome, changed: done.length > 0 };
 }

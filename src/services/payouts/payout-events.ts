@@ -3,6 +3,7 @@
 // line with Stripe's payout as it is now (book-payout.ts). So a forged or stale object changes nothing, and
 // events in any order, or twice, book each step once.
 import type pg from "pg";
+import { type AuditActor, recordAudit } from "../audit/record";
 import { inTransaction } from "../ledger/transaction";
 import { mismatchOf, notOurs } from "../cards/stripe-match";
 import type { StripeBalanceTxn, StripePayoutInfo } from "../payments/card-gateway";
@@ -55,14 +56,15 @@ export async function applyPayoutEvent(
   if (said && !said.includes(po.status)) {
     return notOurs(`Stripe's payout ${po.id}`, { field: "status", theirs: type.slice(7), ours: po.status });
   }
-  return { outcome: await bookPayout(client, po, facts.txns, facts.settings) };
+  return { outcome: (await bookPayout(client, po, facts.txns, facts.settings)).outcome };
 }
 
 /**
  * Finance's "Check with Stripe": the newest payouts, each booked as Stripe says it is now (a missed or failed
- * webhook repaired; a payout already booked changes nothing). Answers one line per payout.
+ * webhook repaired; a payout already booked changes nothing). Answers one line per payout; each repair that
+ * booked something is in the audit trail (`stripe.repair`), in its transaction.
  */
-export async function checkPayoutsWithStripe(p: Payments, limit = 20): Promise<string[]> {
+export async function checkPayoutsWithStripe(p: Payments, audit: AuditActor, limit = 20): Promise<string[]> {
   const recent = await p.gateway.recentPayouts(limit);
   const lines: string[] = [];
   for (const listed of recent) {
@@ -72,7 +74,22 @@ export async function checkPayoutsWithStripe(p: Payments, limit = 20): Promise<s
       lines.push(`payout ${listed.id}: ignored (in ${facts.payout.currency})`);
       continue;
     }
-    lines.push(await inTransaction(p.pool, (client) => bookPayout(client, facts.payout!, facts.txns, facts.settings)));
+    const po = facts.payout;
+    const line = await inTransaction(p.pool, async (client) => {
+      const r = await bookPayout(client, po, facts.txns, facts.settings);
+      if (r.changed) {
+        await recordAudit(client, {
+          ...audit,
+          action: "stripe.repair",
+          targetType: "stripe_payout",
+          targetId: po.id,
+          before: null,
+          after: { status: po.status, amountCents: po.amountCents.toString(), outcome: r.outcome },
+        });
+      }
+      return r.outcome;
+    });
+    lines.push(line);
   }
   return lines;
 }
