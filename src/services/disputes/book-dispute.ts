@@ -10,9 +10,7 @@
 // unpaid IOU is cancelled. The fee the member never paid is the federation's; auto top-up stays off.
 import type pg from "pg";
 import { formatMoney } from "../../lib/money";
-import type { EntryInput } from "../ledger/posting";
-import { bookInTransaction } from "../ledger/transaction";
-import type { TransactionType } from "../ledger/transaction-types";
+import { bookSystemStep as book } from "../ledger/transaction";
 import { messages } from "../notifications/messages";
 import { type NotificationInput, writeNotifications } from "../notifications/outbox";
 import type { StripeDisputeInfo } from "../payments/card-gateway";
@@ -41,18 +39,6 @@ interface Row {
   taken_cents: string | null;
   iou_id: number | null;
   iou_cents: string | null;
-}
-
-async function book(
-  client: pg.PoolClient,
-  key: string,
-  type: TransactionType,
-  description: string,
-  entries: EntryInput[],
-) {
-  const r = await bookInTransaction(client, { idempotencyKey: key, type, description, entries });
-  if (r.status !== "POSTED" && r.status !== "DUPLICATE") throw new Error(`${key}: not booked (${r.status})`);
-  return r.postingId.toString();
 }
 
 /** Finance staff (a global payments grant), each told once per step. */

@@ -11,8 +11,7 @@
 import type pg from "pg";
 import { formatMoney, percentOf } from "../../lib/money";
 import type { EntryInput } from "../ledger/posting";
-import { bookInTransaction } from "../ledger/transaction";
-import type { TransactionType } from "../ledger/transaction-types";
+import { bookSystemStep as book } from "../ledger/transaction";
 import type { StripeBalanceTxn, StripePayoutInfo } from "../payments/card-gateway";
 
 export interface FeeSettings {
@@ -62,18 +61,6 @@ interface Row {
   status: string;
   fee_cents: string | null;
   paid_posting_id: string | null;
-}
-
-async function book(
-  client: pg.PoolClient,
-  key: string,
-  type: TransactionType,
-  description: string,
-  entries: EntryInput[],
-) {
-  const r = await bookInTransaction(client, { idempotencyKey: key, type, description, entries });
-  if (r.status !== "POSTED" && r.status !== "DUPLICATE") throw new Error(`${key}: not booked (${r.status})`);
-  return r.postingId.toString();
 }
 
 /** Moves `cents` from card funds into `to` (a negative amount moves it back). */
