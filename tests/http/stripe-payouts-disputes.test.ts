@@ -184,6 +184,18 @@ describe("payouts", () => {
     const [paid] = eventsOf(po.id).filter((e) => e.type === "payout.paid");
     expect((await post(paid!)).body.outcome).toMatch(/nothing to book/);
     expect(await ledgerSnapshot(s.p)).toBe(booked);
+
+    // The emulator's pay-out button, as rendered: with nothing left to pay out, the emulator's refusal is shown.
+    const form = (await editor.get("/payments/stripe-payouts")).text;
+    const value = /action="\/payments\/stripe-payouts\/emulator\/pay-out"[\s\S]*?name="action" value="([a-z]+)"/.exec(
+      form,
+    )![1]!;
+    expect(
+      (await editor.post("/payments/stripe-payouts/emulator/pay-out").type("form").send({ _csrf: token })).status,
+    ).toBe(400);
+    await editor.post("/payments/stripe-payouts/emulator/pay-out").type("form").send({ _csrf: token, action: value });
+    expect((await editor.get("/payments/stripe-payouts")).text).toContain("There is no available balance to pay out.");
+    expect(await ledgerSnapshot(s.p)).toBe(booked);
   });
 });
 

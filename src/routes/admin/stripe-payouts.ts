@@ -38,10 +38,11 @@ export function stripePayoutRoutes(deps: { payments: Payments }) {
     res.redirect("/payments/stripe-payouts");
   });
 
-  const payOut = { guard: edit, body: z.object({ fail: fields.checkbox("The bank refuses it") }) };
+  // The button pressed says what the bank does with the payout (a demo of both outcomes).
+  const payOut = { guard: edit, body: z.object({ action: fields.oneOf("Action", ["paid", "failed"]) }) };
   r.post("/payments/stripe-payouts/emulator/pay-out", payOut, async (req, res, { body }) => {
     await flashOutcome(req, async () => {
-      const id = await payOutAtEmulator(p, body.fail);
+      const id = await payOutAtEmulator(p, body.action === "failed");
       return `The emulator paid out the available balance as ${id}; its events book it.`;
     });
     res.redirect("/payments/stripe-payouts");
