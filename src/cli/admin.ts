@@ -11,7 +11,7 @@ import { localSecret, openLocalDatabase } from "../infra/local-database";
 import { AppError } from "../lib/errors";
 import { formatMoney, parseAmount } from "../lib/money";
 import { type ApiScope, createApiKey, liveKeys, parseExpiryDate } from "../services/api/keys";
-import { cliActor } from "../services/audit/record";
+import { cliActor, recordAudit } from "../services/audit/record";
 import { DEMO_TOTP_SECRET } from "../services/demo/seed-demo";
 import { createOrganisation } from "../services/orgs/create-organisation";
 import { grantRole, revokeRole } from "../services/roles/grant-role";
@@ -119,7 +119,7 @@ const COMMANDS: Record<string, (db: Db, o: Opts) => Promise<string>> = {
       lastName: need(o, "last-name"),
       email: need(o, "email"),
       password,
-    });
+    }, cliActor());
     return `Created user ${u.firstName} ${u.lastName} (ABF ${u.systemNumber}, ${u.email})${
       o.password ? "" : `. Password: ${password}`
     }`;
@@ -137,7 +137,7 @@ const COMMANDS: Record<string, (db: Db, o: Opts) => Promise<string>> = {
       state: str("state"),
       postcode: str("postcode"),
       minBalanceAfterSettlementCents: o["min-balance"] ? parseAmount(o["min-balance"], "Minimum balance") : 0n,
-    });
+    }, cliActor());
     return `Created organisation ${org.name} (club number ${org.clubNumber}, id ${org.id}, keeps ${formatMoney(
       org.minBalanceAfterSettlementCents,
     )} after settlement)`;
@@ -158,7 +158,7 @@ const COMMANDS: Record<string, (db: Db, o: Opts) => Promise<string>> = {
   "reset-password": async (db, o) => {
     const user = await getUserByIdentifier(db, need(o, "user"));
     const password = typeof o.password === "string" ? o.password : randomPassword();
-    await setPassword(db, user.id, password);
+    await setPassword(db, user.id, password, cliActor());
     return `Password reset for ${user.firstName} ${user.lastName}; they were signed out everywhere.${
       o.password ? "" : ` New password: ${password}`
     }`;
@@ -171,7 +171,9 @@ const COMMANDS: Record<string, (db: Db, o: Opts) => Promise<string>> = {
   },
   "reset-2fa": async (db, o) => {
     const user = await getUserByIdentifier(db, need(o, "user"));
-    const had = await resetTwoFactor(db, user.id);
+    const had = await resetTwoFactor(db, user.id, (tx, done) =>
+      recordAudit(tx, { ...cliActor(), action: "two_factor.reset", targetType: "user", targetId: user.id, after: done }),
+    );
     return had
       ? `Two-factor sign-in reset for ${user.firstName} ${user.lastName}; they were signed out everywhere and enrol again at their next sign-in.`
       : `${user.firstName} ${user.lastName} had no two-factor sign-in; they were signed out everywhere.`;

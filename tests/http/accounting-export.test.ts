@@ -86,9 +86,9 @@ beforeAll(async () => {
     actorUserId: financeId,
     requestKey: key("settle"),
   });
-  await recordDownload(s.p, batch.batchId, financeId);
-  await markSubmitted(s.p, { batchId: batch.batchId, actorUserId: financeId, requestKey: key("sub") });
-  await markPaid(s.p, { batchId: batch.batchId, actorUserId: financeId, requestKey: key("paid") });
+  await recordDownload(s.p, batch.batchId, { actorId: financeId }, "settlement.aba");
+  await markSubmitted(s.p, { batchId: batch.batchId, actor: { actorId: financeId }, requestKey: key("sub") });
+  await markPaid(s.p, { batchId: batch.batchId, actor: { actorId: financeId }, requestKey: key("paid") });
 });
 afterAll(() => s.close());
 afterEach(async () => expect(await violations(s.p)).toEqual([]));

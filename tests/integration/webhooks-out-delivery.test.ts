@@ -158,7 +158,7 @@ test("a re-send from the page delivers the same event again, with the same id", 
   const [eventId] = await emit(null, 1);
   await waitFor(async () => (await deliveriesOf(endpoint.id))[0]?.status === "succeeded", 15_000, "delivery");
   const [row] = await deliveriesOf(endpoint.id);
-  await requestResend(database.prisma, actor, row!.id);
+  await requestResend(database.prisma, actor, row!.id, { actorId: actor.userId });
   await waitFor(() => receiver.delivered().length === 2, 15_000, "the re-send");
   expect(receiver.delivered().map((r) => r.eventId)).toEqual([eventId, eventId]);
   await waitFor(async () => (await deliveriesOf(endpoint.id))[0]?.attempts === 2, 5_000, "the row");

@@ -21,6 +21,7 @@ import { TRANSACTION_TYPES } from "../../services/ledger/transaction-types";
 import type { Payments } from "../../services/payments/context";
 import { previousMonth } from "../../services/settlement/movement-report";
 import { sendCsv } from "../../web/csv-response";
+import { auditActor } from "../../web/audit-actor";
 import { downloadName } from "../../web/download-name";
 import { flash } from "../../web/flash";
 import { fields, inputRouter, optional, textValues } from "../../web/input";
@@ -140,7 +141,7 @@ export function accountingExportRoutes(deps: { payments: Payments }) {
           reexport: body.reexport,
           lineCount,
           totalCents,
-          actorUserId: req.user!.id,
+          actor: auditActor(req),
         });
         await sendCsv(res, downloadName([what.name, from, "to", to], "csv"), rows);
       } catch (e) {
@@ -181,8 +182,7 @@ export function accountingExportRoutes(deps: { payments: Payments }) {
           accountCode: body.account_code.trim(),
           taxRateName: body.tax_rate_name,
           taxPpm: body.tax_percent,
-          actorUserId: req.user!.id,
-        });
+        }, auditActor(req));
         req.log.info({ actor: req.user!.id, mapping: m.id }, "accounting mapping saved");
         flash(req, "success", `${ledgerAccountLabel(m.ledgerAccount)} now maps to ${m.accountCode}.`);
         res.redirect("/payments/accounting-mapping");

@@ -12,6 +12,7 @@ import {
   auditActions,
   auditPage,
 } from "../../services/audit/list-audit";
+import { actionFamilies } from "../../services/audit/actions";
 import { hasGlobal } from "../../services/roles/permissions";
 import { localTime } from "../../services/statements/statement-csv";
 import { sendCsv } from "../../web/csv-response";
@@ -54,7 +55,7 @@ export function auditRoutes(deps: { db: Db; timeZone: string }) {
         const scope = scopeOf(req);
         res.status(400).render("admin/audit", {
           ...(await auditPage(deps.db, {}, scope, 1)),
-          actions: await auditActions(deps.db, scope),
+          families: actionFamilies(await auditActions(deps.db, scope)),
           q: {},
           page: 1,
           params: "",
@@ -118,7 +119,7 @@ export function auditRoutes(deps: { db: Db; timeZone: string }) {
       ).toString();
       res.render("admin/audit", {
         ...(await auditPage(deps.db, f, scope, page)),
-        actions: await auditActions(deps.db, scope),
+        families: actionFamilies(await auditActions(deps.db, scope)),
         q: query,
         page,
         params,

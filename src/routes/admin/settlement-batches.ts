@@ -13,6 +13,7 @@ import {
   returnLine,
   type StepOutcome,
 } from "../../services/settlement/batch-lifecycle";
+import { auditActor } from "../../web/audit-actor";
 import { flash } from "../../web/flash";
 import { fields, inputRouter, textValues } from "../../web/input";
 
@@ -93,7 +94,7 @@ export function settlementBatchRoutes(deps: { payments: Payments }) {
         run: () =>
           markSubmitted(p, {
             batchId: params.id,
-            actorUserId: req.user!.id,
+            actor: auditActor(req),
             requestKey: `submitted:${body.request_id}`,
           }),
       }),
@@ -109,7 +110,7 @@ export function settlementBatchRoutes(deps: { payments: Payments }) {
         confirmed: body.confirm,
         done: "Batch marked paid: the payable is cleared into the federation's bank account.",
         run: () =>
-          markPaid(p, { batchId: params.id, actorUserId: req.user!.id, requestKey: `paid:${body.request_id}` }),
+          markPaid(p, { batchId: params.id, actor: auditActor(req), requestKey: `paid:${body.request_id}` }),
       }),
   );
 
@@ -128,7 +129,7 @@ export function settlementBatchRoutes(deps: { payments: Payments }) {
             batchId: params.id,
             settlementId: body.settlement_id,
             reason: body.reason.trim(),
-            actorUserId: req.user!.id,
+            actor: auditActor(req),
             requestKey: `return:${body.request_id}`,
           }),
       }),

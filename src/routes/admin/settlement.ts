@@ -7,7 +7,6 @@ import { requireGlobal } from "../../auth/guards";
 import { AppError, notFound } from "../../lib/errors";
 import { formatMoney, formatPercent } from "../../lib/money";
 import { needsApproval } from "../../services/approvals/request-approval";
-import { recordAudit } from "../../services/audit/record";
 import type { Payments } from "../../services/payments/context";
 import { activePaymentSettings } from "../../services/payments/settings";
 import { recordDownload } from "../../services/settlement/batch-lifecycle";
@@ -236,17 +235,10 @@ export function settlementRoutes(deps: { payments: Payments }) {
 
   r.get("/payments/settlement-bank-file/:id", { guard: edit, params: batchParams }, async (req, res, { params }) => {
     const batch = await batchOf(params.id);
-    // The first download moves the batch on to "file downloaded", with who and when.
-    const first = await recordDownload(p, batch.id, req.user!.id);
-    req.log.info({ actor: req.user!.id, batchId: batch.id, first }, "settlement bank file downloaded");
     const file = downloadName(["settlement", batch.id, batch.referenceDate.toISOString().slice(0, 10)], "aba");
-    await recordAudit(p.db, {
-      ...auditActor(req),
-      action: "settlement.bank_file",
-      targetType: "settlement_batch",
-      targetId: batch.id,
-      after: { file, netCents: batch.netCents, clubs: batch.settlements.length, first },
-    });
+    // One audit row per download; the first also moves the batch on to "file downloaded", with who and when.
+    const first = await recordDownload(p, batch.id, auditActor(req), file);
+    req.log.info({ actor: req.user!.id, batchId: batch.id, first }, "settlement bank file downloaded");
     res.setHeader("Content-Type", "text/plain; charset=us-ascii");
     attachment(res, file);
     res.send(batch.abaFile);

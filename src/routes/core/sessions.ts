@@ -3,9 +3,9 @@
 import { z } from "zod";
 import { requireGlobal, requireLogin } from "../../auth/guards";
 import type { Db } from "../../db/client";
-import { badInput, notFound } from "../../lib/errors";
 import { endSessions } from "../../services/users/change-password";
-import { endSessionByHandle, listSessions } from "../../services/users/sessions";
+import { endSessionByHandle, listSessions, signOutUserEverywhere } from "../../services/users/sessions";
+import { auditActor } from "../../web/audit-actor";
 import { flash } from "../../web/flash";
 import { accept, fields, inputRouter } from "../../web/input";
 
@@ -46,17 +46,9 @@ export function sessionRoutes(deps: { db: Db }) {
     "/payments/admin-sign-out-member/:memberId",
     { guard: requireGlobal("EDIT"), params: z.object({ memberId: fields.id("Member") }) },
     async (req, res, { params }) => {
-      if (params.memberId === req.user!.id) {
-        throw badInput("To sign yourself out elsewhere, use your own sessions page (/account/sessions).");
-      }
-      const member = await db.user.findUnique({
-        where: { id: params.memberId },
-        select: { firstName: true, lastName: true },
-      });
-      if (!member) throw notFound("That member does not exist.");
-      const n = await endSessions(db, params.memberId);
-      req.log?.info({ userId: params.memberId, sessions: n }, "finance signed out every session of a user");
-      flash(req, "success", `${member.firstName} ${member.lastName} is signed out everywhere (${plural(n)}).`);
+      const done = await signOutUserEverywhere(db, params.memberId, auditActor(req));
+      req.log?.info({ userId: params.memberId, sessions: done.sessions }, "finance signed out every session of a user");
+      flash(req, "success", `${done.name} is signed out everywhere (${plural(done.sessions)}).`);
       res.redirect(`/payments/statement-admin-view/${params.memberId}`);
     },
   );

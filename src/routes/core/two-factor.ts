@@ -10,6 +10,7 @@ import { saveSession, startSession } from "../../auth/sign-in";
 import type { Config } from "../../config";
 import type { Db } from "../../db/client";
 import { AppError } from "../../lib/errors";
+import { recordAudit } from "../../services/audit/record";
 import { holdsAnyEdit } from "../../services/roles/permissions";
 import {
   CODE_REFUSED,
@@ -21,6 +22,7 @@ import {
 import type { SecretBox } from "../../services/two-factor/secret-box";
 import { verifySecondFactor } from "../../services/two-factor/verify";
 import { endSessions } from "../../services/users/change-password";
+import { auditActor } from "../../web/audit-actor";
 import { flash } from "../../web/flash";
 import { accept, fields, inputRouter, optional } from "../../web/input";
 import { codeThrottles } from "../../web/login-throttle";
@@ -118,7 +120,9 @@ export function twoFactorRoutes(deps: { db: Db; pool: pg.Pool; box: SecretBox; c
       const user = req.user!;
       let codes: string[];
       try {
-        codes = await confirmEnrolment(db, box, user.id, body.code ?? "");
+        codes = await confirmEnrolment(db, box, user.id, body.code ?? "", (tx) =>
+          recordAudit(tx, { ...auditActor(req), action: "two_factor.enrol", targetType: "user", targetId: user.id }),
+        );
       } catch (e) {
         if (e instanceof AppError && (e.code === "BAD_INPUT" || e.code === "CONFLICT")) {
           return refused(req, res, e.message);
@@ -140,7 +144,7 @@ export function twoFactorRoutes(deps: { db: Db; pool: pg.Pool; box: SecretBox; c
     { guard: [requireLogin, ...throttles], body: codeBody, invalid: refused },
     async (req, res, { body }) => {
       try {
-        await disableTwoFactor(db, box, req.user!, body.code ?? "");
+        await disableTwoFactor(db, box, req.user!, body.code ?? "", auditActor(req));
       } catch (e) {
         if (e instanceof AppError && e.code === "BAD_INPUT") return refused(req, res, e.message);
         throw e;

@@ -15,6 +15,7 @@ import {
   getEndpoint,
   listEndpoints,
   managedOrganisations,
+  revealEndpointSecret,
   setEndpointEnabled,
 } from "../../services/webhooks-out/endpoints";
 import { EVENT_TYPES } from "../../services/webhooks-out/event-types";
@@ -74,10 +75,16 @@ export function webhookEndpointRoutes(deps: { db: Db; urlPolicy: UrlPolicy }) {
     };
   };
 
-  const endpointPage = async (req: Request, id: number, withSecret = false, before?: bigint) => {
+  /**
+   * The endpoint's page; its secret just after it was created (the creation's audit row covers it) or when an
+   * editor asks to see it (recorded as it is read).
+   */
+  const endpointPage = async (req: Request, id: number, secret?: "created" | "revealed", before?: bigint) => {
     const actor = actorOf(req);
     const [endpoint, deliveries] = await Promise.all([
-      getEndpoint(db, actor, id, { withSecret }),
+      secret === "revealed"
+        ? revealEndpointSecret(db, actor, id, auditActor(req))
+        : getEndpoint(db, actor, id, { withSecret: secret === "created" }),
       listDeliveries(db, actor, id, before),
     ]);
     const org =
@@ -127,17 +134,17 @@ export function webhookEndpointRoutes(deps: { db: Db; urlPolicy: UrlPolicy }) {
       // Rendered, not redirected: the secret is shown now and never kept in the session.
       res
         .status(201)
-        .render("orgs/webhook-endpoint", { ...(await endpointPage(req, created.id, true)), justCreated: true });
+        .render("orgs/webhook-endpoint", { ...(await endpointPage(req, created.id, "created")), justCreated: true });
     },
   );
 
   const one = { guard: manager, params: idParams };
   r.get("/payments/webhooks/:id", { ...one, query: deliveriesQuery }, async (req, res, { params, query }) => {
-    res.render("orgs/webhook-endpoint", await endpointPage(req, params.id, false, query.before));
+    res.render("orgs/webhook-endpoint", await endpointPage(req, params.id, undefined, query.before));
   });
 
   r.post("/payments/webhooks/:id/secret", one, async (req, res, { params }) => {
-    const page = await endpointPage(req, params.id, true);
+    const page = await endpointPage(req, params.id, "revealed");
     req.log.info({ actor: req.user!.id, endpointId: page.endpoint.id }, "webhook endpoint secret shown");
     res.setHeader("Cache-Control", "no-store");
     res.render("orgs/webhook-endpoint", page);
@@ -169,7 +176,7 @@ export function webhookEndpointRoutes(deps: { db: Db; urlPolicy: UrlPolicy }) {
     "/payments/webhooks/deliveries/:id/resend",
     { guard: manager, params: deliveryParams },
     async (req, res, { params }) => {
-      const { endpointId, endpointEnabled } = await requestResend(db, actorOf(req), params.id);
+      const { endpointId, endpointEnabled } = await requestResend(db, actorOf(req), params.id, auditActor(req));
       flash(
         req,
         endpointEnabled ? "success" : "warning",

@@ -1,6 +1,7 @@
 // Which periods were exported, of which kind, by whom. A period overlapping one already exported is refused
 // unless finance asks for it explicitly ("export again"); the same form sent twice answers its first export.
 import { badInput } from "../../lib/errors";
+import { type AuditActor, recordAudit } from "../audit/record";
 import { inTransaction } from "../ledger/transaction";
 import type { Payments } from "../payments/context";
 
@@ -15,7 +16,7 @@ export interface ExportRequest {
   reexport: boolean;
   lineCount: number;
   totalCents: bigint;
-  actorUserId: number;
+  actor: AuditActor & { actorId: number };
 }
 
 export interface PastExport {
@@ -47,7 +48,10 @@ export const KIND_NAMES: Record<ExportKind, string> = {
   SALES_INVOICES: "settlement fee invoices",
 };
 
-/** Records an export; answers whether it is a replay of the same form. Refuses an unasked-for overlap. */
+/**
+ * Records an export and its audit row (`accounting.export`, or `accounting.reexport` for a period exported before)
+ * in one transaction; answers whether it is a replay of the same form (no new row). Refuses an unasked-for overlap.
+ */
 export async function recordExport(p: Payments, req: ExportRequest): Promise<{ replayed: boolean }> {
   return inTransaction(p.pool, async (client) => {
     await client.query("SELECT pg_advisory_xact_lock($1)", [EXPORT_LOCK]);
@@ -72,10 +76,10 @@ export async function recordExport(p: Payments, req: ExportRequest): Promise<{ r
           `To export it again, tick "Export again" and confirm.`,
       );
     }
-    await client.query(
+    const made = await client.query<{ id: number }>(
       `INSERT INTO accounting_exports (kind, format, period_from, period_to, request_key, reexport, line_count,
                                        total_cents, exported_by_user_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
       [
         req.kind,
         req.format,
@@ -85,11 +89,27 @@ export async function recordExport(p: Payments, req: ExportRequest): Promise<{ r
         overlapping.rows.length > 0,
         req.lineCount,
         String(req.totalCents),
-        req.actorUserId,
+        req.actor.actorId,
       ],
     );
+    const again = overlapping.rows.length > 0;
+    await recordAudit(client, {
+      ...req.actor,
+      action: again ? "accounting.reexport" : "accounting.export",
+      targetType: "accounting_export",
+      targetId: made.rows[0]!.id,
+      after: {
+        kind: req.kind,
+        format: req.format,
+        from: req.from,
+        to: req.to,
+        lineCount: req.lineCount,
+        totalCents: req.totalCents,
+        ...(again ? { exportedBefore: overlapping.rows.map((r) => r.id) } : {}),
+      },
+    });
     p.logger.info(
-      { kind: req.kind, format: req.format, from: req.from, to: req.to, actor: req.actorUserId },
+      { kind: req.kind, format: req.format, from: req.from, to: req.to, actor: req.actor.actorId },
       "accounting export recorded",
     );
     return { replayed: false };

@@ -4,6 +4,7 @@
 // added later (payouts, disputes) shows up on the mapping page unmapped, and the export refuses until it is
 // mapped: no code change is needed to map it.
 import { badInput } from "../../lib/errors";
+import { type AuditActor, recordAudit } from "../audit/record";
 import { isTransactionType, TRANSACTION_TYPES } from "../ledger/transaction-types";
 import type { Payments } from "../payments/context";
 
@@ -37,17 +38,19 @@ export async function ledgerAccounts(p: Payments): Promise<string[]> {
   return rows.map((r) => r.key);
 }
 
+const MAPPING_FIELDS = {
+  id: true,
+  ledgerAccount: true,
+  transactionType: true,
+  accountCode: true,
+  taxRateName: true,
+  taxPpm: true,
+} as const;
+
 export async function mappings(p: Payments): Promise<Mapping[]> {
   return p.db.accountingMapping.findMany({
     orderBy: [{ ledgerAccount: "asc" }, { transactionType: "asc" }],
-    select: {
-      id: true,
-      ledgerAccount: true,
-      transactionType: true,
-      accountCode: true,
-      taxRateName: true,
-      taxPpm: true,
-    },
+    select: MAPPING_FIELDS,
   });
 }
 
@@ -64,11 +67,13 @@ export interface MappingInput {
   accountCode: string;
   taxRateName: string;
   taxPpm: number;
-  actorUserId: number;
 }
 
-/** Adds or changes one mapping; the ledger account must exist and the type be one of the ledger's. */
-export async function saveMapping(p: Payments, m: MappingInput): Promise<Mapping> {
+/**
+ * Adds or changes one mapping; the ledger account must exist and the type be one of the ledger's. Its audit row
+ * (the mapping before and after) is written in the same transaction.
+ */
+export async function saveMapping(p: Payments, m: MappingInput, actor: AuditActor & { actorId: number }): Promise<Mapping> {
   if (!(await ledgerAccounts(p)).includes(m.ledgerAccount)) throw badInput("That ledger account does not exist.");
   if (m.transactionType !== ANY_TYPE && !isTransactionType(m.transactionType)) {
     throw badInput(`The transaction type must be one of: any, ${TRANSACTION_TYPES.join(", ")}.`);
@@ -82,12 +87,27 @@ export async function saveMapping(p: Payments, m: MappingInput): Promise<Mapping
     accountCode: m.accountCode,
     taxRateName: name,
     taxPpm: m.taxPpm,
-    updatedByUserId: m.actorUserId,
+    updatedByUserId: actor.actorId,
     updatedAt: new Date(),
   };
-  return p.db.accountingMapping.upsert({
-    where: { ledgerAccount_transactionType: { ledgerAccount: m.ledgerAccount, transactionType: m.transactionType } },
-    create: { ledgerAccount: m.ledgerAccount, transactionType: m.transactionType, ...data },
-    update: data,
+  const where = { ledgerAccount_transactionType: { ledgerAccount: m.ledgerAccount, transactionType: m.transactionType } };
+  const values = { select: MAPPING_FIELDS };
+  return p.db.$transaction(async (tx) => {
+    const before = await tx.accountingMapping.findUnique({ where, ...values });
+    const after = await tx.accountingMapping.upsert({
+      where,
+      create: { ledgerAccount: m.ledgerAccount, transactionType: m.transactionType, ...data },
+      update: data,
+      ...values,
+    });
+    await recordAudit(tx, {
+      ...actor,
+      action: "accounting.mapping_save",
+      targetType: "accounting_mapping",
+      targetId: after.id,
+      before,
+      after,
+    });
+    return after;
   });
 }

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Db } from "../../db/client";
 import { conflict } from "../../lib/errors";
 import { parseInput } from "../../lib/validation";
+import { type AuditActor, recordAudit } from "../audit/record";
 
 const optionalText = (max: number, label: string) =>
   z
@@ -48,9 +49,23 @@ export const createOrganisationInput = z.object({
 });
 export type CreateOrganisationInput = z.input<typeof createOrganisationInput>;
 
-export async function createOrganisation(db: Db, input: CreateOrganisationInput) {
+/** Creates an organisation; `audit`: who did (the operators' CLI), recorded in the same transaction. */
+export async function createOrganisation(db: Db, input: CreateOrganisationInput, audit?: AuditActor) {
   const data = parseInput(createOrganisationInput, input);
   const existing = await db.organisation.findUnique({ where: { clubNumber: data.clubNumber } });
   if (existing) throw conflict(`Club number ${data.clubNumber} is already used by ${existing.name}.`);
-  return db.organisation.create({ data });
+  return db.$transaction(async (tx) => {
+    const org = await tx.organisation.create({ data });
+    if (audit) {
+      await recordAudit(tx, {
+        ...audit,
+        action: "organisation.create",
+        targetType: "organisation",
+        targetId: org.id,
+        orgId: org.id,
+        after: data,
+      });
+    }
+    return org;
+  });
 }

@@ -2,10 +2,12 @@
 // the bank, marked paid (the payable cleared into the federation's bank account), or a line returned by the bank
 // (the club's money back on its account, the club flagged to fix its bank details). Each step locks the batch row,
 // so two staff acting at once act once; each confirmed form's request key makes the same form sent twice answer
-// what it did. The ledger side of each step is one posting with a key of its own, as a second guard.
+// what it did. The ledger side of each step is one posting with a key of its own, as a second guard. Each step (and
+// each download) writes its audit row in its own transaction; a refused or replayed step writes none.
 import type pg from "pg";
 import { badInput, conflict, notFound } from "../../lib/errors";
 import { formatMoney } from "../../lib/money";
+import { type AuditActor, recordAudit } from "../audit/record";
 import type { EntryInput } from "../ledger/posting";
 import { bookInTransaction, inTransaction } from "../ledger/transaction";
 import type { Payments } from "../payments/context";
@@ -20,10 +22,15 @@ export interface StepOutcome {
   replayed: boolean;
 }
 
+/** The finance editor making a step, as the audit trail records them. */
+export type StepActor = AuditActor & { actorId: number };
+
 interface LockedBatch {
   id: number;
   status: BatchStatus;
   reference_date: string;
+  net_cents: string;
+  clubs: number;
   who: string | null;
   at: Date | null;
 }
@@ -31,7 +38,8 @@ interface LockedBatch {
 /** Locks the batch row (every step goes through here) and answers its state, with who made its last step. */
 async function lockBatch(client: pg.PoolClient, batchId: number): Promise<LockedBatch> {
   const { rows } = await client.query<LockedBatch>(
-    `SELECT b.id, b.status, to_char(b.reference_date, 'YYYY-MM-DD') AS reference_date,
+    `SELECT b.id, b.status, to_char(b.reference_date, 'YYYY-MM-DD') AS reference_date, b.net_cents::text AS net_cents,
+            (SELECT count(*)::int FROM settlements st WHERE st.batch_id = b.id) AS clubs,
             (SELECT u.first_name || ' ' || u.last_name FROM settlement_batch_steps s JOIN users u ON u.id = s.actor_user_id
               WHERE s.batch_id = b.id AND s.settlement_id IS NULL ORDER BY s.id DESC LIMIT 1) AS who,
             (SELECT s.created_at FROM settlement_batch_steps s
@@ -77,27 +85,43 @@ const recordStep = (
 const doneBy = (b: LockedBatch) =>
   b.who && b.at ? ` by ${b.who} at ${b.at.toISOString().slice(0, 16).replace("T", " ")} UTC` : "";
 
+/** A step's audit row: on the batch, or on one line (then its club sees it too). */
+const stepRow = (actor: StepActor, action: string, batchId: number, after: unknown, orgId?: number) => ({
+  ...actor,
+  action: `settlement.${action}`,
+  targetType: "settlement_batch",
+  targetId: batchId,
+  orgId: orgId ?? null,
+  after,
+});
+
 /**
- * The first download of the bank file moves a new batch to DOWNLOADED (who and when); later downloads change
- * nothing. Answers whether this download was the first.
+ * A download of the bank file `file`: one audit row per download; the first also moves a new batch to DOWNLOADED
+ * (who and when), later ones change nothing else. Answers whether this download was the first.
  */
-export async function recordDownload(p: Payments, batchId: number, actorUserId: number): Promise<boolean> {
+export async function recordDownload(p: Payments, batchId: number, actor: StepActor, file: string): Promise<boolean> {
   return inTransaction(p.pool, async (client) => {
     const b = await lockBatch(client, batchId);
-    if (b.status !== "CREATED") return false;
-    await client.query(
-      `UPDATE settlement_batches SET status = 'DOWNLOADED', downloaded_at = now(), downloaded_by_user_id = $2
-        WHERE id = $1`,
-      [batchId, actorUserId],
+    const first = b.status === "CREATED";
+    if (first) {
+      await client.query(
+        `UPDATE settlement_batches SET status = 'DOWNLOADED', downloaded_at = now(), downloaded_by_user_id = $2
+          WHERE id = $1`,
+        [batchId, actor.actorId],
+      );
+      await recordStep(client, { batchId, step: "DOWNLOADED", actorUserId: actor.actorId });
+    }
+    await recordAudit(
+      client,
+      stepRow(actor, "bank_file", batchId, { file, netCents: b.net_cents, clubs: b.clubs, first }),
     );
-    await recordStep(client, { batchId, step: "DOWNLOADED", actorUserId });
-    return true;
+    return first;
   });
 }
 
 interface StepRequest {
   batchId: number;
-  actorUserId: number;
+  actor: StepActor;
   requestKey: string;
 }
 
@@ -113,15 +137,16 @@ export async function markSubmitted(p: Payments, req: StepRequest): Promise<Step
     await client.query(
       `UPDATE settlement_batches SET status = 'SUBMITTED', submitted_at = now(), submitted_by_user_id = $2
         WHERE id = $1`,
-      [b.id, req.actorUserId],
+      [b.id, req.actor.actorId],
     );
     await recordStep(client, {
       batchId: b.id,
       step: "SUBMITTED",
-      actorUserId: req.actorUserId,
+      actorUserId: req.actor.actorId,
       requestKey: req.requestKey,
     });
-    p.logger.info({ batchId: b.id, actor: req.actorUserId }, "settlement batch marked submitted");
+    await recordAudit(client, stepRow(req.actor, "submitted", b.id, { status: "SUBMITTED", netCents: b.net_cents }));
+    p.logger.info({ batchId: b.id, actor: req.actor.actorId }, "settlement batch marked submitted");
     return { batchId: b.id, replayed: false };
   });
 }
@@ -147,7 +172,7 @@ export async function markPaid(p: Payments, req: StepRequest): Promise<StepOutco
       idempotencyKey: `settlement-paid:${b.id}`,
       type: "Settlement",
       description: `Settlement batch ${lodgementReference(b.id, b.reference_date)} paid by the bank: ${formatMoney(net)}.`,
-      actorUserId: req.actorUserId,
+      actorUserId: req.actor.actorId,
       entries: [
         { system: "SETTLEMENTS_PAYABLE", amountCents: -net, counterparty: 1 },
         { system: "FEDERATION_BANK", amountCents: net, counterparty: 0 },
@@ -159,16 +184,20 @@ export async function markPaid(p: Payments, req: StepRequest): Promise<StepOutco
     await client.query(
       `UPDATE settlement_batches SET status = 'PAID', paid_at = now(), paid_by_user_id = $2, paid_posting_id = $3
         WHERE id = $1`,
-      [b.id, req.actorUserId, String(posted.postingId)],
+      [b.id, req.actor.actorId, String(posted.postingId)],
     );
     await recordStep(client, {
       batchId: b.id,
       step: "PAID",
-      actorUserId: req.actorUserId,
+      actorUserId: req.actor.actorId,
       requestKey: req.requestKey,
       note: formatMoney(net),
     });
-    p.logger.info({ batchId: b.id, actor: req.actorUserId, net: String(net) }, "settlement batch marked paid");
+    await recordAudit(
+      client,
+      stepRow(req.actor, "paid", b.id, { status: "PAID", paidCents: net, postingId: posted.postingId }),
+    );
+    p.logger.info({ batchId: b.id, actor: req.actor.actorId, net: String(net) }, "settlement batch marked paid");
     return { batchId: b.id, replayed: false };
   });
 }
@@ -234,14 +263,14 @@ export async function returnLine(
         `Settlement ${ref} returned by the bank (${req.reason}): ${formatMoney(line.net)} was not paid to BSB ` +
         `${row.bsb} account ${row.account_number}; ${formatMoney(line.gross)} is back on this account. ` +
         "Please check the club's bank details.",
-      actorUserId: req.actorUserId,
+      actorUserId: req.actor.actorId,
       entries: returnEntries(line, b.status === "PAID" ? "FEDERATION_BANK" : "SETTLEMENTS_PAYABLE"),
     });
     if (posted.status !== "POSTED") throw conflict(`The return could not be booked (${posted.status}).`);
     await client.query(
       `UPDATE settlements SET returned_at = now(), returned_by_user_id = $2, return_reason = $3, return_posting_id = $4
         WHERE id = $1`,
-      [req.settlementId, req.actorUserId, req.reason, String(posted.postingId)],
+      [req.settlementId, req.actor.actorId, req.reason, String(posted.postingId)],
     );
     await client.query(
       `UPDATE organisations SET bank_details_flag = $2, bank_details_flagged_at = now() WHERE id = $1`,
@@ -251,12 +280,28 @@ export async function returnLine(
       batchId: b.id,
       settlementId: req.settlementId,
       step: "RETURNED",
-      actorUserId: req.actorUserId,
+      actorUserId: req.actor.actorId,
       requestKey: req.requestKey,
       note: req.reason,
     });
+    await recordAudit(
+      client,
+      stepRow(
+        req.actor,
+        "line_returned",
+        b.id,
+        {
+          settlementId: req.settlementId,
+          reason: req.reason,
+          grossCents: line.gross,
+          netCents: line.net,
+          postingId: posted.postingId,
+        },
+        line.organisation_id,
+      ),
+    );
     p.logger.info(
-      { batchId: b.id, settlementId: req.settlementId, actor: req.actorUserId },
+      { batchId: b.id, settlementId: req.settlementId, actor: req.actor.actorId },
       "settlement line returned",
     );
     return { batchId: b.id, replayed: false };

@@ -4,6 +4,7 @@
 import type { Db } from "../../db/client";
 import type { Prisma } from "../../generated/prisma/client";
 import { badInput, conflict } from "../../lib/errors";
+import { type AuditActor, recordAudit } from "../audit/record";
 import { holdsAnyEdit, type Permissions } from "../roles/permissions";
 import { endSessions } from "../users/change-password";
 import { replaceRecoveryCodes } from "./recovery-codes";
@@ -70,12 +71,16 @@ export async function enrolWithSecret(tx: Prisma.TransactionClient, box: SecretB
   await tx.twoFactorSecret.upsert({ where: { userId }, create: { userId, ...data }, update: data });
 }
 
-/** A member or viewer switches it off, proving it with a current code; anyone holding an EDIT role may not. */
+/**
+ * A member or viewer switches it off, proving it with a current code; anyone holding an EDIT role may not. Its
+ * audit row is written in the same transaction.
+ */
 export async function disableTwoFactor(
   db: Db,
   box: SecretBox,
   user: { id: number; permissions: Permissions },
   code: string,
+  audit: AuditActor,
 ) {
   if (holdsAnyEdit(user.permissions)) {
     throw badInput("Two-factor sign-in is required while you hold a payments editing role.");
@@ -86,24 +91,25 @@ export async function disableTwoFactor(
     if (!(await spendTotpCode(tx, box, user.id, row.secretEncrypted, code))) throw badInput(CODE_REFUSED);
     await tx.recoveryCode.deleteMany({ where: { userId: user.id } });
     await tx.twoFactorSecret.delete({ where: { userId: user.id } });
+    await recordAudit(tx, { ...audit, action: "two_factor.disable", targetType: "user", targetId: user.id });
   });
 }
 
 /**
  * Operators' reset for a lost phone: the secret and recovery codes are deleted and the user is signed out
- * everywhere; an EDIT holder enrols again at their next sign-in. `onReset` runs in the same transaction.
+ * everywhere; an EDIT holder enrols again at their next sign-in. `onReset` (the audit row) runs in the same
+ * transaction, told whether there was a second factor to remove and how many sessions ended.
  */
 export async function resetTwoFactor(
   db: Db,
   userId: number,
-  onReset?: (tx: Prisma.TransactionClient) => Promise<unknown>,
+  onReset?: (tx: Prisma.TransactionClient, done: { had: boolean; sessions: number }) => Promise<unknown>,
 ) {
-  const had = await db.$transaction(async (tx) => {
+  return db.$transaction(async (tx) => {
     const { count } = await tx.twoFactorSecret.deleteMany({ where: { userId } });
     await tx.recoveryCode.deleteMany({ where: { userId } });
-    await onReset?.(tx);
+    const sessions = await endSessions(tx, userId);
+    await onReset?.(tx, { had: count > 0, sessions });
     return count > 0;
   });
-  await endSessions(db, userId);
-  return had;
 }

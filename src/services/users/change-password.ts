@@ -1,8 +1,10 @@
 import { z } from "zod";
 import { hashPassword, verifyPassword } from "../../auth/password";
 import type { Db } from "../../db/client";
+import type { Prisma } from "../../generated/prisma/client";
 import { badInput, notFound } from "../../lib/errors";
 import { parseInput } from "../../lib/validation";
+import { type AuditActor, recordAudit } from "../audit/record";
 import { newPasswordField } from "./user-fields";
 
 const changePasswordInput = z
@@ -29,21 +31,33 @@ export async function changePassword(db: Db, userId: number, input: ChangePasswo
   await setPassword(db, userId, data.newPassword);
 }
 
-/** Sets a password without knowing the old one (operators' reset). */
-export async function setPassword(db: Db, userId: number, password: string) {
+/**
+ * Sets a password without knowing the old one (operators' reset) and signs the user out everywhere. `audit`: who
+ * reset it, recorded in the same transaction (never the password).
+ */
+export async function setPassword(db: Db, userId: number, password: string, audit?: AuditActor) {
   const plain = parseInput(newPasswordField, password);
-  await db.user.update({
-    where: { id: userId },
-    data: { passwordHash: await hashPassword(plain), passwordChangedAt: new Date() },
+  const passwordHash = await hashPassword(plain);
+  await db.$transaction(async (tx) => {
+    await tx.user.update({ where: { id: userId }, data: { passwordHash, passwordChangedAt: new Date() } });
+    const sessions = await endSessions(tx, userId);
+    if (audit) {
+      await recordAudit(tx, {
+        ...audit,
+        action: "user.reset_password",
+        targetType: "user",
+        targetId: userId,
+        after: { signedOutSessions: sessions },
+      });
+    }
   });
-  await endSessions(db, userId);
 }
 
 /**
  * Signs a user out everywhere (their session rows are deleted), except the session to keep, if given; answers
  * how many were ended.
  */
-export async function endSessions(db: Db, userId: number, keepSid?: string): Promise<number> {
+export async function endSessions(db: Db | Prisma.TransactionClient, userId: number, keepSid?: string): Promise<number> {
   return db.$executeRaw`
     DELETE FROM "session"
      WHERE (sess::jsonb -> 'passport' ->> 'user') = ${String(userId)}

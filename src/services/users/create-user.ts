@@ -3,6 +3,7 @@ import { hashPassword } from "../../auth/password";
 import type { Db } from "../../db/client";
 import { conflict } from "../../lib/errors";
 import { parseInput } from "../../lib/validation";
+import { type AuditActor, recordAudit } from "../audit/record";
 import { emailField, firstNameField, lastNameField, newPasswordField, systemNumberField } from "./user-fields";
 
 export const createUserInput = z.object({
@@ -15,7 +16,8 @@ export const createUserInput = z.object({
 });
 export type CreateUserInput = z.input<typeof createUserInput>;
 
-export async function createUser(db: Db, input: CreateUserInput) {
+/** Creates a user; `audit`: who did (the operators' CLI), recorded in the same transaction (never the password). */
+export async function createUser(db: Db, input: CreateUserInput, audit?: AuditActor) {
   const data = parseInput(createUserInput, input);
   const clash = await db.user.findFirst({
     where: { OR: [{ systemNumber: data.systemNumber }, { email: data.email }] },
@@ -29,5 +31,10 @@ export async function createUser(db: Db, input: CreateUserInput) {
     );
   }
   const { password, ...fields } = data;
-  return db.user.create({ data: { ...fields, passwordHash: await hashPassword(password) } });
+  const passwordHash = await hashPassword(password);
+  return db.$transaction(async (tx) => {
+    const user = await tx.user.create({ data: { ...fields, passwordHash } });
+    if (audit) await recordAudit(tx, { ...audit, action: "user.create", targetType: "user", targetId: user.id, after: fields });
+    return user;
+  });
 }

@@ -4,6 +4,8 @@ import { createHash } from "node:crypto";
 import type { SessionData } from "express-session";
 import type { Db } from "../../db/client";
 import { badInput, notFound } from "../../lib/errors";
+import { type AuditActor, recordAudit } from "../audit/record";
+import { endSessions } from "./change-password";
 import { deviceName } from "./device-name";
 
 export const sessionHandle = (sid: string) => createHash("sha256").update(sid).digest("hex").slice(0, 32);
@@ -46,4 +48,27 @@ export async function endSessionByHandle(db: Db, userId: number, handle: string,
   if (!match) throw notFound("That session has ended already.");
   if (match.sid === currentSid) throw badInput("To sign out here, use Sign out in the menu.");
   await db.$executeRaw`DELETE FROM "session" WHERE sid = ${match.sid}`;
+}
+
+/**
+ * A finance editor signs out every session of another user; answers the user's name and how many sessions ended.
+ * The sessions end and the audit row is written in one transaction; the user must exist.
+ */
+export async function signOutUserEverywhere(db: Db, userId: number, audit: AuditActor & { actorId: number }) {
+  if (userId === audit.actorId) {
+    throw badInput("To sign yourself out elsewhere, use your own sessions page (/account/sessions).");
+  }
+  return db.$transaction(async (tx) => {
+    const user = await tx.user.findUnique({ where: { id: userId }, select: { firstName: true, lastName: true } });
+    if (!user) throw notFound("That member does not exist.");
+    const sessions = await endSessions(tx, userId);
+    await recordAudit(tx, {
+      ...audit,
+      action: "session.sign_out_all",
+      targetType: "user",
+      targetId: userId,
+      after: { sessions },
+    });
+    return { name: `${user.firstName} ${user.lastName}`, sessions };
+  });
 }

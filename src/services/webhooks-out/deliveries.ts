@@ -2,6 +2,7 @@
 // the dispatcher enqueues the job (dispatcher.ts), so the web app needs no queue connection of its own.
 import type { Db } from "../../db/client";
 import { notFound } from "../../lib/errors";
+import { type AuditActor, recordAudit } from "../audit/record";
 import { type Actor, canManageEndpoints, getEndpoint } from "./endpoints";
 
 const PAGE_SIZE = 50;
@@ -19,18 +20,38 @@ export async function listDeliveries(db: Db, actor: Actor, endpointId: number, b
   return { rows: page, nextBefore: more ? page[page.length - 1]!.id : null };
 }
 
-/** Asks for one more attempt of the same event to the same endpoint (a new attempt budget, same event id). */
-export async function requestResend(db: Db, actor: Actor, deliveryId: bigint) {
+/**
+ * Asks for one more attempt of the same event to the same endpoint (a new attempt budget, same event id); its
+ * audit row (`webhook_delivery.resend`) is written in the same transaction.
+ */
+export async function requestResend(db: Db, actor: Actor, deliveryId: bigint, audit: AuditActor) {
   const delivery = await db.webhookDelivery.findUnique({
     where: { id: deliveryId },
-    select: { id: true, endpointId: true, endpoint: { select: { organisationId: true, enabled: true } } },
+    select: {
+      id: true,
+      endpointId: true,
+      status: true,
+      attempts: true,
+      endpoint: { select: { organisationId: true, enabled: true } },
+    },
   });
   if (!delivery || !canManageEndpoints(actor, delivery.endpoint.organisationId)) {
     throw notFound("That delivery does not exist.");
   }
-  await db.webhookDelivery.update({
-    where: { id: deliveryId },
-    data: { resendRequestedAt: new Date(), status: "pending", nextAttemptAt: new Date() },
+  await db.$transaction(async (tx) => {
+    await tx.webhookDelivery.update({
+      where: { id: deliveryId },
+      data: { resendRequestedAt: new Date(), status: "pending", nextAttemptAt: new Date() },
+    });
+    await recordAudit(tx, {
+      ...audit,
+      action: "webhook_delivery.resend",
+      targetType: "webhook_delivery",
+      targetId: deliveryId,
+      orgId: delivery.endpoint.organisationId,
+      before: { status: delivery.status, attempts: delivery.attempts },
+      after: { status: "pending", endpointId: delivery.endpointId },
+    });
   });
   return { endpointId: delivery.endpointId, endpointEnabled: delivery.endpoint.enabled };
 }

@@ -3,6 +3,7 @@
 // it here, so no route can forget; an endpoint the actor may not manage is "not found" (no probing of ids).
 import { z } from "zod";
 import type { Db } from "../../db/client";
+import type { Prisma } from "../../generated/prisma/client";
 import { badInput, forbidden, notFound } from "../../lib/errors";
 import { parseInput } from "../../lib/validation";
 import { type AuditActor, recordAudit } from "../audit/record";
@@ -49,7 +50,7 @@ export async function listEndpoints(db: Db, actor: Actor) {
 }
 
 /** The endpoint, if `actor` may manage it; its secret only when `withSecret` (shown on demand to editors). */
-export async function getEndpoint(db: Db, actor: Actor, id: number, { withSecret = false } = {}) {
+export async function getEndpoint(db: Db | Prisma.TransactionClient, actor: Actor, id: number, { withSecret = false } = {}) {
   const endpoint = Number.isSafeInteger(id)
     ? await db.webhookEndpoint.findUnique({ where: { id }, select: { ...PUBLIC_FIELDS, secret: true } })
     : null;
@@ -141,6 +142,18 @@ export async function setEndpointEnabled(db: Db, actor: Actor, id: number, enabl
   await db.$transaction(async (tx) => {
     await tx.webhookEndpoint.update({ where: { id }, data: { enabled } });
     await recordAudit(tx, endpointRow(audit, enabled ? "enable" : "disable", e, { enabled: e.enabled }, { enabled }));
+  });
+}
+
+/**
+ * The endpoint with its signing secret, shown on an editor's request: read and recorded
+ * (`webhook_endpoint.reveal_secret`, never the secret itself) in one transaction, so no secret is shown unrecorded.
+ */
+export async function revealEndpointSecret(db: Db, actor: Actor, id: number, audit: AuditActor) {
+  return db.$transaction(async (tx) => {
+    const e = await getEndpoint(tx, actor, id, { withSecret: true });
+    await recordAudit(tx, endpointRow(audit, "reveal_secret", e, null, null));
+    return e;
   });
 }
 
