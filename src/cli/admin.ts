@@ -113,31 +113,39 @@ const COMMANDS: Record<string, (db: Db, o: Opts) => Promise<string>> = {
   },
   "create-user": async (db, o) => {
     const password = typeof o.password === "string" ? o.password : randomPassword();
-    const u = await createUser(db, {
-      systemNumber: need(o, "system-number") as unknown as number,
-      firstName: need(o, "first-name"),
-      lastName: need(o, "last-name"),
-      email: need(o, "email"),
-      password,
-    }, cliActor());
+    const u = await createUser(
+      db,
+      {
+        systemNumber: need(o, "system-number") as unknown as number,
+        firstName: need(o, "first-name"),
+        lastName: need(o, "last-name"),
+        email: need(o, "email"),
+        password,
+      },
+      cliActor(),
+    );
     return `Created user ${u.firstName} ${u.lastName} (ABF ${u.systemNumber}, ${u.email})${
       o.password ? "" : `. Password: ${password}`
     }`;
   },
   "create-org": async (db, o) => {
     const str = (k: keyof typeof OPTIONS) => (typeof o[k] === "string" ? (o[k] as string) : undefined);
-    const org = await createOrganisation(db, {
-      clubNumber: need(o, "club-number"),
-      name: need(o, "name"),
-      type: (str("type")?.toUpperCase() ?? "CLUB") as "CLUB",
-      bankBsb: str("bsb"),
-      bankAccount: str("account"),
-      addressLine1: str("address"),
-      suburb: str("suburb"),
-      state: str("state"),
-      postcode: str("postcode"),
-      minBalanceAfterSettlementCents: o["min-balance"] ? parseAmount(o["min-balance"], "Minimum balance") : 0n,
-    }, cliActor());
+    const org = await createOrganisation(
+      db,
+      {
+        clubNumber: need(o, "club-number"),
+        name: need(o, "name"),
+        type: (str("type")?.toUpperCase() ?? "CLUB") as "CLUB",
+        bankBsb: str("bsb"),
+        bankAccount: str("account"),
+        addressLine1: str("address"),
+        suburb: str("suburb"),
+        state: str("state"),
+        postcode: str("postcode"),
+        minBalanceAfterSettlementCents: o["min-balance"] ? parseAmount(o["min-balance"], "Minimum balance") : 0n,
+      },
+      cliActor(),
+    );
     return `Created organisation ${org.name} (club number ${org.clubNumber}, id ${org.id}, keeps ${formatMoney(
       org.minBalanceAfterSettlementCents,
     )} after settlement)`;
@@ -172,7 +180,13 @@ const COMMANDS: Record<string, (db: Db, o: Opts) => Promise<string>> = {
   "reset-2fa": async (db, o) => {
     const user = await getUserByIdentifier(db, need(o, "user"));
     const had = await resetTwoFactor(db, user.id, (tx, done) =>
-      recordAudit(tx, { ...cliActor(), action: "two_factor.reset", targetType: "user", targetId: user.id, after: done }),
+      recordAudit(tx, {
+        ...cliActor(),
+        action: "two_factor.reset",
+        targetType: "user",
+        targetId: user.id,
+        after: done,
+      }),
     );
     return had
       ? `Two-factor sign-in reset for ${user.firstName} ${user.lastName}; they were signed out everywhere and enrol again at their next sign-in.`

@@ -6,6 +6,7 @@ import { runAdmin } from "../../src/cli/admin";
 import type TestAgent from "supertest/lib/agent";
 import { getBalance } from "../../src/services/payments/balances";
 import { csrfFrom, makeClub, makeUser, signIn } from "../helpers/app";
+import { auditRows, bySignedIn } from "../helpers/audit-rows";
 import {
   type CardStack,
   checkoutWithCharge,
@@ -33,23 +34,12 @@ beforeAll(async () => {
 afterAll(() => s.close());
 afterEach(async () => expect(await violations(s.p)).toEqual([]));
 
-const rowsCount = () => s.p.db.auditEvent.count();
-/** The rows written while `fn` ran. */
-async function rowsDuring(fn: () => Promise<unknown>) {
-  const last = (await s.p.db.auditEvent.findFirst({ orderBy: { id: "desc" } }))?.id ?? 0n;
-  await fn();
-  return s.p.db.auditEvent.findMany({ where: { id: { gt: last } }, orderBy: { id: "asc" } });
-}
-/** A row by a signed-in editor: their id, this request's id and the loopback address. */
-const byFinance = (action: string, targetType: string, targetId: string | number) => ({
-  action,
-  targetType,
-  targetId: String(targetId),
-  actorUserId: finance.id,
-  actorLabel: expect.stringContaining("Fiona"),
-  requestId: expect.stringMatching(/^[\w-]{8,}$/),
-  clientIp: expect.stringMatching(/127\.0\.0\.1|::1/),
-});
+const audit = () => auditRows(s.p.db);
+const rowsCount = () => audit().count();
+const rowsDuring = (fn: () => Promise<unknown>) => audit().during(fn);
+/** A row by the signed-in editor: their id, this request's id and the loopback address. */
+const byFinance = (action: string, targetType: string, targetId: string | number) =>
+  bySignedIn(finance, "Fiona")(action, targetType, targetId);
 
 describe("adjustments, settlements and refunds", () => {
   test("member adjustment: one row; refused ones (zero, own balance) none", async () => {

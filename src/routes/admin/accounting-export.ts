@@ -176,13 +176,17 @@ export function accountingExportRoutes(deps: { payments: Payments }) {
     { guard: edit, body: mappingBody, invalid: mappingRefused },
     async (req, res, { body }) => {
       try {
-        const m = await saveMapping(p, {
-          ledgerAccount: body.ledger_account,
-          transactionType: body.transaction_type,
-          accountCode: body.account_code.trim(),
-          taxRateName: body.tax_rate_name,
-          taxPpm: body.tax_percent,
-        }, auditActor(req));
+        const m = await saveMapping(
+          p,
+          {
+            ledgerAccount: body.ledger_account,
+            transactionType: body.transaction_type,
+            accountCode: body.account_code.trim(),
+            taxRateName: body.tax_rate_name,
+            taxPpm: body.tax_percent,
+          },
+          auditActor(req),
+        );
         req.log.info({ actor: req.user!.id, mapping: m.id }, "accounting mapping saved");
         flash(req, "success", `${ledgerAccountLabel(m.ledgerAccount)} now maps to ${m.accountCode}.`);
         res.redirect("/payments/accounting-mapping");

@@ -109,8 +109,7 @@ export function settlementBatchRoutes(deps: { payments: Payments }) {
         form: "paid",
         confirmed: body.confirm,
         done: "Batch marked paid: the payable is cleared into the federation's bank account.",
-        run: () =>
-          markPaid(p, { batchId: params.id, actor: auditActor(req), requestKey: `paid:${body.request_id}` }),
+        run: () => markPaid(p, { batchId: params.id, actor: auditActor(req), requestKey: `paid:${body.request_id}` }),
       }),
   );
 

@@ -73,7 +73,11 @@ export interface MappingInput {
  * Adds or changes one mapping; the ledger account must exist and the type be one of the ledger's. Its audit row
  * (the mapping before and after) is written in the same transaction.
  */
-export async function saveMapping(p: Payments, m: MappingInput, actor: AuditActor & { actorId: number }): Promise<Mapping> {
+export async function saveMapping(
+  p: Payments,
+  m: MappingInput,
+  actor: AuditActor & { actorId: number },
+): Promise<Mapping> {
   if (!(await ledgerAccounts(p)).includes(m.ledgerAccount)) throw badInput("That ledger account does not exist.");
   if (m.transactionType !== ANY_TYPE && !isTransactionType(m.transactionType)) {
     throw badInput(`The transaction type must be one of: any, ${TRANSACTION_TYPES.join(", ")}.`);
@@ -90,7 +94,9 @@ export async function saveMapping(p: Payments, m: MappingInput, actor: AuditActo
     updatedByUserId: actor.actorId,
     updatedAt: new Date(),
   };
-  const where = { ledgerAccount_transactionType: { ledgerAccount: m.ledgerAccount, transactionType: m.transactionType } };
+  const where = {
+    ledgerAccount_transactionType: { ledgerAccount: m.ledgerAccount, transactionType: m.transactionType },
+  };
   const values = { select: MAPPING_FIELDS };
   return p.db.$transaction(async (tx) => {
     const before = await tx.accountingMapping.findUnique({ where, ...values });

@@ -57,7 +57,11 @@ export async function setPassword(db: Db, userId: number, password: string, audi
  * Signs a user out everywhere (their session rows are deleted), except the session to keep, if given; answers
  * how many were ended.
  */
-export async function endSessions(db: Db | Prisma.TransactionClient, userId: number, keepSid?: string): Promise<number> {
+export async function endSessions(
+  db: Db | Prisma.TransactionClient,
+  userId: number,
+  keepSid?: string,
+): Promise<number> {
   return db.$executeRaw`
     DELETE FROM "session"
      WHERE (sess::jsonb -> 'passport' ->> 'user') = ${String(userId)}

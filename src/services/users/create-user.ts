@@ -34,7 +34,8 @@ export async function createUser(db: Db, input: CreateUserInput, audit?: AuditAc
   const passwordHash = await hashPassword(password);
   return db.$transaction(async (tx) => {
     const user = await tx.user.create({ data: { ...fields, passwordHash } });
-    if (audit) await recordAudit(tx, { ...audit, action: "user.create", targetType: "user", targetId: user.id, after: fields });
+    if (audit)
+      await recordAudit(tx, { ...audit, action: "user.create", targetType: "user", targetId: user.id, after: fields });
     return user;
   });
 }

@@ -50,7 +50,12 @@ export async function listEndpoints(db: Db, actor: Actor) {
 }
 
 /** The endpoint, if `actor` may manage it; its secret only when `withSecret` (shown on demand to editors). */
-export async function getEndpoint(db: Db | Prisma.TransactionClient, actor: Actor, id: number, { withSecret = false } = {}) {
+export async function getEndpoint(
+  db: Db | Prisma.TransactionClient,
+  actor: Actor,
+  id: number,
+  { withSecret = false } = {},
+) {
   const endpoint = Number.isSafeInteger(id)
     ? await db.webhookEndpoint.findUnique({ where: { id }, select: { ...PUBLIC_FIELDS, secret: true } })
     : null;
