@@ -1,9 +1,11 @@
 // Settlement set-ups shared by the service, page and browser tests: the federation's Direct Entry details (a new
 // payment settings version, as finance would save), and clubs funded on given days (postings dated in the past, in
 // order, so balances at the end of a reference date are real history).
+import type TestAgent from "supertest/lib/agent";
 import type { Db } from "../../src/db/client";
 import type { Payments } from "../../src/services/payments/context";
 import { makeClub } from "./app";
+import { renderedForm } from "./forms";
 import { key } from "./payments";
 
 /** The federation's Direct Entry details the tests settle with. */
@@ -57,4 +59,17 @@ export async function clubWithHistory(
   });
   for (const [at, cents] of history) await bookForClub(p, c.id, cents, at);
   return c;
+}
+
+/** Settles the clubs for `referenceDate` through the settlement page, as rendered; answers the batch id. */
+export async function settleThroughPage(agent: TestAgent, referenceDate: string, ids: number[]) {
+  const page = await agent.get(`/payments/settlement?reference_date=${referenceDate}`);
+  const form = renderedForm(page.text, "settlement-form");
+  for (const id of ids) form[`org_${id}`] = "on";
+  const done = await agent
+    .post("/payments/settlement")
+    .type("form")
+    .send({ ...form, action: "confirm" });
+  if (done.status !== 302) throw new Error(`settlement not confirmed: ${done.status}`);
+  return Number(done.headers.location!.split("/").at(-1));
 }

@@ -15,7 +15,7 @@ import { type CardStack, startCardStack } from "../helpers/card-stack";
 import { renderedForm as formById } from "../helpers/forms";
 import { key, violations } from "../helpers/payments";
 import { renderedForm } from "../helpers/rendered-form";
-import { clubWithHistory, setDirectEntry } from "../helpers/settlement";
+import { clubWithHistory, setDirectEntry, settleThroughPage } from "../helpers/settlement";
 import { submitForm } from "../helpers/staff-forms";
 
 let s: CardStack;
@@ -131,17 +131,6 @@ describe("two-factor sign-in and sessions", () => {
 });
 
 describe("a settlement batch's life", () => {
-  async function settle(ids: number[]) {
-    const page = await editor.get(`/payments/settlement?reference_date=${today()}`);
-    const form = formById(page.text, "settlement-form");
-    for (const id of ids) form[`org_${id}`] = "on";
-    const done = await editor
-      .post("/payments/settlement")
-      .type("form")
-      .send({ ...form, action: "confirm" });
-    expect(done.status).toBe(302);
-    return Number(done.headers.location!.split("/").at(-1));
-  }
   /** A form of the batch page as rendered (posting to `to`), its confirm box ticked unless `tick` is false. */
   async function step(batchId: number, form: string, to: string, fill: Record<string, string> = {}, tick = true) {
     const page = await editor.get(`/payments/settlement-batch/${batchId}`);
@@ -154,7 +143,7 @@ describe("a settlement batch's life", () => {
     const day = `${today()}T00:30:00+11:00`;
     const a = await clubWithHistory(s.p, [[day, 40_000n]], { name: "Audit A" });
     const b = await clubWithHistory(s.p, [[day, 30_000n]], { name: "Audit B" });
-    const batchId = await settle([a.id, b.id]);
+    const batchId = await settleThroughPage(editor, today(), [a.id, b.id]);
     const file = `/payments/settlement-bank-file/${batchId}`;
 
     // The row refused: the download fails and the batch stays "created" (status and row in one transaction).
@@ -316,7 +305,9 @@ describe("the CLI and webhook endpoints", () => {
       ["user.reset_password", null, true, String(user.id), null],
     ]);
     expect(made[0]!.after).toMatchObject({ email, systemNumber: Number(n), firstName: "Cleo" });
-    expect(JSON.stringify(made.map((r) => [r.before, r.after]))).not.toMatch(/a-new-long-password-1|passwordHash|argon|\$2[aby]\$/);
+    expect(JSON.stringify(made.map((r) => [r.before, r.after]))).not.toMatch(
+      /a-new-long-password-1|passwordHash|argon|\$2[aby]\$/,
+    );
 
     const count = await rows().count();
     await expect(

@@ -8,7 +8,7 @@ import { makeUser, signIn } from "../helpers/app";
 import { type CardStack, startCardStack } from "../helpers/card-stack";
 import { renderedForm, renderedInputs } from "../helpers/forms";
 import { violations } from "../helpers/payments";
-import { clubWithHistory, setDirectEntry } from "../helpers/settlement";
+import { clubWithHistory, setDirectEntry, settleThroughPage } from "../helpers/settlement";
 
 let s: CardStack;
 let editor: TestAgent;
@@ -46,18 +46,7 @@ function formFrom(html: string, form: string, fill: Record<string, string> = {})
 const post = (batchId: number, step: string, form: Record<string, string>) =>
   editor.post(`/payments/settlement-batch/${batchId}/${step}`).type("form").send(form);
 
-/** Settles the clubs through the settlement page, as rendered, and answers the batch id. */
-async function settle(ids: number[]) {
-  const page = await editor.get(`/payments/settlement?reference_date=${today()}`);
-  const form = renderedForm(page.text, "settlement-form");
-  for (const id of ids) form[`org_${id}`] = "on";
-  const done = await editor
-    .post("/payments/settlement")
-    .type("form")
-    .send({ ...form, action: "confirm" });
-  expect(done.status).toBe(302);
-  return Number(done.headers.location!.split("/").at(-1));
-}
+const settle = (ids: number[]) => settleThroughPage(editor, today(), ids);
 
 test("a batch's whole life: downloaded, submitted, a line returned before and one after payment, paid once", async () => {
   const day = `${today()}T00:30:00+11:00`;
