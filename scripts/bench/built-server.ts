@@ -58,6 +58,7 @@ export async function startBuiltServer(
       HOST: "127.0.0.1",
       PORT: String(port),
       SESSION_SECRET: randomUUID() + randomUUID(),
+      APP_ENCRYPTION_KEY: randomUUID() + randomUUID(),
       STRIPE_SECRET_KEY: "sk_test_benchmarkbuiltserver",
       STRIPE_PUBLISHABLE_KEY: "pk_test_benchmarkbuiltserver",
       STRIPE_WEBHOOK_SECRET: BENCH_WEBHOOK_SECRET,
