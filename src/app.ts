@@ -18,6 +18,7 @@ import { approvalRoutes } from "./routes/admin/approvals";
 import { auditRoutes } from "./routes/admin/audit";
 import { disputeRoutes } from "./routes/admin/disputes";
 import { memberAdminRoutes } from "./routes/admin/member-admin";
+import { orgBankDetailsRoutes } from "./routes/admin/org-bank-details";
 import { paymentSettingsRoutes } from "./routes/admin/payment-settings";
 import { reconciliationRoutes } from "./routes/admin/reconciliation";
 import { reportAndCardRoutes } from "./routes/admin/reports-and-cards";
@@ -189,6 +190,7 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
   app.use(reportAndCardRoutes({ payments }));
   app.use(settlementRoutes({ payments }));
   app.use(settlementBatchRoutes({ payments }));
+  app.use(orgBankDetailsRoutes({ payments }));
   app.use(accountingExportRoutes({ payments }));
   app.use(reconciliationRoutes({ payments }));
   app.use(apiKeyRoutes({ db, config }));

@@ -1,9 +1,10 @@
 // Operators' command line: `npm run admin -- <command> [options]`. Uses DATABASE_URL, or the embedded database
 // in the data folder (joining it if the app is running). Every command validates its input with the same rules
 // as the web pages and prints a one-line error otherwise.
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
 import dotenv from "dotenv";
+import type pg from "pg";
 import { ConfigError, loadConfig } from "../config";
 import { connectDatabase, type Db } from "../db/client";
 import { prepareSchema } from "../db/migrate";
@@ -13,6 +14,7 @@ import { formatMoney, parseAmount } from "../lib/money";
 import { type ApiScope, createApiKey, liveKeys, parseExpiryDate } from "../services/api/keys";
 import { cliActor, recordAudit } from "../services/audit/record";
 import { DEMO_TOTP_SECRET } from "../services/demo/seed-demo";
+import { changeBankDetails } from "../services/orgs/bank-details";
 import { createOrganisation } from "../services/orgs/create-organisation";
 import { grantRole, revokeRole } from "../services/roles/grant-role";
 import { resetTwoFactor } from "../services/two-factor/enrolment";
@@ -31,6 +33,9 @@ Commands:
   create-user     --system-number N --first-name NAME --last-name NAME --email E [--password P]
   create-org      --club-number C --name NAME [--type CLUB|STATE|NATIONAL|OTHER] [--bsb 062-000]
                   [--account 12345678] [--min-balance 200.00] [--address ...] [--suburb ...] [--state ...] [--postcode ...]
+  update-org      --org CLUB_NUMBER [--bsb 062-000] [--account 12345678] [--account-name NAME] [--min-balance 200.00]
+                  (bank details and minimum balance after settlement, validated as on the club's page; the club's
+                  officers are told; --account-name "" goes back to the club's name)
   grant-role      --user ABF-or-email --level view|edit [--org CLUB_NUMBER]   (no --org: global finance role)
   revoke-role     --user ABF-or-email [--org CLUB_NUMBER]
   reset-password  --user ABF-or-email [--password P]   (a random one is generated and printed when omitted)
@@ -55,6 +60,7 @@ const OPTIONS = {
   type: { type: "string" },
   bsb: { type: "string" },
   account: { type: "string" },
+  "account-name": { type: "string" },
   "min-balance": { type: "string" },
   address: { type: "string" },
   suburb: { type: "string" },
@@ -87,7 +93,32 @@ async function orgIdFor(db: Db, clubNumber: string | undefined): Promise<number 
   return org.id;
 }
 
-const COMMANDS: Record<string, (db: Db, o: Opts) => Promise<string>> = {
+const COMMANDS: Record<string, (db: Db, o: Opts, pool?: pg.Pool) => Promise<string>> = {
+  "update-org": async (db, o, pool) => {
+    if (!pool) throw new Error("update-org needs the database pool");
+    const str = (k: keyof typeof OPTIONS) => (typeof o[k] === "string" ? (o[k] as string) : undefined);
+    const organisationId = (await orgIdFor(db, need(o, "org")))!;
+    const request = {
+      bsb: str("bsb"),
+      account: str("account"),
+      accountName: str("account-name"),
+      minBalanceCents:
+        o["min-balance"] === undefined ? undefined : parseAmount(str("min-balance") ?? "", "Minimum balance"),
+    };
+    if (Object.values(request).every((v) => v === undefined)) {
+      throw new UsageError("Give at least one of --bsb, --account, --account-name, --min-balance.");
+    }
+    const out = await changeBankDetails(
+      { pool },
+      { organisationId, request, requestKey: `cli:${randomUUID()}`, actorUserId: null, source: "cli" },
+    );
+    return [
+      `Changed club ${o.org}: ${out.changes.map((c) => `${c.field} ${c.old} -> ${c.new}`).join("; ")}.`,
+      `The next settlement uses these details; ${out.notified} officer(s) were told.${
+        out.clearedFlag ? ` Cleared the flag: ${out.clearedFlag}` : ""
+      }`,
+    ].join("\n");
+  },
   "create-api-key": async (db, o) => {
     const config = loadConfig();
     const { key, secret } = await createApiKey(
@@ -224,7 +255,7 @@ const COMMANDS: Record<string, (db: Db, o: Opts) => Promise<string>> = {
   },
 };
 
-export async function runAdmin(argv: string[], db: Db): Promise<string> {
+export async function runAdmin(argv: string[], db: Db, pool?: pg.Pool): Promise<string> {
   const [command, ...rest] = argv;
   if (!command || command === "help" || command === "--help" || command === "-h") return USAGE;
   const run = COMMANDS[command];
@@ -235,7 +266,7 @@ export async function runAdmin(argv: string[], db: Db): Promise<string> {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  return run(db, values);
+  return run(db, values, pool);
 }
 
 async function main() {
@@ -254,7 +285,7 @@ async function main() {
   const database = connectDatabase(url, { max: 2 });
   try {
     await prepareSchema(url, config.MIGRATE_ON_START);
-    console.log(await runAdmin(argv, database.prisma));
+    console.log(await runAdmin(argv, database.prisma, database.pool));
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {

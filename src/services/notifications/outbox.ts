@@ -14,7 +14,8 @@ export type NotificationKind =
   | "CARD_REFUND"
   | "IOU_CREATED"
   | "APPROVAL_DECIDED"
-  | "CARD_DISPUTE";
+  | "CARD_DISPUTE"
+  | "BANK_DETAILS_CHANGED";
 
 export interface NotificationInput {
   userId?: number | null;

@@ -11,6 +11,7 @@ import { formatMoney, formatPercent, percentOf } from "../../lib/money";
 import { isCalendarDate } from "../../lib/validation";
 import { type AuditContext, recordAudit } from "../audit/record";
 import { bookInTransaction, inTransaction } from "../ledger/transaction";
+import { bankChanges } from "../orgs/bank-details";
 import type { Payments } from "../payments/context";
 import { FEDERATION_CLUB_NUMBER } from "../payments/federation";
 import { settlementEntries } from "../payments/manual-adjustment";
@@ -24,6 +25,8 @@ export interface Candidate {
   name: string;
   bsb: string | null;
   accountNumber: string | null;
+  /** The name on the club's bank account (its own name unless finance set another). */
+  accountName: string;
   /** Balance at the end of the reference date, and now. */
   balanceCents: bigint;
   currentCents: bigint;
@@ -84,6 +87,7 @@ async function clubsAt(p: Payments, referenceDate: string, q: Queryable = p.pool
     name: string;
     bank_bsb: string | null;
     bank_account: string | null;
+    account_name: string;
     bank_details_flag: string | null;
     min: string;
     current: string;
@@ -95,6 +99,7 @@ async function clubsAt(p: Payments, referenceDate: string, q: Queryable = p.pool
     `WITH bounds AS (SELECT (($1::date + 1)::timestamp AT TIME ZONE $2) AS day_end,
                             (SELECT default_org_fee_ppm FROM payment_settings ORDER BY id DESC LIMIT 1) AS default_fee)
      SELECT o.id, o.club_number, o.name, o.bank_bsb, o.bank_account, o.bank_details_flag,
+            coalesce(o.bank_account_name, o.name) AS account_name,
             o.min_balance_after_settlement_cents::text AS min, a.balance_cents::text AS current,
             (SELECT e.balance_after_cents FROM entries e
               WHERE e.account_id = a.id AND e.created_at < b.day_end
@@ -123,6 +128,7 @@ async function clubsAt(p: Payments, referenceDate: string, q: Queryable = p.pool
       name: r.name,
       bsb: r.bank_bsb,
       accountNumber: r.bank_account,
+      accountName: r.account_name,
       balanceCents: balance,
       currentCents: current,
       minimumCents: BigInt(r.min),
@@ -298,7 +304,7 @@ export async function confirmSettlement(
             s.feePpm,
             s.bsb,
             s.accountNumber,
-            s.name,
+            s.accountName,
             String(posted.postingId),
           ],
         );
@@ -309,7 +315,7 @@ export async function confirmSettlement(
         .map((s) => ({
           bsb: s.bsb!,
           account: s.accountNumber!,
-          accountName: s.name,
+          accountName: s.accountName,
           amountCents: s.settleNetCents,
           reference: lodgementReference(batchId, req.referenceDate),
         }));
@@ -403,17 +409,22 @@ export async function settlementHistory(p: Payments, page: number, pageSize = 30
     }),
     p.db.settlement.count(),
   ]);
-  const flags = await p.db.organisation.findMany({
-    where: { id: { in: rows.map((r) => r.organisationId) }, bankDetailsFlag: { not: null } },
-    select: { id: true, bankDetailsFlag: true },
-  });
-  const flagOf = new Map(flags.map((f) => [f.id, f.bankDetailsFlag]));
+  const [orgs, changes] = await Promise.all([
+    p.db.organisation.findMany({
+      where: { id: { in: rows.map((r) => r.organisationId) } },
+      select: { id: true, name: true, bankDetailsFlag: true },
+    }),
+    bankChanges(p.db, { limit: 30 }),
+  ]);
+  const orgOf = new Map(orgs.map((o) => [o.id, o]));
   return {
     rows: rows.map((r) => ({
       ...r,
+      clubName: orgOf.get(r.organisationId)?.name ?? r.accountName,
       status: r.returnedAt ? "RETURNED" : r.batch.status,
-      bankFlag: flagOf.get(r.organisationId) ?? null,
+      bankFlag: orgOf.get(r.organisationId)?.bankDetailsFlag ?? null,
     })),
+    history: changes,
     total,
     pages: Math.max(1, Math.ceil(total / pageSize)),
   };
