@@ -138,7 +138,7 @@ async function main() {
 
     // The PDF: capped at MAX_PDF_LINES (more is refused with a message); its speed at the cap.
     const pdfAcct = await p.accounts.forUser(pdfUser);
-    const pdfHead = { name: "Bench PDF", systemNumber: 1, period: "all", timeZone: tz, generatedAt: new Date() };
+    const pdfHead = { name: "Bench PDF", identity: "ABF 1", period: "all", timeZone: tz, generatedAt: new Date() };
     const pdf = await timed(async () => {
       const chunks: Buffer[] = [];
       const s = new Writable({

@@ -36,6 +36,7 @@ import { stripeWebhookRoutes } from "./routes/core/stripe-webhook";
 import { twoFactorRoutes } from "./routes/core/two-factor";
 import { clubRoutes } from "./routes/orgs/club";
 import { clubSessionRoutes } from "./routes/orgs/club-session";
+import { orgReportRoutes } from "./routes/orgs/org-report";
 import { webhookEndpointRoutes } from "./routes/orgs/webhook-endpoints";
 import { cardPaymentRoutes } from "./routes/players/card-payments";
 import { dashboardRoutes } from "./routes/players/dashboard";
@@ -173,6 +174,7 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
   app.use(memberActionRoutes({ payments }));
   app.use(messageRoutes({ db, mailConfigured: !!config.SMTP_URL }));
   app.use(clubRoutes({ db, payments }));
+  app.use(orgReportRoutes({ db, payments }));
   app.use(clubSessionRoutes({ services: api }));
   app.use(
     webhookEndpointRoutes({

@@ -21,3 +21,20 @@ export const statementQuery = z
     before: optional(fields.integer("Page position", INT4_MAX)),
   })
   .refine(inOrder, ORDER);
+
+/** The filters as a query string for links (downloads, paging), without the page position. */
+export function filterQuery(q: { from?: string; to?: string; type?: string }) {
+  const params = new URLSearchParams();
+  if (q.from) params.set("from", q.from);
+  if (q.to) params.set("to", q.to);
+  if (q.type) params.set("type", q.type);
+  return params.toString();
+}
+
+/** The period as a statement's heading says it. */
+export function periodText(q: { from?: string; to?: string }) {
+  if (q.from && q.to) return `${q.from} to ${q.to}`;
+  if (q.from) return `from ${q.from}`;
+  if (q.to) return `up to ${q.to}`;
+  return "all transactions";
+}

@@ -5,21 +5,25 @@ import type { Request, Response } from "express";
 import { z } from "zod";
 import { requireLogin, requireOrg } from "../../auth/guards";
 import type { Db } from "../../db/client";
-import { AppError, badInput } from "../../lib/errors";
+import { AppError, badInput, notFound } from "../../lib/errors";
 import { formatMoney, formatPercent } from "../../lib/money";
 import { orgFeePpm } from "../../services/finance/fees";
 import { orgStatementPage, orgSummary, SUMMARY_RANGES } from "../../services/finance/org-statement";
+import { TRANSACTION_TYPES } from "../../services/ledger/transaction-types";
 import { getOrganisation } from "../../services/orgs/list-organisations";
 import { orgBalance } from "../../services/payments/balances";
 import { forReading, type Payments } from "../../services/payments/context";
 import { orgToMemberTransfer } from "../../services/payments/org-to-member-transfer";
 import { hasOrg } from "../../services/roles/permissions";
+import { allStatementRows, type StatementQuery } from "../../services/statements/member-statement";
 import { statementCsvQuery } from "../../services/statements/statement-csv";
+import { statementPdf } from "../../services/statements/statement-pdf";
 import { sendCopyCsv } from "../../web/csv-response";
-import { statementFileName } from "../../web/download-name";
-import { flash } from "../../web/flash";
-import { fields, formValues, INT4_MAX, inputRouter, optional } from "../../web/input";
+import { attachment, statementFileName } from "../../web/download-name";
 import { recordExport } from "../../web/audit-actor";
+import { flash } from "../../web/flash";
+import { fields, formValues, inputRouter } from "../../web/input";
+import { filterQuery, periodText, statementQuery } from "../../web/statement-filters";
 
 // requireOrg has already refused a malformed club id (404); the schema makes it a number for the handler.
 const orgParams = z.object({ orgId: fields.id("Organisation") });
@@ -33,32 +37,48 @@ const transferBody = z.object({
 
 export function clubRoutes(deps: { db: Db; payments: Payments }) {
   const p = deps.payments;
-  // The club's statement, summary and CSV read through DATABASE_READ_URL when it is set.
+  // The club's statement, summary and downloads read through DATABASE_READ_URL when it is set.
   const rp = forReading(p);
   const r = inputRouter();
 
   const view = { guard: requireOrg("VIEW"), params: orgParams };
+  const clubPage = async (req: Request, res: Response, orgId: number, q: StatementQuery, error: string | null) => {
+    const org = await getOrganisation(deps.db, orgId);
+    const [balance, page, summary, fee] = await Promise.all([
+      orgBalance(rp, org.id),
+      orgStatementPage(rp, org.id, q),
+      orgSummary(rp, org.id, "30"),
+      orgFeePpm(deps.db, org.id),
+    ]);
+    const filters = filterQuery(q);
+    res.status(error ? 400 : 200).render("orgs/club", {
+      org,
+      balance,
+      page,
+      summary,
+      fee: formatPercent(fee),
+      canEdit: hasOrg(req.user!.permissions, org.id, "EDIT"),
+      before: q.before,
+      q,
+      error,
+      types: TRANSACTION_TYPES,
+      filters,
+      filtered: !!filters,
+    });
+  };
+  // Bad filters show the whole statement with the message, as the member's statement does.
   r.get(
     "/payments/statement-org/:orgId",
-    { ...view, query: z.object({ before: optional(fields.integer("Page position", INT4_MAX)) }) },
-    async (req, res, { params, query }) => {
-      const org = await getOrganisation(deps.db, params.orgId);
-      const [balance, page, summary, fee] = await Promise.all([
-        orgBalance(rp, org.id),
-        orgStatementPage(rp, org.id, query.before),
-        orgSummary(rp, org.id, "30"),
-        orgFeePpm(deps.db, org.id),
-      ]);
-      res.render("orgs/club", {
-        org,
-        balance,
-        page,
-        summary,
-        fee: formatPercent(fee),
-        canEdit: hasOrg(req.user!.permissions, org.id, "EDIT"),
-        before: query.before,
-      });
+    {
+      ...view,
+      query: statementQuery,
+      invalid: async (req, res, message) => {
+        const id = fields.id().safeParse(req.params.orgId);
+        if (!id.success) throw notFound("That organisation does not exist.");
+        await clubPage(req, res, id.data, {}, message);
+      },
     },
+    (req, res, { params, query }) => clubPage(req, res, params.orgId, query, null),
   );
 
   r.get(
@@ -70,12 +90,34 @@ export function clubRoutes(deps: { db: Db; payments: Payments }) {
     },
   );
 
-  r.get("/payments/statement-csv-org/:orgId", view, async (req, res, { params }) => {
+  const downloads = { ...view, query: statementQuery };
+  r.get("/payments/statement-csv-org/:orgId", downloads, async (req, res, { params, query: q }) => {
     const org = await getOrganisation(deps.db, params.orgId);
     const accountId = await p.accounts.forOrganisation(org.id);
-    const file = statementFileName(["club", org.clubNumber], {}, p.timeZone, "csv");
-    await recordExport(p.db, req, { file, targetType: "organisation", targetId: org.id, orgId: org.id });
-    await sendCopyCsv(req, res, rp.pool, file, statementCsvQuery(accountId, p.timeZone, {}));
+    const file = statementFileName(["club", org.clubNumber], q, p.timeZone, "csv");
+    await recordExport(p.db, req, { file, targetType: "organisation", targetId: org.id, orgId: org.id, filters: q });
+    await sendCopyCsv(req, res, rp.pool, file, statementCsvQuery(accountId, p.timeZone, q));
+  });
+
+  // The club's statement as PDF: the member statement's layout and cap (statement-pdf.ts).
+  r.get("/payments/statement-pdf-org/:orgId", downloads, async (req, res, { params, query: q }) => {
+    const org = await getOrganisation(deps.db, params.orgId);
+    const accountId = await p.accounts.forOrganisation(org.id);
+    const pdf = await statementPdf(
+      {
+        name: org.name,
+        identity: `Club number ${org.clubNumber}`,
+        period: periodText(q),
+        timeZone: p.timeZone,
+        generatedAt: new Date(),
+      },
+      allStatementRows(rp, accountId, q),
+    );
+    const file = statementFileName(["club", org.clubNumber], q, p.timeZone, "pdf");
+    await recordExport(p.db, req, { file, targetType: "organisation", targetId: org.id, orgId: org.id, filters: q });
+    res.setHeader("Content-Type", "application/pdf");
+    attachment(res, file);
+    res.send(pdf);
   });
 
   const transferPage = async (orgId: number, form: Partial<Record<string, string>>, error?: string) => {

@@ -1,32 +1,16 @@
 // The member's statement (reference §2 rows 1, 15, 23, 25): the page (filters, keyset paging, card details,
 // refund action), the CSV and the PDF, all with the same filters.
-import { PassThrough } from "node:stream";
 import type { Request, Response } from "express";
 import { requireLogin } from "../../auth/guards";
 import { TRANSACTION_TYPES } from "../../services/ledger/transaction-types";
 import { forReading, type Payments } from "../../services/payments/context";
 import { allStatementRows, memberStatementPage, type StatementQuery } from "../../services/statements/member-statement";
 import { statementCsvQuery } from "../../services/statements/statement-csv";
-import { writeStatementPdf } from "../../services/statements/statement-pdf";
+import { statementPdf } from "../../services/statements/statement-pdf";
 import { sendCopyCsv } from "../../web/csv-response";
 import { attachment, statementFileName } from "../../web/download-name";
 import { inputRouter } from "../../web/input";
-import { statementQuery } from "../../web/statement-filters";
-
-function filterQuery(q: StatementQuery) {
-  const params = new URLSearchParams();
-  if (q.from) params.set("from", q.from);
-  if (q.to) params.set("to", q.to);
-  if (q.type) params.set("type", q.type);
-  return params.toString();
-}
-
-function period(q: StatementQuery) {
-  if (q.from && q.to) return `${q.from} to ${q.to}`;
-  if (q.from) return `from ${q.from}`;
-  if (q.to) return `up to ${q.to}`;
-  return "all transactions";
-}
+import { filterQuery, periodText, statementQuery } from "../../web/statement-filters";
 
 export function statementRoutes(deps: { payments: Payments }) {
   const p = deps.payments;
@@ -76,16 +60,11 @@ export function statementRoutes(deps: { payments: Payments }) {
   r.get("/payments/statement-pdf", { guard: requireLogin, query: statementQuery }, async (req, res, { query: q }) => {
     const user = req.user!;
     const accountId = await p.accounts.forUser(user.id);
-    // Built in memory first (PDFs are small), so a refusal (too many lines) can still be a proper error page.
-    const chunks: Buffer[] = [];
-    const sink = new PassThrough();
-    sink.on("data", (c: Buffer) => chunks.push(c));
-    await writeStatementPdf(
-      sink,
+    const pdf = await statementPdf(
       {
         name: `${user.firstName} ${user.lastName}`,
-        systemNumber: user.systemNumber,
-        period: period(q),
+        identity: `ABF ${user.systemNumber}`,
+        period: periodText(q),
         timeZone: p.timeZone,
         generatedAt: new Date(),
       },
@@ -93,7 +72,7 @@ export function statementRoutes(deps: { payments: Payments }) {
     );
     res.setHeader("Content-Type", "application/pdf");
     attachment(res, statementFileName([user.systemNumber], q, p.timeZone, "pdf"));
-    res.send(Buffer.concat(chunks));
+    res.send(pdf);
   });
   return r.router;
 }

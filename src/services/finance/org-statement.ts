@@ -4,19 +4,29 @@
 import { badInput } from "../../lib/errors";
 import { statementRows } from "../ledger/statement-rows";
 import type { Payments } from "../payments/context";
+import type { StatementQuery } from "../statements/member-statement";
 
 export const ORG_PAGE = 30;
 export const SUMMARY_RANGES = ["30", "90", "365", "All"] as const;
 
-export async function orgStatementPage(p: Payments, organisationId: number, before?: number) {
+/** A page of the club's statement, filtered like the member's (dates, type). Opening and closing balances are
+ * shown only without a type filter: lines of one type do not follow each other's running balance. */
+export async function orgStatementPage(p: Payments, organisationId: number, q: StatementQuery = {}) {
   const accountId = await p.accounts.forOrganisation(organisationId);
-  const rows = await statementRows(p.db, accountId, { limit: ORG_PAGE + 1, beforeEntryNo: before });
+  const rows = await statementRows(p.db, accountId, {
+    limit: ORG_PAGE + 1,
+    beforeEntryNo: q.before,
+    from: q.from,
+    to: q.to,
+    type: q.type,
+    timeZone: p.timeZone,
+  });
   const lines = rows.slice(0, ORG_PAGE);
   const oldest = lines.at(-1);
   return {
     lines,
-    closingCents: lines[0]?.balanceAfterCents ?? null,
-    openingCents: oldest ? oldest.balanceAfterCents - oldest.amountCents : null,
+    closingCents: q.type ? null : (lines[0]?.balanceAfterCents ?? null),
+    openingCents: oldest && !q.type ? oldest.balanceAfterCents - oldest.amountCents : null,
     nextBefore: rows.length > ORG_PAGE ? oldest!.entryNo : null,
   };
 }

@@ -3,7 +3,7 @@
 // "Page N of M" on each. DejaVu Sans (from npm) is embedded so any name prints correctly (Łukasz Żółć).
 import fs from "node:fs";
 import path from "node:path";
-import type { Writable } from "node:stream";
+import { PassThrough, type Writable } from "node:stream";
 import PDFDocument from "pdfkit";
 import { badInput } from "../../lib/errors";
 import { formatMoney } from "../../lib/money";
@@ -30,10 +30,20 @@ const COLUMNS = [
 
 export interface PdfHead {
   name: string;
-  systemNumber: number;
+  /** Who it is beside the name: "ABF 620001", "Club number 3107". */
+  identity: string;
   period: string;
   timeZone: string;
   generatedAt: Date;
+}
+
+/** The PDF in memory (statements are small and capped), so a refusal (too many lines) can still be an error page. */
+export async function statementPdf(head: PdfHead, rowsNewestFirst: AsyncIterable<StatementRow>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  const sink = new PassThrough();
+  sink.on("data", (c: Buffer) => chunks.push(c));
+  await writeStatementPdf(sink, head, rowsNewestFirst);
+  return Buffer.concat(chunks);
 }
 
 export async function writeStatementPdf(out: Writable, head: PdfHead, rowsNewestFirst: AsyncIterable<StatementRow>) {
@@ -66,7 +76,7 @@ export async function writeStatementPdf(out: Writable, head: PdfHead, rowsNewest
 
   doc.font("bold").fontSize(16).text("Bridge Credits statement");
   doc.font("body").fontSize(10).moveDown(0.3);
-  doc.text(`${head.name} · ABF ${head.systemNumber}`);
+  doc.text(`${head.name} · ${head.identity}`);
   doc.text(`Period: ${head.period}`);
   doc.text(`Produced ${localTime(head.generatedAt, head.timeZone)} (${head.timeZone})`);
   doc.moveDown(0.3);
