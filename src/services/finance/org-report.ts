@@ -104,8 +104,9 @@ function fromWhere(b: Binder, accountId: number, timeZone: string, f: OrgReportF
   }
   if (f.type) where.push(`e.type = ${b.bind("type", f.type, "text")}`);
   if (f.search?.trim()) {
-    // strpos, not LIKE: a % or _ typed in the search is looked for as itself.
-    const needle = b.bind("search", f.search.trim().toLowerCase(), "text");
+    // strpos, not LIKE: a % or _ typed in the search is looked for as itself. Both sides are lowered by the
+    // database (its locale decides which letters have a case), so the two always agree.
+    const needle = `lower(${b.bind("search", f.search.trim(), "text")})`;
     where.push(
       `strpos(lower(concat_ws(' ', ${MEMBER_NAME}, u.system_number::text, p.description, p.reference_no, ac.reference,
                               sb.description, sb.reference)), ${needle}) > 0`,
