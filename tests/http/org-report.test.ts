@@ -17,7 +17,7 @@ import { renderedForm } from "../helpers/rendered-form";
 
 let s: CardStack;
 let club: { id: number; clubNumber: string; name: string };
-let members: { id: number; systemNumber: number; firstName: string; lastName: string }[];
+let members: { id: number; systemNumber: number; firstName: string; lastName: string; email: string }[];
 const agents = {} as Record<"officer" | "viewer" | "officerB" | "member" | "finance", TestAgent>;
 const TZ = "Australia/Sydney";
 const day = (offset: number) =>
@@ -242,7 +242,7 @@ test("the CSV and the workbook hold exactly the lines and totals of the screen",
     .parse(binary);
   expect(xlsx.status).toBe(200);
   const book = new ExcelJS.Workbook();
-  await book.xlsx.load(xlsx.body as Buffer);
+  await book.xlsx.load(Uint8Array.from(xlsx.body as Buffer).buffer);
   expect(book.worksheets.map((w) => w.name)).toEqual([
     "Transactions",
     "By type",
