@@ -22,8 +22,8 @@ import { createSecretBox } from "../services/two-factor/secret-box";
 import { codeForStep, stepAt } from "../services/two-factor/totp";
 import { endSessions, setPassword } from "../services/users/change-password";
 import { createUser } from "../services/users/create-user";
-import { setUserActive } from "../services/users/set-user-active";
 import { getUserByIdentifier } from "../services/users/find-user";
+import { setUserActive } from "../services/users/set-user-active";
 
 dotenv.config({ quiet: true });
 
@@ -110,7 +110,14 @@ const COMMANDS: Record<string, (db: Db, o: Opts, pool?: pg.Pool) => Promise<stri
     }
     const out = await changeBankDetails(
       { pool },
-      { organisationId, request, requestKey: `cli:${randomUUID()}`, actorUserId: null, source: "cli" },
+      {
+        organisationId,
+        request,
+        requestKey: `cli:${randomUUID()}`,
+        actorUserId: null,
+        source: "cli",
+        audit: cliActor(),
+      },
     );
     return [
       `Changed club ${o.org}: ${out.changes.map((c) => `${c.field} ${c.old} -> ${c.new}`).join("; ")}.`,

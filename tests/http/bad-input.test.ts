@@ -5,9 +5,9 @@ import type { Express } from "express";
 import type TestAgent from "supertest/lib/agent";
 import { csrfToken, makeClub, makeUser, signIn } from "../helpers/app";
 import { type CardStack, startCardStack, topUpByCard } from "../helpers/card-stack";
-import { fundMember, fundOrganisation, ledgerSnapshot, violations } from "../helpers/payments";
 import { renderedForm as formFields } from "../helpers/rendered-form";
 import { appRoutes } from "../helpers/routes";
+import { fundMember, fundOrganisation, ledgerSnapshot, violations } from "../helpers/payments";
 
 let s: CardStack;
 let finance: { id: number; email: string };

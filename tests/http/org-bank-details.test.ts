@@ -130,6 +130,7 @@ test("a returned settlement, then new details: validated, confirmed once, office
   }
   expect(await orgText()).toBe(before);
   expect(await s.p.db.organisationBankChange.count()).toBe(0);
+  expect((await s.p.pool.query("SELECT 1 FROM audit_events WHERE action = 'org.bank_details'")).rowCount).toBe(0);
   expect(await s.p.db.notification.count()).toBe(notices);
 
   // Review: old and new values side by side, nothing changed yet.
@@ -169,6 +170,14 @@ test("a returned settlement, then new details: validated, confirmed once, office
   expect(changes).toHaveLength(1);
   expect(changes[0]).toMatchObject({ oldBsb: "062001", newBsb: "083004", source: "web" });
   expect(changes[0]!.clearedFlag).toContain("Account closed");
+  // One audit row, in the change's transaction, naming who and the values before and after.
+  const audit = await s.p.pool.query<{ actor_label: string; before: { bsb: string }; after: { bsb: string } }>(
+    "SELECT actor_label, before, after FROM audit_events WHERE action = 'org.bank_details' AND target_id = $1",
+    [String(club.id)],
+  );
+  expect(audit.rows).toHaveLength(1);
+  expect(audit.rows[0]).toMatchObject({ before: { bsb: "062001" }, after: { bsb: "083004" } });
+  expect(audit.rows[0]!.actor_label).toMatch(/^Fiona /);
 
   // Both officers of the club are told, once each; nobody else.
   const told = await s.p.db.notification.findMany({ where: { kind: "BANK_DETAILS_CHANGED" } });
@@ -247,5 +256,9 @@ test("CLI update-org: the same rules and service; recorded as the operator's", a
   });
   const history = await viewer.get("/payments/settlement-history");
   expect(history.text).toContain("Operator (command line)");
+  const cli = await s.p.pool.query<{ actor_label: string }>(
+    "SELECT actor_label FROM audit_events WHERE action = 'org.bank_details' ORDER BY id DESC LIMIT 1",
+  );
+  expect(cli.rows[0]!.actor_label).toMatch(/^cli:/);
   await expect(run("--org", club.clubNumber, "--account", "55512345")).rejects.toThrow(/Nothing to change/);
 });

@@ -8,6 +8,7 @@ import fc from "fast-check";
 import request from "supertest";
 import type TestAgent from "supertest/lib/agent";
 import { createApiKey } from "../../src/services/api/keys";
+import { cliActor } from "../../src/services/audit/record";
 import type { TransactionType } from "../../src/services/ledger/transaction-types";
 import { makeClub, makeUser, signIn } from "../helpers/app";
 import { type CardStack, startCardStack } from "../helpers/card-stack";
@@ -111,13 +112,11 @@ beforeAll(async () => {
     .type("form")
     .send(renderedForm(preview.text, `/payments/club-session/${club.id}/confirm`));
   expect(confirmed.status).toBe(302);
-  const { secret } = await createApiKey(s.p.db, {
-    name: "scoring",
-    organisationId: club.id,
-    scopes: ["charges:write"],
-    expiresAt: null,
-    live: false,
-  });
+  const { secret } = await createApiKey(
+    s.p.db,
+    { name: "scoring", organisationId: club.id, scopes: ["charges:write"], expiresAt: null, live: false },
+    cliActor(),
+  );
   const charge = await request(s.app)
     .post("/api/v1/charges")
     .set("Authorization", `Bearer ${secret}`)
@@ -219,6 +218,11 @@ test("the CSV and the workbook hold exactly the lines and totals of the screen",
   expect(csv.headers["content-disposition"]).toBe(
     `attachment; filename="club-report-${club.clubNumber.toLowerCase()}-${day(-62)}-to-${day(0)}.csv"`,
   );
+  const audited = await s.p.pool.query<{ after: { file: string } }>(
+    "SELECT after FROM audit_events WHERE action = 'export.download' AND organisation_id = $1 ORDER BY id",
+    [club.id],
+  );
+  expect(audited.rows.at(-1)!.after.file).toMatch(/^club-report-.*\.csv$/);
   const rows = parse(csv.text) as string[][];
   expect(rows[0]).toEqual([
     "Date",

@@ -14,6 +14,7 @@ import {
   previewBankChange,
 } from "../../services/orgs/bank-details";
 import type { Payments } from "../../services/payments/context";
+import { auditActor } from "../../web/audit-actor";
 import { flash } from "../../web/flash";
 import { fields, formValues, inputRouter, optional } from "../../web/input";
 
@@ -102,6 +103,7 @@ export function orgBankDetailsRoutes(deps: { payments: Payments }) {
         actorUserId: req.user!.id,
         source: "web",
         seen: body.seen ?? "",
+        audit: auditActor(req),
       });
       flash(
         req,

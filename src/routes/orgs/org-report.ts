@@ -15,8 +15,9 @@ import {
 import { orgReportWorkbook } from "../../services/finance/org-report-xlsx";
 import { TRANSACTION_TYPES } from "../../services/ledger/transaction-types";
 import { getOrganisation } from "../../services/orgs/list-organisations";
-import type { Payments } from "../../services/payments/context";
+import { forReading, type Payments } from "../../services/payments/context";
 import { localTime } from "../../services/statements/statement-csv";
+import { recordExport } from "../../web/audit-actor";
 import { sendCopyCsv } from "../../web/csv-response";
 import { attachment, downloadName, periodParts } from "../../web/download-name";
 import { fields, inputRouter, optional } from "../../web/input";
@@ -43,11 +44,13 @@ function filterLink(f: OrgReportFilter) {
 
 export function orgReportRoutes(deps: { db: Db; payments: Payments }) {
   const p = deps.payments;
+  // Reads go through DATABASE_READ_URL when it is set, as the club's statement does.
+  const rp = forReading(p);
   const r = inputRouter();
 
   const page = async (res: Response, orgId: number, f: OrgReportFilter, pageNo: number, error: string | null) => {
     const org = await getOrganisation(deps.db, orgId);
-    const report = await orgReportPage(p, org.id, f, pageNo);
+    const report = await orgReportPage(rp, org.id, f, pageNo);
     const filters = filterLink(f);
     res.status(error ? 400 : 200).render("orgs/org-report", {
       org,
@@ -81,10 +84,13 @@ export function orgReportRoutes(deps: { db: Db; payments: Payments }) {
       const org = await getOrganisation(deps.db, params.orgId);
       const name = (ext: string) =>
         downloadName(["club-report", org.clubNumber, f.type, ...periodParts(f.from, f.to, p.timeZone)], ext);
+      const file = name(query.format);
+      const filters = { ...f };
+      await recordExport(p.db, req, { file, targetType: "organisation", targetId: org.id, orgId: org.id, filters });
       if (query.format === "csv") {
-        return sendCopyCsv(req, res, p.pool, name("csv"), await orgReportCsvQuery(p, org.id, f));
+        return sendCopyCsv(req, res, rp.pool, file, await orgReportCsvQuery(rp, org.id, f));
       }
-      const lines = await allReportLines(p, org.id, f);
+      const lines = await allReportLines(rp, org.id, f);
       const book = await orgReportWorkbook(
         {
           clubName: org.name,
@@ -98,7 +104,7 @@ export function orgReportRoutes(deps: { db: Db; payments: Payments }) {
         lines,
       );
       res.setHeader("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
-      attachment(res, name("xlsx"));
+      attachment(res, file);
       res.send(book);
     },
   );

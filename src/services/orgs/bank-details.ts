@@ -9,6 +9,7 @@ import type { Db } from "../../db/client";
 import { AppError, badInput, conflict, notFound } from "../../lib/errors";
 import type { Logger } from "../../lib/logger";
 import { formatMoney } from "../../lib/money";
+import { type AuditActor, recordAudit } from "../audit/record";
 import type { TxClient } from "../ledger/book-postings";
 import { inTransaction } from "../ledger/transaction";
 import { type NotificationInput, writeNotifications } from "../notifications/outbox";
@@ -169,6 +170,8 @@ export interface BankChangeCommand {
   source: "web" | "cli";
   /** The fingerprint of the details the confirmation page showed; a different one now is refused. */
   seen?: string;
+  /** Who, for the audit trail (written in the change's transaction). */
+  audit: AuditActor;
 }
 
 export interface BankChangeOutcome {
@@ -258,6 +261,15 @@ export async function changeBankDetails(p: BankDeps, cmd: BankChangeCommand): Pr
         ],
       );
       const changeId = inserted.rows[0]!.id;
+      await recordAudit(client, {
+        ...cmd.audit,
+        action: "org.bank_details",
+        targetType: "organisation",
+        targetId: org.id,
+        orgId: org.id,
+        before: { ...before, flag: org.bank_details_flag },
+        after: { ...after, changeId },
+      });
       const messages = await officerMessages(client, org, changeId, changes);
       await writeNotifications(client, messages);
       p.logger?.info(
