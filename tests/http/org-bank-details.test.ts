@@ -9,7 +9,7 @@ import { AppError } from "../../src/lib/errors";
 import { csrfToken, makeUser, signIn } from "../helpers/app";
 import { type CardStack, startCardStack } from "../helpers/card-stack";
 import { renderedForm, renderedInputs } from "../helpers/forms";
-import { bookForClub, clubWithHistory, setDirectEntry } from "../helpers/settlement";
+import { bookForClub, clubWithHistory, setDirectEntry, settleThroughPage } from "../helpers/settlement";
 
 let s: CardStack;
 let editor: TestAgent;
@@ -47,18 +47,7 @@ const org = () => s.p.db.organisation.findUniqueOrThrow({ where: { id: club.id }
 const orgText = async () => JSON.stringify(await org(), (_k, v) => (typeof v === "bigint" ? String(v) : v));
 const path = () => `/payments/org-bank-details/${club.id}`;
 
-/** Settles the club through the settlement page as rendered; answers the batch id. */
-async function settle(referenceDate: string) {
-  const page = await editor.get(`/payments/settlement?reference_date=${referenceDate}`);
-  const form = renderedForm(page.text, "settlement-form");
-  form[`org_${club.id}`] = "on";
-  const done = await editor
-    .post("/payments/settlement")
-    .type("form")
-    .send({ ...form, action: "confirm" });
-  expect(done.status).toBe(302);
-  return Number(done.headers.location!.split("/").at(-1));
-}
+const settle = (referenceDate: string) => settleThroughPage(editor, referenceDate, [club.id]);
 
 /** A form on a page as rendered, with some fields filled (each must be on the form). */
 function fill(html: string, form: string, values: Record<string, string>) {
