@@ -4,11 +4,11 @@
 import http from "node:http";
 import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
-import { plainAmount } from "../../src/lib/money";
-import { orgToMemberTransfer } from "../../src/services/payments/org-to-member-transfer";
-import { adjustMemberBalance, adjustOrganisationBalance } from "../../src/services/payments/manual-adjustment";
-import { localTime, safeCell } from "../../src/services/statements/statement-csv";
 import { memberWithEntries } from "../../scripts/bench/member-with-entries";
+import { plainAmount } from "../../src/lib/money";
+import { adjustMemberBalance, adjustOrganisationBalance } from "../../src/services/payments/manual-adjustment";
+import { orgToMemberTransfer } from "../../src/services/payments/org-to-member-transfer";
+import { localTime, safeCell } from "../../src/services/statements/statement-csv";
 import { makeClub, makeUser, sessionCookie, signIn } from "../helpers/app";
 import { type CardStack, startCardStack } from "../helpers/card-stack";
 import { key } from "../helpers/payments";
