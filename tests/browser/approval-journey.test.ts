@@ -1,9 +1,11 @@
-// Second approval in Chromium (issue 18 item 3): a finance editor asks for a large adjustment, which books nothing;
+// Two-factor enrolment and second approval in Chromium (issue 18): a new finance editor enrols with a code computed
+// from the key the page shows, then asks for a large adjustment, which books nothing;
 // a second editor approves it on the approvals page; the member's balance changes once, and the requester reads
 // the outcome on their Messages page.
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { getBalance } from "../../src/services/payments/balances";
+import { codeForStep, stepAt } from "../../src/services/two-factor/totp";
 import { makeUser, PASSWORD } from "../helpers/app";
 import { ARTIFACTS, browserAvailable, launchBrowser, signInWithForm } from "../helpers/browser";
 import { type CardStack, startCardStack } from "../helpers/card-stack";
@@ -32,14 +34,27 @@ maybe("approval journey", () => {
   };
 
   test("a large adjustment waits for a second finance editor, who approves it; it books once", async () => {
-    const fiona = await makeUser(s.p.db, { level: "EDIT", firstName: "Fiona" });
+    // Fiona is new to the back office: not enrolled in two-factor sign-in yet (Grace is).
+    const fiona = await makeUser(s.p.db, { level: "EDIT", firstName: "Fiona", twoFactor: false });
     const grace = await makeUser(s.p.db, { level: "EDIT", firstName: "Grace" });
     const member = await makeUser(s.p.db, { firstName: "Harold" });
 
     const a = await watched();
-    await signInWithForm(a.page, s.base, fiona.email, PASSWORD);
-    await a.page.getByRole("link", { name: "Finance", exact: true }).click();
-    await a.page.getByRole("link", { name: "Manual Adjustment (member)" }).click();
+    // She opens the adjustment page, signs in, is sent to enrol, and enrols with a code computed here from the
+    // key the page shows (as her authenticator app would); then she is taken on to the page she asked for.
+    await a.page.goto(`${s.base}/payments/manual-adjust-member`);
+    await a.page.waitForURL(/\/login\?next=/);
+    await a.page.getByLabel("ABF number or e-mail").fill(fiona.email);
+    await a.page.getByLabel("Password").fill(PASSWORD);
+    await a.page.getByRole("button", { name: "Sign in" }).click();
+    await a.page.waitForURL(`${s.base}/account/two-factor?next=%2Fpayments%2Fmanual-adjust-member`);
+    const secret = (await a.page.locator("#totp-secret").textContent())!.replace(/\s/g, "");
+    expect(secret).toMatch(/^[A-Z2-7]{32}$/);
+    await a.page.getByLabel("Code from the app").fill(codeForStep(secret, stepAt(Date.now())));
+    await a.page.getByRole("button", { name: "Turn on two-factor sign-in" }).click();
+    await a.page.getByRole("heading", { name: "Two-factor sign-in is on" }).waitFor();
+    await a.page.getByRole("link", { name: /continue/ }).click();
+    await a.page.waitForURL(`${s.base}/payments/manual-adjust-member`);
     await a.page.getByLabel("Member's ABF number").fill(String(member.systemNumber));
     await a.page.getByLabel("Amount $ (negative to take money away)").fill("1250.00");
     await a.page.getByLabel("Reason").fill("Congress prize money");
