@@ -2,6 +2,7 @@
 // several containers on one database) counts against the same limit; an in-memory store would let a client make
 // N times the limit by landing on N processes. Fixed windows, one upsert per counted request on an UNLOGGED table
 // (no WAL flush), the row lock of the upsert making concurrent increments of one key exact.
+import { createHash } from "node:crypto";
 import type { ClientRateLimitInfo, IncrementResponse, Options, Store } from "express-rate-limit";
 import type pg from "pg";
 
@@ -18,6 +19,15 @@ export class PgRateLimitStore implements Store {
     readonly prefix: string,
   ) {}
 
+  /**
+   * The row's key: the prefix and a SHA-256 of the limiter's key. Keys carry what a client typed (the sign-in
+   * identifier), and PostgreSQL text cannot hold every string (a NUL byte is refused, which answered 500);
+   * hashed, any input is a fixed-length key and a long one cannot bloat the table.
+   */
+  private rowKey(key: string) {
+    return this.prefix + createHash("sha256").update(key, "utf8").digest("hex");
+  }
+
   init(options: Options) {
     this.windowMs = options.windowMs;
   }
@@ -30,7 +40,7 @@ export class PgRateLimitStore implements Store {
          hits = CASE WHEN h.reset_at <= now() THEN 1 ELSE h.hits + 1 END,
          reset_at = CASE WHEN h.reset_at <= now() THEN EXCLUDED.reset_at ELSE h.reset_at END
        RETURNING hits, reset_at`,
-      [this.prefix + key, this.windowMs],
+      [this.rowKey(key), this.windowMs],
     );
     if (Math.random() * SWEEP_EVERY < 1) {
       this.pool.query("DELETE FROM rate_limit_hits WHERE reset_at < now() - interval '1 hour'").catch(() => {});
@@ -41,7 +51,7 @@ export class PgRateLimitStore implements Store {
   async get(key: string): Promise<ClientRateLimitInfo | undefined> {
     const { rows } = await this.pool.query<{ hits: number; reset_at: Date }>(
       "SELECT hits, reset_at FROM rate_limit_hits WHERE key = $1 AND reset_at > now()",
-      [this.prefix + key],
+      [this.rowKey(key)],
     );
     return rows[0] ? { totalHits: rows[0].hits, resetTime: rows[0].reset_at } : undefined;
   }
@@ -49,11 +59,11 @@ export class PgRateLimitStore implements Store {
   async decrement(key: string): Promise<void> {
     await this.pool.query(
       "UPDATE rate_limit_hits SET hits = greatest(hits - 1, 0) WHERE key = $1 AND reset_at > now()",
-      [this.prefix + key],
+      [this.rowKey(key)],
     );
   }
 
   async resetKey(key: string): Promise<void> {
-    await this.pool.query("DELETE FROM rate_limit_hits WHERE key = $1", [this.prefix + key]);
+    await this.pool.query("DELETE FROM rate_limit_hits WHERE key = $1", [this.rowKey(key)]);
   }
 }

@@ -141,6 +141,18 @@ describe("throttling", () => {
     expect((await blocked.agent.get("/dashboard")).status).toBe(302);
   });
 
+  test("an identifier PostgreSQL cannot store (a NUL byte) is an ordinary failed sign-in, and is counted", async () => {
+    // Found by the input fuzz test: the shared counter's key held the typed identifier, and a NUL byte answered 500.
+    const odd = "\u{11D43}\u0000x";
+    for (let i = 0; i < 3; i++) {
+      const res = (await signIn(th.app, odd, "whatever")).res;
+      expect(res.status).toBe(401);
+    }
+    expect((await signIn(th.app, odd, "whatever")).res.status).toBe(429);
+    const rows = await th.db.$queryRawUnsafe<{ key: string }[]>("SELECT key FROM rate_limit_hits");
+    for (const r of rows) expect(r.key).toMatch(/^[a-z-]+:[0-9a-f]{64}$/);
+  });
+
   test("successful sign-ins do not count towards the limit", async () => {
     const user = await makeUser(th.db);
     for (let i = 0; i < 5; i++) expect((await signIn(th.app, user.email)).res.status).toBe(302);
