@@ -32,7 +32,8 @@ const USAGE = `Usage: npm run admin -- <command> [options]
 Commands:
   create-user     --system-number N --first-name NAME --last-name NAME --email E [--password P]
   create-org      --club-number C --name NAME [--type CLUB|STATE|NATIONAL|OTHER] [--bsb 062-000]
-                  [--account 12345678] [--min-balance 200.00] [--address ...] [--suburb ...] [--state ...] [--postcode ...]
+                  [--account 12345678] [--account-name NAME] [--min-balance 200.00] [--address ...] [--suburb ...]
+                  [--state ...] [--postcode ...]   (bank details follow update-org's rules)
   update-org      --org CLUB_NUMBER [--bsb 062-000] [--account 12345678] [--account-name NAME] [--min-balance 200.00]
                   (bank details and minimum balance after settlement, validated as on the club's page; the club's
                   officers are told; --account-name "" goes back to the club's name)
@@ -176,6 +177,7 @@ const COMMANDS: Record<string, (db: Db, o: Opts, pool?: pg.Pool) => Promise<stri
         type: (str("type")?.toUpperCase() ?? "CLUB") as "CLUB",
         bankBsb: str("bsb"),
         bankAccount: str("account"),
+        bankAccountName: str("account-name"),
         addressLine1: str("address"),
         suburb: str("suburb"),
         state: str("state"),

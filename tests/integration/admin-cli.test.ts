@@ -39,6 +39,8 @@ describe("npm run admin", () => {
       "086-420",
       "--account",
       "1234-5678",
+      "--account-name",
+      "Perth BC Trust",
       "--min-balance",
       "250.50",
     );
@@ -47,6 +49,7 @@ describe("npm run admin", () => {
     expect(stored).toMatchObject({
       bankBsb: "086420",
       bankAccount: "12345678",
+      bankAccountName: "Perth BC Trust",
       minBalanceAfterSettlementCents: 25050n,
     });
 
@@ -102,6 +105,14 @@ describe("npm run admin", () => {
       ],
       [["create-user", "--first-name", "A"], "--system-number is required"],
       [["create-org", "--club-number", "9", "--name", "X", "--bsb", "12"], "BSB must be six digits"],
+      // The bank file's rules, as update-org applies them: four digits is a typing mistake, 000-000 no branch.
+      [
+        ["create-org", "--club-number", "9", "--name", "X", "--account", "1234"],
+        "Account number must be 5 to 9 digits",
+      ],
+      [["create-org", "--club-number", "9", "--name", "X", "--account", "00000"], "cannot be all zeros"],
+      [["create-org", "--club-number", "9", "--name", "X", "--bsb", "000-000"], "not a bank branch"],
+      [["create-org", "--club-number", "9", "--name", "X", "--account-name", "x".repeat(33)], "at most 32 characters"],
       [["create-org", "--club-number", "9", "--name", "X", "--min-balance", "1.234"], "at most two decimal places"],
       [["create-org", "--club-number", "4242", "--name", "Again"], "already used by Perth Bridge Club"],
       [["grant-role", "--user", "123456", "--level", "owner"], "Level must be view or edit."],
