@@ -9,6 +9,10 @@ import type pg from "pg";
 /** Expired counters are swept now and then by the request that happens to draw it (about one in `SWEEP_EVERY`). */
 const SWEEP_EVERY = 500;
 
+/** A counter's row key: the limiter's prefix and a SHA-256 of its key (see PgRateLimitStore.rowKey). */
+export const rateLimitRowKey = (prefix: string, key: string) =>
+  prefix + createHash("sha256").update(key, "utf8").digest("hex");
+
 export class PgRateLimitStore implements Store {
   readonly localKeys = false;
   private windowMs = 60_000;
@@ -25,7 +29,7 @@ export class PgRateLimitStore implements Store {
    * hashed, any input is a fixed-length key and a long one cannot bloat the table.
    */
   private rowKey(key: string) {
-    return this.prefix + createHash("sha256").update(key, "utf8").digest("hex");
+    return rateLimitRowKey(this.prefix, key);
   }
 
   init(options: Options) {

@@ -1,7 +1,6 @@
 // The API's own middleware: Bearer-key authentication, the per-key rate limit, the call log, idempotent POSTs
 // and problem+json errors. No session, no CSRF: a key authenticates each call.
 import type { NextFunction, Request, RequestHandler, Response } from "express";
-import { rateLimit } from "express-rate-limit";
 import type pg from "pg";
 import type { z } from "zod";
 import { AppError } from "../../lib/errors";
@@ -13,10 +12,10 @@ import {
   requestFingerprint,
   type StoredResponse,
 } from "../../services/api/idempotency";
-import { type ApiCaller, type ApiScope, authenticateApiKey } from "../../services/api/keys";
+import { type ApiCaller, type ApiKeyCache, type ApiScope, authenticateApiKey } from "../../services/api/keys";
 import { ApiProblem, problem } from "../../services/api/problem";
 import { CardGatewayError } from "../../services/payments/card-gateway";
-import { PgRateLimitStore } from "../../web/shared-rate-limit";
+import { RateBudget } from "../../services/api/rate-budget";
 
 const PROBLEM_TYPE = "application/problem+json";
 
@@ -56,44 +55,69 @@ export function callLog(writer: CallLogWriter): RequestHandler {
   };
 }
 
-/** `Authorization: Bearer <key>`; revocation and expiry are checked on every call. */
-export function authenticate(pool: pg.Pool): RequestHandler {
+const keyRefusal = (reason: "malformed" | "unknown" | "revoked" | "expired") =>
+  problem(
+    "unauthorized",
+    reason === "revoked"
+      ? "This API key has been revoked."
+      : reason === "expired"
+        ? "This API key has expired."
+        : "Unknown API key.",
+  );
+
+/**
+ * `Authorization: Bearer <key>`; revocation and expiry take effect on the next call. Every call reads the key
+ * from the database, except POST /charges with a key this process verified before (ApiKeyCache): that call's
+ * charge group checks the key again in its claim statement, and any other outcome of the call first verifies
+ * the key in full (`verifyDeferredKey`), so a revoked key's call books nothing and is answered 401.
+ */
+export function authenticate(pool: pg.Pool, cache: ApiKeyCache): RequestHandler {
   return async (req, res, next) => {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(req.get("authorization") ?? "");
     res.set("WWW-Authenticate", 'Bearer realm="api"');
     if (!m) return next(problem("unauthorized", "Send your API key as Authorization: Bearer <key>."));
-    const check = await authenticateApiKey(pool, m[1]!);
-    if (!check.ok) {
-      const detail =
-        check.reason === "revoked"
-          ? "This API key has been revoked."
-          : check.reason === "expired"
-            ? "This API key has expired."
-            : "Unknown API key.";
-      return next(problem("unauthorized", detail));
+    const presented = m[1]!;
+    const cached = req.method === "POST" && req.path === "/charges" ? cache.get(presented) : null;
+    if (cached) {
+      res.locals.apiCaller = cached;
+      res.locals.verifyKey = async () => {
+        res.locals.verifyKey = undefined;
+        const check = await authenticateApiKey(pool, presented);
+        if (check.ok) return;
+        cache.forget(presented);
+        res.locals.apiCaller = undefined; // logged as a refused call, as on the uncached path
+        res.set("WWW-Authenticate", 'Bearer realm="api"');
+        throw keyRefusal(check.reason);
+      };
+    } else {
+      const check = await authenticateApiKey(pool, presented);
+      if (!check.ok) return next(keyRefusal(check.reason));
+      cache.remember(presented, check.caller, check.expiresAt);
+      res.locals.apiCaller = check.caller;
     }
     res.removeHeader("WWW-Authenticate");
-    res.locals.apiCaller = check.caller;
     next();
   };
 }
 
-/** Counted in PostgreSQL, so the limit holds across every app process (shared-rate-limit.ts). */
+/** A call let in on a cached key: verifies the key now (throws the 401 problem if it was revoked or expired). */
+export async function verifyDeferredKey(res: Response) {
+  await (res.locals.verifyKey as (() => Promise<void>) | undefined)?.();
+}
+
+/**
+ * The per-key limit, counted in PostgreSQL across every app process and spent locally in chunks (rate-budget.ts,
+ * which states the exact semantics). 429 with Retry-After once a key's budget for the minute is spent.
+ */
 export function perKeyRateLimit(pool: pg.Pool, limitPerMinute: number): RequestHandler {
-  return rateLimit({
-    store: new PgRateLimitStore(pool, "api:"),
-    windowMs: 60_000,
-    limit: limitPerMinute,
-    standardHeaders: "draft-8",
-    legacyHeaders: false,
-    keyGenerator: (_req, res) => `key:${callerOf(res).keyId}`,
-    handler: (req, res, next) => {
-      const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
-      const seconds = reset ? Math.max(1, Math.ceil((reset.getTime() - Date.now()) / 1000)) : 60;
-      res.set("Retry-After", String(seconds));
-      next(problem("rate_limited", `At most ${limitPerMinute} calls a minute per key; try again in ${seconds} s.`));
-    },
-  });
+  const budget = new RateBudget(pool, "api:", limitPerMinute);
+  return async (_req, res, next) => {
+    const waitMs = await budget.take(`key:${callerOf(res).keyId}`);
+    if (waitMs === null) return next();
+    const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+    res.set("Retry-After", String(seconds));
+    next(problem("rate_limited", `At most ${limitPerMinute} calls a minute per key; try again in ${seconds} s.`));
+  };
 }
 
 /** Needs any one of `scopes`. */
@@ -146,6 +170,7 @@ export function idempotentPost<T extends z.ZodType>(
     const fingerprint = requestFingerprint(req.method, req.originalUrl, raw);
     const done = grouped ? await grouped(caller, body, key, fingerprint) : null;
     if (done) return send(res, done);
+    await verifyDeferredKey(res);
     const claim = await store.claim(caller.keyId, key, fingerprint);
     if (claim.kind === "conflict") {
       throw problem("idempotency_conflict", "This Idempotency-Key was already used with a different request.");
@@ -210,7 +235,12 @@ export function apiNotFound(req: Request, _res: Response, next: NextFunction) {
 
 /** Every API error as application/problem+json; an unexpected one is logged and answered 500, never a trace. */
 export function apiErrorHandler(logger: Logger) {
-  return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
+  return async (err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    // A call let in on a cached key is refused as 401 if the key was revoked, whatever else went wrong.
+    err = await verifyDeferredKey(res).then(
+      () => err,
+      (refused: unknown) => refused,
+    );
     let p = asProblem(err);
     if (!p) {
       (req.log ?? logger).error({ err }, "unhandled API error");

@@ -11,6 +11,7 @@ import type { CallLogWriter } from "../../services/api/call-log";
 import type { ChargeGroupWriter } from "../../services/api/charge-group";
 import { checkChargeScopes, runCharge } from "../../services/api/charges";
 import { IdempotencyStore } from "../../services/api/idempotency";
+import { ApiKeyCache } from "../../services/api/keys";
 import { buildOpenApiDocument } from "../../services/api/openapi";
 import { problem } from "../../services/api/problem";
 import { getCharge, getMember, listCharges } from "../../services/api/reads";
@@ -49,7 +50,7 @@ export function apiV1Routes(deps: {
   r.get("/openapi.json", (_req, res) => {
     res.type("application/json").send(openapi);
   });
-  r.use(authenticate(s.p.pool));
+  r.use(authenticate(s.p.pool, new ApiKeyCache()));
   r.use(perKeyRateLimit(s.p.pool, deps.config.API_RATE_LIMIT_PER_MINUTE));
   r.use(
     express.json({

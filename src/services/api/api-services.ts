@@ -2,6 +2,7 @@
 // (for checkout links). Registers the API's callback route: a charge waiting for a card payment completes when
 // the payment's webhook books the purchase.
 import type { Payments } from "../payments/context";
+import type { ChargeGroupWriter } from "./charge-group";
 import type { ApiCaller } from "./keys";
 import type { OutboundEventsStatement, RecordOutboundEvent } from "./outbound-events";
 
@@ -13,6 +14,8 @@ export interface ApiServices {
   eventsStatement: OutboundEventsStatement | null;
   /** Base URL of the site, for the checkout links given to callers. */
   publicUrl: string;
+  /** Where batches book the items they can in shared transactions (set once the writer exists); else one by one. */
+  chargeGroup?: ChargeGroupWriter;
 }
 
 /** Route code of charges paid at a card checkout; the payload is the charge's key. */

@@ -14,9 +14,10 @@ export type BatchItemResult =
 const PARALLEL = 16;
 
 /**
- * Runs every charge; item i is booked under `<batchKey>:<i>`. A problem with one item (unknown member, not
- * enough money) is that item's answer; an unexpected failure fails the call once every item has finished, so a
- * retry runs the batch again and finds what was already booked.
+ * Runs every charge; item i is booked under `<batchKey>:<i>`. The items a charge group can book (the balance
+ * covers them) go through it, many per transaction (charge-group.ts); the rest run one by one as a single charge
+ * would. A problem with one item (unknown member, not enough money) is that item's answer; an unexpected failure
+ * fails the call once every item has finished, so a retry runs the batch again and finds what was already booked.
  */
 export async function runBatch(
   s: ApiServices,
@@ -26,11 +27,21 @@ export async function runBatch(
 ): Promise<BatchItemResult[]> {
   for (const item of items) checkChargeScopes(caller, item);
   const results: BatchItemResult[] = new Array(items.length);
+  const group = s.chargeGroup;
+  const grouped = group
+    ? await Promise.all(items.map((req, i) => group.submitItem({ caller, req, chargeKey: `${batchKey}:${i}` })))
+    : [];
+  const alone: number[] = [];
+  for (let index = 0; index < items.length; index++) {
+    const charge = grouped[index];
+    if (charge) results[index] = { index, status: 201, charge };
+    else alone.push(index);
+  }
   let unexpected: unknown = null;
   let next = 0;
   const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
+    while (next < alone.length) {
+      const index = alone[next++]!;
       try {
         const r = await runCharge(s, caller, items[index]!, `${batchKey}:${index}`);
         results[index] = { index, status: r.status, charge: r.charge };
@@ -43,7 +54,7 @@ export async function runBatch(
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL, items.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(PARALLEL, alone.length) }, worker));
   if (unexpected) throw unexpected;
   return results;
 }

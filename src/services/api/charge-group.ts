@@ -27,7 +27,8 @@ import type { PostingInput } from "../ledger/posting";
 import { newReferenceNo } from "../ledger/reference-no";
 import { organisationPayment } from "../payments/payment-api-batch";
 import type { ApiServices } from "./api-services";
-import { type ChargeRow, chargeEvent, chargeView } from "./charge-records";
+import type { ChargeCaller } from "./api-services";
+import { type ChargeRow, type ChargeView, chargeEvent, chargeView } from "./charge-records";
 import { JSON_TYPE, type StoredResponse } from "./idempotency";
 import type { ApiCaller } from "./keys";
 import type { ChargeRequest } from "./schemas";
@@ -46,10 +47,27 @@ export interface GroupedCharge {
   fingerprint: string;
 }
 
-interface Pending extends GroupedCharge {
+/** An item of a batch: booked under its own charge key, with no Idempotency-Key record of its own. */
+export interface GroupedItem {
+  caller: ChargeCaller;
+  req: ChargeRequest;
   chargeKey: string;
-  /** A stored answer, or null: run it the step-by-step way. */
-  resolve: (answer: StoredResponse | null) => void;
+}
+
+interface Booked {
+  answer: StoredResponse;
+  view: ChargeView;
+}
+
+interface Pending {
+  caller: ChargeCaller;
+  req: ChargeRequest;
+  chargeKey: string;
+  /** Null for a batch item. */
+  idempotencyKey: string | null;
+  fingerprint: string | null;
+  /** The booked charge, or null: run it the step-by-step way. */
+  resolve: (booked: Booked | null) => void;
 }
 
 // Resolves member and organisation as resolveParties does (an organisation key: its own organisation, or the one
@@ -59,7 +77,12 @@ interface Pending extends GroupedCharge {
 // time (the charge's created_at).
 const CLAIM_SQL = `
     WITH r AS MATERIALIZED (
-      SELECT r.*, u.id AS user_id, u.is_active, o.id AS org_id, o.club_number
+      SELECT r.*, u.id AS user_id, u.is_active, o.id AS org_id, o.club_number,
+             -- The key is checked again here, so a key this process cached (ApiKeyCache) cannot outlive its
+             -- revocation or expiry: such a charge leaves the group, and its call verifies the key in full.
+             (r.key_id IS NULL OR EXISTS (
+               SELECT 1 FROM api_keys k WHERE k.id = r.key_id AND k.revoked_at IS NULL
+                  AND (k.expires_at IS NULL OR k.expires_at > now()))) AS key_ok
         FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int[], $8::jsonb[])
              WITH ORDINALITY AS r(key_id, idem, fp, charge_key, member, club, caller_org, meta, ord)
         LEFT JOIN users u ON u.system_number = r.member
@@ -69,16 +92,17 @@ const CLAIM_SQL = `
           SELECT id, club_number FROM organisations WHERE r.club IS NULL AND id = r.caller_org) o ON true),
     ok AS MATERIALIZED (
       SELECT * FROM r
-       WHERE r.is_active AND r.org_id IS NOT NULL AND (r.caller_org IS NULL OR r.org_id = r.caller_org)
+       WHERE r.key_ok AND r.is_active AND r.org_id IS NOT NULL AND (r.caller_org IS NULL OR r.org_id = r.caller_org)
          AND NOT EXISTS (SELECT 1 FROM api_charges c WHERE c.charge_key = r.charge_key)
          AND NOT EXISTS (SELECT 1 FROM postings p WHERE p.idempotency_key = r.charge_key)),
     ins AS (
       INSERT INTO api_idempotency (api_key_id, idempotency_key, fingerprint)
-      SELECT key_id, idem, fp FROM ok ORDER BY key_id, idem
+      SELECT key_id, idem, fp FROM ok WHERE idem IS NOT NULL ORDER BY key_id, idem
       ON CONFLICT DO NOTHING RETURNING api_key_id, idempotency_key)
     SELECT ok.ord::int AS ord, ok.user_id, ok.org_id, ok.club_number, ok.meta,
            nextval('api_charges_id_seq')::int AS charge_id, now() AS created
-      FROM ok JOIN ins ON ins.api_key_id = ok.key_id AND ins.idempotency_key = ok.idem`;
+      FROM ok LEFT JOIN ins ON ins.api_key_id = ok.key_id AND ins.idempotency_key = ok.idem
+     WHERE ok.idem IS NULL OR ins.idempotency_key IS NOT NULL`;
 
 // The booked charges and their stored answers; the claims of those that leave the group are undone. Fails (and
 // so nothing of the group is kept) unless every booked charge got its row and its answer — which cannot happen
@@ -87,12 +111,12 @@ const WRITE_SQL = `
     WITH c AS (
       INSERT INTO api_charges (id, charge_key, api_key_id, status, amount_cents, user_id, organisation_id,
                                description, reference, session_id, event_id, metadata, posting_id,
-                               balance_after_cents)
+                               balance_after_cents, session_batch_id)
       SELECT x.id, x.k, x.key_id, 'succeeded', x.amt, x.user_id, x.org_id, x.d, x.ref, x.sid, x.eid, x.meta,
-             x.posting, x.bal
+             x.posting, x.bal, x.batch
         FROM unnest($1::int[], $2::text[], $3::int[], $4::bigint[], $5::int[], $6::int[], $7::text[], $8::text[],
-                    $9::int[], $10::int[], $11::jsonb[], $12::bigint[], $13::bigint[])
-             AS x(id, k, key_id, amt, user_id, org_id, d, ref, sid, eid, meta, posting, bal)
+                    $9::int[], $10::int[], $11::jsonb[], $12::bigint[], $13::bigint[], $21::int[])
+             AS x(id, k, key_id, amt, user_id, org_id, d, ref, sid, eid, meta, posting, bal, batch)
       RETURNING 1),
     a AS (
       UPDATE api_idempotency i
@@ -105,7 +129,7 @@ const WRITE_SQL = `
       DELETE FROM api_idempotency i
        USING unnest($17::int[], $18::text[]) AS x(key_id, idem)
        WHERE i.api_key_id = x.key_id AND i.idempotency_key = x.idem AND i.response_status IS NULL)
-    SELECT ledger_expect_booked((SELECT count(*) FROM c), $19) AND ledger_expect_booked((SELECT count(*) FROM a), $19)`;
+    SELECT ledger_expect_booked((SELECT count(*) FROM c), $19) AND ledger_expect_booked((SELECT count(*) FROM a), $20)`;
 
 interface Claimed {
   ord: number;
@@ -155,12 +179,27 @@ export class ChargeGroupWriter {
    * Books the charge in a group and answers its stored answer; null when it is not one for a group (or left
    * it): the caller then runs it the step-by-step way.
    */
-  submit(c: GroupedCharge): Promise<StoredResponse | null> {
+  async submit(c: GroupedCharge): Promise<StoredResponse | null> {
     const { req, caller } = c;
-    if (req.when_insufficient !== "fail" || req.payee_member !== undefined) return Promise.resolve(null);
-    if (req.organisation === undefined && caller.organisationId === null) return Promise.resolve(null);
+    if (req.when_insufficient !== "fail") return null;
+    const chargeKey = `api:${caller.keyId}:${c.idempotencyKey}`;
+    return (await this.enqueue({ ...c, chargeKey }))?.answer ?? null;
+  }
+
+  /**
+   * A batch item (batch-charges.ts): booked in a group when its balance covers it — also with
+   * when_insufficient "iou", which only matters when it does not — and answered as the charge; null: run it alone.
+   */
+  async submitItem(c: GroupedItem): Promise<ChargeView | null> {
+    if (c.req.when_insufficient === "checkout") return null;
+    return (await this.enqueue({ ...c, idempotencyKey: null, fingerprint: null }))?.view ?? null;
+  }
+
+  private enqueue(c: Omit<Pending, "resolve">): Promise<Booked | null> {
+    if (c.req.payee_member !== undefined) return Promise.resolve(null);
+    if (c.req.organisation === undefined && c.caller.organisationId === null) return Promise.resolve(null);
     return new Promise((resolve) => {
-      this.queue.push({ ...c, chargeKey: `api:${caller.keyId}:${c.idempotencyKey}`, resolve });
+      this.queue.push({ ...c, resolve });
       this.pump();
     });
   }
@@ -186,7 +225,7 @@ export class ChargeGroupWriter {
     // A key twice in one group: the first runs here, the others alone afterwards (they then replay it).
     const seen = new Set<string>();
     const group = all.filter((c) => !seen.has(c.chargeKey) && seen.add(c.chargeKey));
-    const answers = new Map<Pending, { answer: StoredResponse; booked: () => Promise<void> }>();
+    const answers = new Map<Pending, Booked & { booked: () => Promise<void> }>();
     const client = await this.conns.connect().catch(() => null);
     let broken: Error | undefined;
     if (client) {
@@ -212,7 +251,7 @@ export class ChargeGroupWriter {
         await done.booked().catch((err: unknown) => {
           this.s.p.logger.error({ err, chargeKey: c.chargeKey }, "after-payment step of an API charge failed");
         });
-        c.resolve(done.answer);
+        c.resolve(done);
       }),
     );
   }
@@ -260,7 +299,7 @@ export class ChargeGroupWriter {
         : ((await bookAtOnce(client, postings, this.accountCache)) ??
           (await bookPostings(client, postings, { accountCache: this.accountCache })));
 
-    const out = new Map<Pending, { answer: StoredResponse; booked: () => Promise<void> }>();
+    const out = new Map<Pending, Booked & { booked: () => Promise<void> }>();
     const done: [Pending, ChargeRow, StoredResponse][] = [];
     for (const [n, item] of items.entries()) {
       const r = results[n]!;
@@ -295,9 +334,10 @@ export class ChargeGroupWriter {
         user_id: claim.user_id,
         posting_id: r.postingId.toString(),
       };
-      const answer = { status: 201, contentType: JSON_TYPE, body: JSON.stringify(chargeView(this.s, row, c.caller)) };
+      const view = chargeView(this.s, row, c.caller);
+      const answer = { status: 201, contentType: JSON_TYPE, body: JSON.stringify(view) };
       done.push([c, row, answer]);
-      out.set(c, { answer, booked: () => item.booked(balance) });
+      out.set(c, { answer, view, booked: () => item.booked(balance) });
     }
     await this.writeAndCommit(client, done, undo);
     return out;
@@ -307,6 +347,7 @@ export class ChargeGroupWriter {
   private async writeAndCommit(client: pg.PoolClient, done: [Pending, ChargeRow, StoredResponse][], undo: Pending[]) {
     const col = <T>(f: (c: Pending, row: ChargeRow, answer: StoredResponse) => T) =>
       done.map(([c, row, answer]) => f(c, row, answer));
+    const claimsToUndo = undo.filter((c) => c.idempotencyKey !== null); // batch items claimed nothing
     const statements = [
       inlineSql(WRITE_SQL, [
         col((_, r) => r.id),
@@ -325,9 +366,11 @@ export class ChargeGroupWriter {
         col((c) => c.idempotencyKey),
         col((_, _r, a) => a.body),
         JSON_TYPE,
-        undo.map((c) => c.caller.keyId),
-        undo.map((c) => c.idempotencyKey),
+        claimsToUndo.map((c) => c.caller.keyId),
+        claimsToUndo.map((c) => c.idempotencyKey),
         done.length,
+        col((c) => c.idempotencyKey).filter((k) => k !== null).length,
+        col((c) => c.caller.sessionBatchId ?? null),
       ]),
     ];
     const events = done.map(([, row]) => chargeEvent(this.s, "charge.succeeded", row));

@@ -79,7 +79,7 @@ export async function createApiKey(db: Db, raw: CreateApiKeyInput, audit: AuditA
 }
 
 export type KeyCheck =
-  | { ok: true; caller: ApiCaller }
+  | { ok: true; caller: ApiCaller; expiresAt: Date | null }
   | { ok: false; reason: "malformed" | "unknown" | "revoked" | "expired" };
 
 const KEY_FORMAT = /^(bc_(?:live|test)_[A-Za-z0-9_-]{8})[A-Za-z0-9_-]{43}$/;
@@ -121,7 +121,49 @@ export async function authenticateApiKey(pool: pg.Pool, presented: string): Prom
       scopes: key.scopes as ApiScope[],
       prefix: key.prefix,
     },
+    expiresAt: key.expires_at,
   };
+}
+
+/**
+ * Keys verified by this process, by the SHA-256 of the presented key (the secret itself is not kept). Only for
+ * calls whose own database work checks the key again in the same statement (POST /charges: the charge group's
+ * claim requires the key unrevoked and unexpired), so a revocation still takes effect on the next call in every
+ * process; any other outcome of such a call verifies the key in full first (api-middleware.ts). A key's
+ * organisation and scopes never change, so what is kept cannot go stale; entries are dropped after `ttlMs`.
+ */
+export class ApiKeyCache {
+  private readonly keys = new Map<string, { caller: ApiCaller; expiresAt: number; until: number }>();
+
+  constructor(
+    private readonly ttlMs = 60_000,
+    private readonly maxKeys = 1_000,
+  ) {}
+
+  get(presented: string): ApiCaller | null {
+    const id = hashOf(presented).toString("hex");
+    const hit = this.keys.get(id);
+    if (!hit) return null;
+    const now = Date.now();
+    if (hit.until <= now || hit.expiresAt <= now) {
+      this.keys.delete(id);
+      return null;
+    }
+    return hit.caller;
+  }
+
+  remember(presented: string, caller: ApiCaller, expiresAt: Date | null) {
+    if (this.keys.size >= this.maxKeys) this.keys.clear();
+    this.keys.set(hashOf(presented).toString("hex"), {
+      caller,
+      expiresAt: expiresAt?.getTime() ?? Number.POSITIVE_INFINITY,
+      until: Date.now() + this.ttlMs,
+    });
+  }
+
+  forget(presented: string) {
+    this.keys.delete(hashOf(presented).toString("hex"));
+  }
 }
 
 /** Revokes a key (again: nothing changes and nothing is recorded). */
