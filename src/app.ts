@@ -133,6 +133,7 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
   // POST /charges books in shared transactions; kept on the app so shutdown finishes its groups first.
   const chargeGroup = new ChargeGroupWriter(api, { connections: config.API_CHARGE_GROUP_CONNECTIONS });
   app.locals.chargeGroup = chargeGroup;
+  app.locals.apiServices = api; // for the scheduled jobs (server.ts)
   api.chargeGroup = chargeGroup; // batches (API and the club session page) book through it too
   app.use("/api/v1", apiV1Routes({ db, services: api, config, logger, callLog, chargeGroup }));
   app.use(apiDocsRoutes());

@@ -84,6 +84,8 @@ const schema = z
     API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
     /** Payments API: how long an unfinished request holds its Idempotency-Key (extended while it runs). */
     API_IDEMPOTENCY_LEASE_SECONDS: z.coerce.number().min(0.1).max(3600).default(60),
+    /** Payments API: hours after which a when_insufficient "checkout" charge still unpaid expires. */
+    API_CHECKOUT_EXPIRY_HOURS: z.coerce.number().min(0.01).max(720).default(24),
     /** Payments API: shared transactions of POST /charges in flight at once (each holds its own connection). */
     API_CHARGE_GROUP_CONNECTIONS: z.coerce.number().int().min(1).max(32).default(2),
     /** Connections in the app's PostgreSQL pool (the ledger engine and POST /charges groups open their own). */

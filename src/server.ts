@@ -19,12 +19,15 @@ import { connectDatabase } from "./db/client";
 import type { LocalDatabase } from "./infra/local-database";
 import { localSecret } from "./infra/local-database";
 import { createLogger, type Logger } from "./lib/logger";
+import type { ApiServices } from "./services/api/api-services";
 import type { ChargeGroupWriter } from "./services/api/charge-group";
+import { CHECKOUT_EXPIRY_JOB, expireCheckoutCharges } from "./services/api/checkout-expiry";
 import { addDemoData } from "./services/demo/add-demo-data";
 import { createMailer } from "./services/notifications/mailer";
 import { createPayments, type Payments } from "./services/payments/context";
 import { type CardProcessor, startCardProcessor } from "./services/stripe/card-processor";
 import { createSecretBox } from "./services/two-factor/secret-box";
+import { type Scheduler, startScheduler } from "./services/jobs/scheduler";
 import { startWebhookWorker, type WebhookWorker } from "./services/webhooks-out/worker";
 import { drainServer } from "./web/drain";
 
@@ -34,6 +37,7 @@ let local: LocalDatabase | null = null;
 let cards: CardProcessor | null = null;
 let mailer: ReturnType<typeof createMailer> | null = null;
 let webhooks: WebhookWorker | null = null;
+let scheduler: Scheduler | null = null;
 
 async function serve(config: Config, logger: Logger) {
   const say = (msg: string) => logger.info(msg);
@@ -59,6 +63,7 @@ async function serve(config: Config, logger: Logger) {
     await (app?.locals.chargeGroup as ChargeGroupWriter | undefined)?.close().catch(() => {});
     await mailer?.stop().catch(() => {});
     await webhooks?.stop().catch(() => {});
+    await scheduler?.stop().catch(() => {});
     await cards?.close().catch(() => {});
     await payments?.ledger.close().catch(() => {});
     await readDatabase?.close().catch(() => {});
@@ -111,6 +116,15 @@ async function serve(config: Config, logger: Logger) {
       logger,
       allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
       timeoutMs: config.WEBHOOK_TIMEOUT_SECONDS * 1000,
+    });
+  }
+  if (background) {
+    const api = app.locals.apiServices as ApiServices;
+    const maxAgeMs = config.API_CHECKOUT_EXPIRY_HOURS * 3_600_000;
+    scheduler = await startScheduler({
+      connectionString: url,
+      logger,
+      jobs: [{ name: CHECKOUT_EXPIRY_JOB, cron: "* * * * *", run: () => expireCheckoutCharges(api, maxAgeMs) }],
     });
   }
   server = app.listen(config.PORT, config.HOST, () => {

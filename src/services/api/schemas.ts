@@ -110,8 +110,8 @@ export const chargeSchema = z
     object: z.literal("charge"),
     status: z.enum(["succeeded", "failed", "pending", "iou"]).meta({
       description:
-        "succeeded: booked; failed: not enough money; pending: waiting for the member's card payment at " +
-        "checkout_url; iou: an IOU to the organisation was recorded instead.",
+        "succeeded: booked; failed: not enough money (or its checkout expired); pending: waiting for the " +
+        "member's card payment at checkout_url; iou: an IOU to the organisation was recorded instead.",
     }),
     amount: z.number().int(),
     amount_refunded: z.number().int(),
@@ -134,7 +134,9 @@ export const chargeSchema = z
     top_up_amount: z.number().int().nullable().meta({ description: "An auto top-up taken from the saved card." }),
     iou: z.string().nullable(),
     checkout_url: z.string().nullable(),
-    failure_code: z.string().nullable(),
+    failure_code: z.string().nullable().meta({
+      description: "Why a charge failed: insufficient_funds, top_up_failed, or checkout_expired.",
+    }),
     created: isoTime,
   })
   .meta({ id: "Charge" });
