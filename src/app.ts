@@ -1,6 +1,7 @@
 // Builds the Express application from its dependencies. Nothing here reads the environment or opens
 // connections: server.ts and the tests pass in what they want, so tests run the real app on their own database.
 import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
 import express from "express";
 import session from "express-session";
@@ -83,6 +84,14 @@ function staticFrom(dir: string) {
   return express.static(dir, { maxAge: "7d", index: false, fallthrough: true });
 }
 
+/** The request's id: the caller's X-Request-Id when it looks like one, else a new one; sent back as X-Request-Id. */
+function requestId(req: IncomingMessage, res: ServerResponse) {
+  const incoming = req.headers["x-request-id"];
+  const id = typeof incoming === "string" && /^[\w-]{8,64}$/.test(incoming) ? incoming : randomUUID();
+  res.setHeader("X-Request-Id", id);
+  return id;
+}
+
 export function createApp({ config, database, logger, sessionSecret, ...deps }: AppDeps) {
   const { prisma: db, pool } = database;
   const encryptionKey = deps.encryptionKey ?? config.APP_ENCRYPTION_KEY;
@@ -96,29 +105,9 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
   if (config.TRUST_PROXY) app.set("trust proxy", 1);
   setupViews(app, { watch: config.NODE_ENV === "development", timeZone: config.TIME_ZONE });
 
-  app.use(
-    pinoHttp({
-      logger,
-      ...requestLogStyle(logger),
-      genReqId: (req, res) => {
-        const incoming = req.headers["x-request-id"];
-        const id = typeof incoming === "string" && /^[\w-]{8,64}$/.test(incoming) ? incoming : randomUUID();
-        res.setHeader("X-Request-Id", id);
-        return id;
-      },
-      autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/readyz" },
-    }),
-  );
   // With the local emulator, Stripe.js and the Stripe API are served from its address.
   const stripeOrigin = payments.gateway.browser?.origin;
   app.use(securityHeaders(stripeOrigin && stripeOrigin !== "https://api.stripe.com" ? [stripeOrigin] : []));
-
-  const nm = path.join(projectRoot, "node_modules");
-  app.use("/static/bootstrap", staticFrom(path.join(nm, "bootstrap", "dist")));
-  app.use("/static/bootstrap-icons", staticFrom(path.join(nm, "bootstrap-icons", "font")));
-  app.use("/static/htmx", staticFrom(path.join(nm, "htmx.org", "dist")));
-  app.use("/static", staticFrom(path.join(projectRoot, "public")));
-  app.use(healthRoutes({ pool, draining: deps.draining }));
 
   // The payments API authenticates each call by its key: no session, no CSRF, its own JSON parser and errors.
   const api = createApiServices(payments, {
@@ -135,7 +124,23 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
   app.locals.chargeGroup = chargeGroup;
   app.locals.apiServices = api; // for the scheduled jobs (server.ts)
   api.chargeGroup = chargeGroup; // batches (API and the club session page) book through it too
-  app.use("/api/v1", apiV1Routes({ db, services: api, config, logger, callLog, chargeGroup }));
+  // Before pino-http: the API logs each call itself, in one small line (api-middleware.ts callLog).
+  app.use("/api/v1", apiV1Routes({ db, services: api, config, logger, callLog, chargeGroup, requestId }));
+  app.use(
+    pinoHttp({
+      logger,
+      ...requestLogStyle(logger),
+      genReqId: requestId,
+      autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/readyz" },
+    }),
+  );
+  const nm = path.join(projectRoot, "node_modules");
+  app.use("/static/bootstrap", staticFrom(path.join(nm, "bootstrap", "dist")));
+  app.use("/static/bootstrap-icons", staticFrom(path.join(nm, "bootstrap-icons", "font")));
+  app.use("/static/htmx", staticFrom(path.join(nm, "htmx.org", "dist")));
+  app.use("/static", staticFrom(path.join(projectRoot, "public")));
+  app.use(healthRoutes({ pool, draining: deps.draining }));
+
   app.use(apiDocsRoutes());
 
   // Before the body parsers: the webhook's signature is over the raw bytes.

@@ -1,5 +1,6 @@
 // The API's own middleware: Bearer-key authentication, the per-key rate limit, the call log, idempotent POSTs
 // and problem+json errors. No session, no CSRF: a key authenticates each call.
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import type pg from "pg";
 import type { z } from "zod";
@@ -35,21 +36,38 @@ const problemResponse = (p: ApiProblem): StoredResponse => ({
   body: JSON.stringify(p.body()),
 });
 
-/** Hands one api_call_log row to the writer once the answer has gone out (every call, refusals included). */
-export function callLog(writer: CallLogWriter): RequestHandler {
+/**
+ * The call's request id, its api_call_log row (handed to the writer once the answer has gone out: every call,
+ * refusals included) and its log line. The API is mounted before pino-http and logs here instead: one small
+ * object per call rather than the request and response with every header, serialised and redacted.
+ */
+export function callLog(
+  writer: CallLogWriter,
+  logger: Logger,
+  requestId: (req: IncomingMessage, res: ServerResponse) => string,
+): RequestHandler {
   return (req, res, next) => {
     const started = performance.now();
+    req.id = requestId(req, res);
     res.on("finish", () => {
+      const ms = Math.round(performance.now() - started);
+      const apiKeyId = (res.locals.apiCaller as ApiCaller | undefined)?.keyId ?? null;
       writer.add({
-        apiKeyId: (res.locals.apiCaller as ApiCaller | undefined)?.keyId ?? null,
+        apiKeyId,
         method: req.method,
         route: (req.route ? `/api/v1${req.route.path}` : req.originalUrl.split("?")[0]!).slice(0, 200),
         status: res.statusCode,
-        requestId: String(req.id ?? ""),
+        requestId: String(req.id),
         idempotencyKey: (res.locals.idempotencyKey as string | undefined) ?? null,
         replayed: res.locals.replayed === true,
-        durationMs: Math.round(performance.now() - started),
+        durationMs: ms,
       });
+      if (logger.isLevelEnabled("info")) {
+        const msg = `${req.method} ${req.originalUrl} ${res.statusCode} ${ms} ms`;
+        const fields = { reqId: req.id, status: res.statusCode, responseTime: ms, apiKeyId };
+        if (res.statusCode >= 500) logger.error(fields, msg);
+        else logger.info(fields, msg);
+      }
     });
     next();
   };
@@ -243,7 +261,7 @@ export function apiErrorHandler(logger: Logger) {
     );
     let p = asProblem(err);
     if (!p) {
-      (req.log ?? logger).error({ err }, "unhandled API error");
+      logger.error({ err, reqId: req.id }, "unhandled API error");
       p = problem(
         "internal_error",
         "Something went wrong on our side; it has been logged. A retry with the same Idempotency-Key is safe.",

@@ -1,5 +1,6 @@
 // /api/v1: the payments API for the federation's other systems (docs/api.md). JSON only; each call carries its
 // key as `Authorization: Bearer …`. Thin routes: the use cases live in src/services/api/.
+import type { IncomingMessage, ServerResponse } from "node:http";
 import express, { type Request, Router } from "express";
 import type { Config } from "../../config";
 import type { Db } from "../../db/client";
@@ -40,13 +41,15 @@ export function apiV1Routes(deps: {
   callLog: CallLogWriter;
   /** Where POST /charges books the charges it can in shared transactions. */
   chargeGroup: ChargeGroupWriter;
+  /** Gives the request its id (and sends it back as X-Request-Id), as for every other request. */
+  requestId: (req: IncomingMessage, res: ServerResponse) => string;
 }) {
   const s = deps.services;
   const store = new IdempotencyStore(s.p.pool, deps.config.API_IDEMPOTENCY_LEASE_SECONDS * 1000);
   const openapi = JSON.stringify(buildOpenApiDocument());
   const r = Router();
 
-  r.use(callLog(deps.callLog));
+  r.use(callLog(deps.callLog, deps.logger, deps.requestId));
   r.get("/openapi.json", (_req, res) => {
     res.type("application/json").send(openapi);
   });
