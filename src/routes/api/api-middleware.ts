@@ -64,7 +64,8 @@ export function callLog(
       });
       if (logger.isLevelEnabled("info")) {
         const msg = `${req.method} ${req.originalUrl} ${res.statusCode} ${ms} ms`;
-        const fields = { reqId: req.id, status: res.statusCode, responseTime: ms, apiKeyId };
+        // pino-http's field names (log collectors and the readable form's hidden fields expect them).
+        const fields = { reqId: req.id, res: { statusCode: res.statusCode }, responseTime: ms, apiKeyId };
         if (res.statusCode >= 500) logger.error(fields, msg);
         else logger.info(fields, msg);
       }
