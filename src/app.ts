@@ -18,6 +18,7 @@ import { apiKeyRoutes } from "./routes/admin/api-keys";
 import { approvalRoutes } from "./routes/admin/approvals";
 import { auditRoutes } from "./routes/admin/audit";
 import { disputeRoutes } from "./routes/admin/disputes";
+import { emailPreviewRoutes } from "./routes/admin/email-previews";
 import { memberAdminRoutes } from "./routes/admin/member-admin";
 import { orgBankDetailsRoutes } from "./routes/admin/org-bank-details";
 import { paymentSettingsRoutes } from "./routes/admin/payment-settings";
@@ -43,6 +44,7 @@ import { cardPaymentRoutes } from "./routes/players/card-payments";
 import { dashboardRoutes } from "./routes/players/dashboard";
 import { memberActionRoutes } from "./routes/players/member-actions";
 import { messageRoutes } from "./routes/players/messages";
+import { emailRendererFor } from "./services/notifications/render-email";
 import { statementRoutes } from "./routes/players/statement";
 import { CallLogWriter } from "./services/api/call-log";
 import { ChargeGroupWriter } from "./services/api/charge-group";
@@ -179,7 +181,8 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
   app.use(statementRoutes({ payments }));
   app.use(cardPaymentRoutes({ payments }));
   app.use(memberActionRoutes({ payments }));
-  app.use(messageRoutes({ db, mailConfigured: !!config.SMTP_URL }));
+  const emails = emailRendererFor(config);
+  app.use(messageRoutes({ db, mailConfigured: !!config.SMTP_URL, emails }));
   app.use(clubRoutes({ db, payments }));
   app.use(orgReportRoutes({ db, payments }));
   app.use(clubSessionRoutes({ services: api }));
@@ -204,6 +207,7 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
   app.use(reconciliationRoutes({ payments }));
   app.use(apiKeyRoutes({ db, config }));
   app.use(approvalRoutes({ payments }));
+  app.use(emailPreviewRoutes({ emails }));
   app.use(auditRoutes({ db, timeZone: config.TIME_ZONE }));
 
   app.use(notFoundHandler);

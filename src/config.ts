@@ -72,6 +72,8 @@ const schema = z
       .regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL")
       .optional(),
     MAIL_FROM: z.string().min(3).default("Bridge Credits <payments@bridgecredits.invalid>"),
+    /** The federation's name, at the head and foot of every e-mail and in its sentences. */
+    FEDERATION_NAME: z.string().trim().min(2).max(100).default("Australian Bridge Federation"),
     /** Base URL of the site, for links in e-mails; http://localhost:PORT when unset. */
     PUBLIC_URL: z.string().url("must be a URL such as https://payments.example.org").optional(),
     /** Outbound webhooks may go to private, loopback and link-local addresses (tests, a local demo receiver). */

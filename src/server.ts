@@ -24,6 +24,7 @@ import type { ChargeGroupWriter } from "./services/api/charge-group";
 import { CHECKOUT_EXPIRY_JOB, expireCheckoutCharges } from "./services/api/checkout-expiry";
 import { addDemoData } from "./services/demo/add-demo-data";
 import { createMailer } from "./services/notifications/mailer";
+import { emailRendererFor } from "./services/notifications/render-email";
 import { createPayments, type Payments } from "./services/payments/context";
 import { type CardProcessor, startCardProcessor } from "./services/stripe/card-processor";
 import { createSecretBox } from "./services/two-factor/secret-box";
@@ -102,7 +103,7 @@ async function serve(config: Config, logger: Logger) {
       pool: database.pool,
       transport: nodemailer.createTransport(config.SMTP_URL),
       from: config.MAIL_FROM,
-      publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}`,
+      renderer: emailRendererFor(config),
       logger,
     });
     mailer.start();

@@ -3,6 +3,7 @@ import nodemailer from "nodemailer";
 import { createLogger } from "../../src/lib/logger";
 import { memberRefund } from "../../src/services/cards/card-refunds";
 import { createMailer } from "../../src/services/notifications/mailer";
+import { createEmailRenderer } from "../../src/services/notifications/render-email";
 import { autoTopUpMember } from "../../src/services/payments/auto-topup-member";
 import { createIou } from "../../src/services/payments/ious";
 import { orgToMemberTransfer } from "../../src/services/payments/org-to-member-transfer";
@@ -19,6 +20,11 @@ beforeAll(async () => {
 });
 afterAll(() => s.close());
 
+const renderer = createEmailRenderer({
+  federationName: "Test Federation",
+  publicUrl: "https://bc.example",
+  timeZone: "Australia/Sydney",
+});
 const inbox = (userId: number) => s.p.db.notification.findMany({ where: { userId }, orderBy: { id: "asc" } });
 
 test("a member transfer writes both e-mails once, however often it is retried", async () => {
@@ -157,7 +163,7 @@ test("the mailer sends each waiting e-mail once, and records failures", async ()
     pool: s.database.pool,
     transport: spy,
     from: "t@example.test",
-    publicUrl: "https://bc.example",
+    renderer,
     logger: createLogger("silent"),
   });
   const first = await mailer.sendPending();
@@ -176,7 +182,7 @@ test("the mailer sends each waiting e-mail once, and records failures", async ()
     pool: s.database.pool,
     transport: { sendMail: async () => Promise.reject(new Error("connection refused")) },
     from: "t@example.test",
-    publicUrl: "https://bc.example",
+    renderer,
     logger: createLogger("silent"),
   });
   await broken.sendPending();

@@ -3,16 +3,19 @@ import { z } from "zod";
 import { requireGlobal, requireLogin } from "../../auth/guards";
 import type { Db } from "../../db/client";
 import { mailLog, markMessagesRead, memberMessages } from "../../services/notifications/read-notifications";
+import type { EmailRenderer } from "../../services/notifications/render-email";
 import { flash } from "../../web/flash";
 import { fields, inputRouter, optional } from "../../web/input";
 
-export function messageRoutes(deps: { db: Db; mailConfigured: boolean }) {
+export function messageRoutes(deps: { db: Db; mailConfigured: boolean; emails: EmailRenderer }) {
   const r = inputRouter();
   r.get("/payments/messages", { guard: requireLogin }, async (req, res) => {
-    const [messages, prefs] = await Promise.all([
+    const [rows, prefs] = await Promise.all([
       memberMessages(deps.db, req.user!.id),
       deps.db.user.findUniqueOrThrow({ where: { id: req.user!.id }, select: { receiveLowBalanceEmails: true } }),
     ]);
+    // Each message shows what its e-mail says: the same template (autoescaped), with the page's classes.
+    const messages = rows.map((m) => ({ ...m, content: deps.emails.renderPage(m) }));
     res.render("players/messages", { messages, prefs });
   });
   // The low-balance warning's opt-out (§3.12.1): the only message a member can switch off.

@@ -143,6 +143,7 @@ async function notify(tx: Tx, n: NotificationInput) {
         linkUrl: n.linkUrl ?? null,
         linkText: n.linkText ?? null,
         dedupeKey: n.dedupeKey,
+        data: n.data as Prisma.InputJsonObject | undefined,
       },
     ],
     skipDuplicates: true,

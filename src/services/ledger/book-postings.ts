@@ -338,10 +338,16 @@ export async function bookPostings(
       const cond = n.whenBalanceBelow;
       const bal = cond ? balances[cond.entryIndex]?.balanceAfterCents : undefined;
       if (cond && (bal === undefined || bal >= cond.cents)) continue;
-      const { whenBalanceBelow: _, ...message } = n;
-      notifications.push(
-        bal === undefined ? message : { ...message, body: n.body.replace("{balance}", formatMoney(bal)) },
-      );
+      const { whenBalanceBelow: _, balanceOfEntry, ...message } = n;
+      const after = bal ?? (balanceOfEntry === undefined ? undefined : balances[balanceOfEntry]?.balanceAfterCents);
+      if (after === undefined) notifications.push(message);
+      else
+        notifications.push({
+          ...message,
+          body: n.body.replace("{balance}", formatMoney(after)),
+          // The balance after this posting's own entry: exact even when the batch moves the account again.
+          data: message.data && { ...message.data, balanceAfterCents: after.toString() },
+        });
     }
   }
 

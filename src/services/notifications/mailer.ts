@@ -4,18 +4,19 @@
 // before the next try): at-least-once, as e-mail is.
 import type pg from "pg";
 import type { Logger } from "../../lib/logger";
+import type { EmailRenderer } from "./render-email";
 
 /** What the mailer needs of a mail transport; nodemailer's transporters implement it. */
 export interface MailTransport {
-  sendMail(message: { from: string; to: string; subject: string; text: string }): Promise<unknown>;
+  sendMail(message: { from: string; to: string; subject: string; text: string; html: string }): Promise<unknown>;
 }
 
 export interface MailerOptions {
   pool: pg.Pool;
   transport: MailTransport;
   from: string;
-  /** Base of the links in e-mails, e.g. https://payments.example.org */
-  publicUrl: string;
+  /** Renders each message from its template (HTML and plain text); it holds the site's address for links. */
+  renderer: EmailRenderer;
   logger: Logger;
   intervalMs?: number;
 }
@@ -35,6 +36,7 @@ export function createMailer(o: MailerOptions) {
       body: string;
       link_url: string | null;
       link_text: string | null;
+      data: unknown;
     }>(
       `UPDATE notifications n SET claimed_at = now(), send_attempts = n.send_attempts + 1
          FROM (SELECT id FROM notifications
@@ -43,13 +45,19 @@ export function createMailer(o: MailerOptions) {
                 ORDER BY id LIMIT 20 FOR UPDATE SKIP LOCKED) c
         WHERE n.id = c.id
         RETURNING n.id, coalesce(n.email, (SELECT email FROM users WHERE id = n.user_id)) AS to, n.subject, n.body,
-                  n.link_url, n.link_text`,
+                  n.link_url, n.link_text, n.data`,
     );
     for (const m of rows) {
       try {
         if (!m.to) throw new Error("no e-mail address");
-        const link = m.link_url ? `\n\n${m.link_text ?? "Open"}: ${new URL(m.link_url, o.publicUrl).toString()}` : "";
-        await o.transport.sendMail({ from: o.from, to: m.to, subject: m.subject, text: `${m.body}${link}\n` });
+        const mail = o.renderer.render({
+          subject: m.subject,
+          body: m.body,
+          linkUrl: m.link_url,
+          linkText: m.link_text,
+          data: m.data,
+        });
+        await o.transport.sendMail({ from: o.from, to: m.to, subject: mail.subject, text: mail.text, html: mail.html });
         await o.pool.query(
           "UPDATE notifications SET sent_at = now(), claimed_at = NULL, last_error = NULL WHERE id = $1",
           [m.id],

@@ -1,21 +1,28 @@
-// The words of every message the payments module sends (reference §3.21, §3.3.2, §3.6, §3.7, §3.8, §3.9,
-// §3.12.1), in one place. Amounts are cents, formatted here.
+// Every message the payments module sends (reference §3.21, §3.3.2, §3.6, §3.7, §3.8, §3.9, §3.12.1), in one
+// place. Each carries a subject and a short body (the mail log's one line, and what rows from before e-mail
+// templates show) and the data its template in views/emails is rendered from (docs/emails.md). Amounts are cents.
 import { formatAmount, formatMoney } from "../../lib/money";
 import type { NotificationInput } from "./outbox";
+
+/** A message; `balanceOfEntry` asks the posting that writes it for the balance after that entry. */
+type Message = NotificationInput & { balanceOfEntry?: number };
+const cents = (c: bigint) => c.toString();
 
 const STATEMENT = { linkUrl: "/payments", linkText: "View Statement" };
 
 export const messages = {
-  autoTopUpSucceeded: (userId: number, amountCents: bigint, key: string): NotificationInput => ({
+  autoTopUpSucceeded: (userId: number, amountCents: bigint, key: string): Message => ({
     userId,
     kind: "AUTO_TOP_UP_SUCCEEDED",
     subject: "Auto top up successful",
     body: `Auto top up of ${formatMoney(amountCents)} into your Bridge Credits account was successful.`,
     ...STATEMENT,
     dedupeKey: `auto-top-up:${key}`,
+    data: { template: "auto-top-up-succeeded", amountCents: cents(amountCents) },
+    balanceOfEntry: 0,
   }),
 
-  autoTopUpFailed: (userId: number, amountCents: bigint, stripeMessage: string, key: string): NotificationInput => ({
+  autoTopUpFailed: (userId: number, amountCents: bigint, stripeMessage: string, key: string): Message => ({
     userId,
     kind: "AUTO_TOP_UP_FAILED",
     subject: "Auto Top Up Failure",
@@ -25,9 +32,10 @@ export const messages = {
     linkUrl: "/payments/setup-autotopup",
     linkText: "Auto Top Up",
     dedupeKey: `auto-top-up-failed:${key}`,
+    data: { template: "auto-top-up-failed", amountCents: cents(amountCents), reason: stripeMessage },
   }),
 
-  autoTopUpNeedsConfirmation: (userId: number, amountCents: bigint, cardPaymentId: number): NotificationInput => ({
+  autoTopUpNeedsConfirmation: (userId: number, amountCents: bigint, cardPaymentId: number): Message => ({
     userId,
     kind: "AUTO_TOP_UP_NEEDS_CONFIRMATION",
     subject: "Please confirm your auto top-up",
@@ -37,6 +45,7 @@ export const messages = {
     linkUrl: `/payments/confirm-auto-topup/${cardPaymentId}`,
     linkText: "Confirm payment",
     dedupeKey: `auto-top-up-confirm:${cardPaymentId}`,
+    data: { template: "auto-top-up-needs-confirmation", amountCents: cents(amountCents), cardPaymentId },
   }),
 
   /** Both e-mails of a member transfer (§3.6). */
@@ -48,9 +57,10 @@ export const messages = {
       description: string;
     },
     key: string,
-  ): NotificationInput[] => {
+  ): Message[] => {
     const fromName = `${t.from.firstName} ${t.from.lastName}`;
     const toName = `${t.to.firstName} ${t.to.lastName}`;
+    const facts = { amountCents: cents(t.amountCents), description: t.description };
     return [
       {
         userId: t.from.id,
@@ -61,6 +71,8 @@ export const messages = {
           `The description was: ${t.description}. Please contact us immediately if you do not recognise this transaction.`,
         ...STATEMENT,
         dedupeKey: `transfer:${key}:from`,
+        data: { template: "transfer-sent", ...facts, otherName: toName },
+        balanceOfEntry: 0, // the payer's entry comes first in every member transfer
       },
       {
         userId: t.to.id,
@@ -71,6 +83,8 @@ export const messages = {
           `The description was: ${t.description}. Please contact ${t.from.firstName} directly if you have any queries.`,
         ...STATEMENT,
         dedupeKey: `transfer:${key}:to`,
+        data: { template: "transfer-received", ...facts, otherName: fromName, otherFirstName: t.from.firstName },
+        balanceOfEntry: 1,
       },
     ];
   },
@@ -78,7 +92,7 @@ export const messages = {
   orgTransfer: (
     t: { userId: number; orgName: string; adminName: string; amountCents: bigint; description: string },
     key: string,
-  ): NotificationInput => ({
+  ): Message => ({
     userId: t.userId,
     kind: "ORG_TRANSFER",
     subject: `Transfer from ${t.orgName}`,
@@ -88,10 +102,18 @@ export const messages = {
       `${t.adminName}.`,
     ...STATEMENT,
     dedupeKey: `org-transfer:${key}`,
+    data: {
+      template: "org-transfer",
+      amountCents: cents(t.amountCents),
+      orgName: t.orgName,
+      adminName: t.adminName,
+      description: t.description,
+    },
+    balanceOfEntry: 1, // the club pays from the first entry, the member receives in the second
   }),
 
   /** "{balance}" is filled in by the posting engine with the balance after the payment. */
-  lowBalance: (userId: number, key: string): NotificationInput => ({
+  lowBalance: (userId: number, key: string): Message => ({
     userId,
     kind: "LOW_BALANCE",
     subject: "Low Balance Warning",
@@ -101,6 +123,7 @@ export const messages = {
     linkUrl: "/payments/manual-topup",
     linkText: "Manual Top Up Now",
     dedupeKey: `low-balance:${key}`,
+    data: { template: "low-balance", thresholdCents: "2000" },
   }),
 
   memberRefund: (
@@ -108,7 +131,7 @@ export const messages = {
     cardAmountCents: bigint,
     creditsCents: bigint,
     refundId: number,
-  ): NotificationInput => ({
+  ): Message => ({
     userId,
     kind: "CARD_REFUND",
     subject: "Card Refund",
@@ -118,6 +141,7 @@ export const messages = {
       `Credits account balance has been reduced by ${formatMoney(creditsCents)}.`,
     ...STATEMENT,
     dedupeKey: `refund:${refundId}`,
+    data: { template: "card-refund", cardAmountCents: cents(cardAmountCents), creditsCents: cents(creditsCents) },
   }),
 
   adminRefund: (
@@ -126,7 +150,7 @@ export const messages = {
     cardAmountCents: bigint,
     description: string,
     refundId: number,
-  ): NotificationInput => ({
+  ): Message => ({
     userId,
     kind: "CARD_REFUND",
     subject: "Card Refund",
@@ -136,12 +160,13 @@ export const messages = {
       `balance has been reduced by ${formatMoney(cardAmountCents)}.`,
     ...STATEMENT,
     dedupeKey: `refund:${refundId}`,
+    data: { template: "card-refund-by-staff", cardAmountCents: cents(cardAmountCents), adminName, description },
   }),
 
   iouCreated: (
     t: { email: string; userId: number | null; orgName: string; amountCents: bigint; description: string },
     iouId: number,
-  ): NotificationInput => ({
+  ): Message => ({
     userId: t.userId,
     email: t.email,
     kind: "IOU_CREATED",
@@ -149,9 +174,11 @@ export const messages = {
     body:
       `${t.orgName} has recorded a pending payment of ${formatMoney(t.amountCents)} for: ${t.description}. You can ` +
       "pay it from your Bridge Credits by clicking below.",
-    linkUrl: "/dashboard",
+    // The dashboard's "Pending payments" list holds the Pay button.
+    linkUrl: "/dashboard#ious-heading",
     linkText: "Pay now",
     dedupeKey: `iou:${iouId}`,
+    data: { template: "iou-created", amountCents: cents(t.amountCents), orgName: t.orgName, description: t.description },
   }),
 
   /** To the finance editor who asked for a second approval: what became of it. */
@@ -160,7 +187,7 @@ export const messages = {
     outcome: "approved" | "rejected" | "failed",
     deciderName: string,
     reason: string | null,
-  ): NotificationInput => ({
+  ): Message => ({
     userId: r.requestedByUserId,
     kind: "APPROVAL_DECIDED",
     subject: `Approval request ${r.id} ${outcome === "failed" ? "could not be booked" : outcome}`,
@@ -173,13 +200,14 @@ export const messages = {
     linkUrl: "/payments/approvals",
     linkText: "Approvals",
     dedupeKey: `approval:${r.id}:${outcome}`,
+    data: { template: "approval-decided", requestId: r.id, outcome, deciderName, summary: r.summary, reason },
   }),
 
   /** Stripe took a disputed card payment back: the member's side (issue 20, item 3). */
   disputeWithdrawn: (
     t: { userId: number; cardPaymentId: number; amountCents: bigint; takenCents: bigint; iouCents: bigint },
     disputeId: string,
-  ): NotificationInput => ({
+  ): Message => ({
     userId: t.userId,
     kind: "CARD_DISPUTE",
     subject: "Your card payment has been disputed",
@@ -191,12 +219,19 @@ export const messages = {
       "Auto Top Up has been turned off. If you did not mean to dispute this payment, please contact your bank and us.",
     ...STATEMENT,
     dedupeKey: `dispute:${disputeId}:withdrawn`,
+    data: {
+      template: "dispute-withdrawn",
+      amountCents: cents(t.amountCents),
+      cardPaymentId: t.cardPaymentId,
+      takenCents: cents(t.takenCents),
+      iouCents: cents(t.iouCents),
+    },
   }),
 
   disputeReinstated: (
     t: { userId: number; cardPaymentId: number; givenBackCents: bigint; iouCancelled: bigint },
     disputeId: string,
-  ): NotificationInput => ({
+  ): Message => ({
     userId: t.userId,
     kind: "CARD_DISPUTE",
     subject: "The dispute of your card payment is over",
@@ -207,12 +242,23 @@ export const messages = {
       " You can turn Auto Top Up on again from your account.",
     ...STATEMENT,
     dedupeKey: `dispute:${disputeId}:reinstated`,
+    data: {
+      template: "dispute-reinstated",
+      cardPaymentId: t.cardPaymentId,
+      givenBackCents: cents(t.givenBackCents),
+      iouCancelledCents: cents(t.iouCancelled),
+    },
   }),
 
   /** Finance staff are told of every dispute whose money moved. */
-  disputeForFinance: (userId: number, disputeId: string, step: "withdrawn" | "reinstated", body: string) => ({
+  disputeForFinance: (
+    userId: number,
+    disputeId: string,
+    step: "withdrawn" | "reinstated",
+    body: string,
+  ): Message => ({
     userId,
-    kind: "CARD_DISPUTE" as const,
+    kind: "CARD_DISPUTE",
     subject:
       step === "withdrawn"
         ? `Card dispute ${disputeId}: funds withdrawn`
@@ -221,5 +267,6 @@ export const messages = {
     linkUrl: "/payments/disputes",
     linkText: "Disputes",
     dedupeKey: `dispute:${disputeId}:${step}:finance:${userId}`,
+    data: { template: "dispute-for-finance", disputeId, step },
   }),
 };

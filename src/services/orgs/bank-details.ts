@@ -192,7 +192,8 @@ async function officerMessages(client: TxClient, org: OrgRow, changeId: number, 
   // Account numbers are shown by their last three digits only: the message also goes by e-mail.
   const masked = (field: string, v: string) =>
     field === "Account number" && /^\d+$/.test(v) ? `ending ${v.slice(-3)}` : v;
-  const lines = changes.map((c) => `${c.field}: ${masked(c.field, c.old)} → ${masked(c.field, c.new)}`).join("; ");
+  const shown = changes.map((c) => ({ field: c.field, old: masked(c.field, c.old), new: masked(c.field, c.new) }));
+  const lines = shown.map((c) => `${c.field}: ${c.old} → ${c.new}`).join("; ");
   return rows.map(
     (r): NotificationInput => ({
       userId: r.user_id,
@@ -203,6 +204,7 @@ async function officerMessages(client: TxClient, org: OrgRow, changeId: number, 
         "is paid to these details. If you did not ask for this change, contact the federation's finance team at once.",
       linkUrl: `/payments/statement-org/${org.id}`,
       linkText: "View the club",
+      data: { template: "bank-details-changed", orgName: org.name, changes: shown },
       dedupeKey: `bank-details:${changeId}:${r.user_id}`,
     }),
   );
