@@ -3,11 +3,10 @@
 // Content-Security-Policy violations (the site's strict policy stays on; only the preview document allows the
 // inline styles e-mails need).
 import type { Browser, Page } from "playwright-core";
-import { paymentApiBatch } from "../../src/services/payments/payment-api-batch";
 import { makeUser, PASSWORD } from "../helpers/app";
 import { browserAvailable, launchBrowser, signInWithForm } from "../helpers/browser";
 import { type CardStack, startCardStack } from "../helpers/card-stack";
-import { fundMember, key } from "../helpers/payments";
+import { fundMember, memberTransfer } from "../helpers/payments";
 
 const maybe = browserAvailable() ? describe : describe.skip;
 
@@ -60,14 +59,7 @@ maybe("e-mails in the browser", () => {
   test("a member reads the transfer e-mail on the Messages page, with the page's own styles", async () => {
     const [zoe, kiri] = [await makeUser(s.p.db, { firstName: "Zoë" }), await makeUser(s.p.db, { firstName: "Kiri" })];
     await fundMember(s.p, kiri.id, 5_000n, zoe.id);
-    await paymentApiBatch(s.p, {
-      memberId: kiri.id,
-      otherMemberId: zoe.id,
-      amountCents: 1_250n,
-      description: "Dinner & drinks",
-      type: "Member Transfer",
-      idempotencyKey: key(),
-    });
+    await memberTransfer(s.p, kiri.id, zoe.id, 1_250n, "Dinner & drinks");
     const { page, problems, close } = await watched();
     await signInWithForm(page, s.base, zoe.email, PASSWORD);
     await page.goto(`${s.base}/payments/messages`);

@@ -6,6 +6,7 @@ import { createLogger } from "../../src/lib/logger";
 import type { LedgerWriterOptions } from "../../src/services/ledger/ledger-writer";
 import { createPayments, type Payments } from "../../src/services/payments/context";
 import { adjustMemberBalance, adjustOrganisationBalance } from "../../src/services/payments/manual-adjustment";
+import { paymentApiBatch } from "../../src/services/payments/payment-api-batch";
 import { StripeGateway } from "../../src/services/stripe/stripe-gateway";
 import { createTestDatabase, type TestDatabase } from "./db";
 
@@ -118,6 +119,21 @@ export async function fundMember(p: Payments, userId: number, cents: bigint, act
     idempotencyKey: key("fund"),
   });
 }
+
+/** A member transfer, booked as the transfer page books it. */
+export const memberTransfer = (p: Payments, fromId: number, toId: number, cents: bigint, description: string) =>
+  paymentApiBatch(p, {
+    memberId: fromId,
+    otherMemberId: toId,
+    amountCents: cents,
+    description,
+    type: "Member Transfer",
+    idempotencyKey: key(),
+  });
+
+/** A payment from a member's balance to a club. */
+export const payClub = (p: Payments, memberId: number, organisationId: number, cents: bigint, description: string) =>
+  paymentApiBatch(p, { memberId, organisationId, amountCents: cents, description, idempotencyKey: key() });
 
 export async function fundOrganisation(p: Payments, organisationId: number, cents: bigint, actorUserId: number) {
   await adjustOrganisationBalance(p, {

@@ -52,7 +52,10 @@ function splitEntity(raw: string) {
   const at = raw.indexOf("\r\n\r\n");
   if (at < 0) throw new Error("message has no header/body separator");
   const headers = new Map<string, string>();
-  for (const line of raw.slice(0, at).replace(/\r\n[ \t]+/g, " ").split("\r\n")) {
+  for (const line of raw
+    .slice(0, at)
+    .replace(/\r\n[ \t]+/g, " ")
+    .split("\r\n")) {
     const colon = line.indexOf(":");
     if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
   }

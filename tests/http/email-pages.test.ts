@@ -10,10 +10,9 @@ import { EMAIL_TEMPLATES } from "../../src/services/notifications/email-template
 import { createMailer } from "../../src/services/notifications/mailer";
 import { EMAIL_VIEWS, emailRendererFor } from "../../src/services/notifications/render-email";
 import { createIou } from "../../src/services/payments/ious";
-import { paymentApiBatch } from "../../src/services/payments/payment-api-batch";
 import { makeClub, makeUser, signIn } from "../helpers/app";
 import { type CardStack, startCardStack } from "../helpers/card-stack";
-import { fundMember, key } from "../helpers/payments";
+import { fundMember, memberTransfer } from "../helpers/payments";
 import { startSmtpInbox, visibleText } from "../helpers/smtp-inbox";
 
 const env = { FEDERATION_NAME: "Fédération Øresund de Bridge", PUBLIC_URL: "https://pay.example.org" };
@@ -69,14 +68,7 @@ test("the Messages page shows the same content as the e-mail, for each message",
   const zoe = await member("Zoë", "Ångström-Nguyễn");
   const kiri = await member("Kiri", "O'Brien & <Sons>");
   await fundMember(s.p, kiri.id, 5_000n, admin.id);
-  await paymentApiBatch(s.p, {
-    memberId: kiri.id,
-    otherMemberId: zoe.id,
-    amountCents: 1_250n,
-    description: "Dinner & drinks",
-    type: "Member Transfer",
-    idempotencyKey: key(),
-  });
+  await memberTransfer(s.p, kiri.id, zoe.id, 1_250n, "Dinner & drinks");
   await createIou(s.p, {
     systemNumber: zoe.systemNumber,
     organisationId: (await makeClub(s.p.db, "Øresund Club")).id,
@@ -130,7 +122,10 @@ describe("/payments/email-previews", () => {
     editor = (await signIn(s.app, (await makeUser(s.p.db, { level: "EDIT" })).email)).agent;
   });
   const names = Object.keys(EMAIL_TEMPLATES);
-  const urls = ["/payments/email-previews", ...names.flatMap((n) => [`/payments/email-previews/${n}`, `/payments/email-previews/${n}/html`])];
+  const urls = [
+    "/payments/email-previews",
+    ...names.flatMap((n) => [`/payments/email-previews/${n}`, `/payments/email-previews/${n}/html`]),
+  ];
 
   test("every template file is in the registry, and every registered template has its file", () => {
     const files = fs

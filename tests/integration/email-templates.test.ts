@@ -9,9 +9,8 @@ import { EMAIL_TEMPLATES } from "../../src/services/notifications/email-template
 import { createMailer } from "../../src/services/notifications/mailer";
 import { type NotificationInput, writeNotifications } from "../../src/services/notifications/outbox";
 import { createEmailRenderer } from "../../src/services/notifications/render-email";
-import { paymentApiBatch } from "../../src/services/payments/payment-api-batch";
 import { makeClub, makeUser } from "../helpers/app";
-import { fundMember, key, startPayments, type TestPayments } from "../helpers/payments";
+import { fundMember, key, memberTransfer, payClub, startPayments, type TestPayments } from "../helpers/payments";
 import { type ReceivedMail, startSmtpInbox, visibleText } from "../helpers/smtp-inbox";
 
 const FEDERATION = "Fédération Øresund de Bridge";
@@ -22,7 +21,11 @@ let s: TestPayments;
 let inbox: Awaited<ReturnType<typeof startSmtpInbox>>;
 let admin: { id: number };
 let mailer: ReturnType<typeof createMailer>;
-const renderer = createEmailRenderer({ federationName: FEDERATION, publicUrl: PUBLIC_URL, timeZone: "Australia/Sydney" });
+const renderer = createEmailRenderer({
+  federationName: FEDERATION,
+  publicUrl: PUBLIC_URL,
+  timeZone: "Australia/Sydney",
+});
 
 beforeAll(async () => {
   s = await startPayments();
@@ -128,23 +131,10 @@ test("a member transfer: both e-mails say who and why, with each side's balance 
   const b = await person({ firstName: "Łukasz", lastName: "Øster" });
   await fundMember(s.p, a.id, 10_000n, admin.id);
   await fundMember(s.p, b.id, 1_000n, admin.id);
-  const r = await paymentApiBatch(s.p, {
-    memberId: a.id,
-    otherMemberId: b.id,
-    amountCents: 2_550n,
-    description: "Dîner après le congrès",
-    type: "Member Transfer",
-    idempotencyKey: key(),
-  });
+  const r = await memberTransfer(s.p, a.id, b.id, 2_550n, "Dîner après le congrès");
   expect(r.ok).toBe(true);
   // A later payment must not change what the transfer's e-mail says (the balance is the one after the transfer).
-  await paymentApiBatch(s.p, {
-    memberId: a.id,
-    organisationId: (await makeClub(s.p.db)).id,
-    amountCents: 100n,
-    description: "Table money",
-    idempotencyKey: key(),
-  });
+  await payClub(s.p, a.id, (await makeClub(s.p.db)).id, 100n, "Table money");
   const [sent] = await mailsTo(a.email);
   const [got] = await mailsTo(b.email);
   expect(sent!.subject).toBe("Transfer to Łukasz Øster");
@@ -170,21 +160,9 @@ describe("low-balance warning", () => {
     const m = await person(ZOE);
     const club = await makeClub(s.p.db);
     await fundMember(s.p, m.id, 6_000n, admin.id);
-    await paymentApiBatch(s.p, {
-      memberId: m.id,
-      organisationId: club.id,
-      amountCents: 500n,
-      description: "Sunday social",
-      idempotencyKey: key(),
-    });
+    await payClub(s.p, m.id, club.id, 500n, "Sunday social");
     for (const [i, description] of descriptions.entries()) {
-      await paymentApiBatch(s.p, {
-        memberId: m.id,
-        organisationId: club.id,
-        amountCents: BigInt(700 + i * 100),
-        description,
-        idempotencyKey: key(),
-      });
+      await payClub(s.p, m.id, club.id, BigInt(700 + i * 100), description);
     }
     return m;
   }
@@ -253,14 +231,7 @@ test("HTML special characters in names and descriptions are escaped in the HTML 
   const evil = await person({ firstName: "<script>alert(1)</script>", lastName: 'Smith & "Co"' });
   const zoe = await person(ZOE);
   await fundMember(s.p, evil.id, 5_000n, admin.id);
-  await paymentApiBatch(s.p, {
-    memberId: evil.id,
-    otherMemberId: zoe.id,
-    amountCents: 1_000n,
-    description: "<b>bold</b> & <img src=x onerror=alert(2)>",
-    type: "Member Transfer",
-    idempotencyKey: key(),
-  });
+  await memberTransfer(s.p, evil.id, zoe.id, 1_000n, "<b>bold</b> & <img src=x onerror=alert(2)>");
   const [mail] = await mailsTo(zoe.email);
   expect(mail!.html).not.toContain("<script>");
   expect(mail!.html).not.toContain("<img");

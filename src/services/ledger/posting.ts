@@ -51,7 +51,10 @@ export interface PostingInput {
    * if that entry's account ends under the amount; "{balance}" in the body becomes that balance. With
    * `balanceOfEntry`, the message's data gets the balance after that entry (the e-mail's "balance after").
    */
-  notify?: (NotificationInput & { whenBalanceBelow?: { entryIndex: number; cents: bigint }; balanceOfEntry?: number })[];
+  notify?: (NotificationInput & {
+    whenBalanceBelow?: { entryIndex: number; cents: bigint };
+    balanceOfEntry?: number;
+  })[];
   /**
    * Audit rows of the staff action this posting is (docs/audit.md), written in its transaction only if it is
    * booked (a replay writes none). Each row's `after` gains the posting's id and the first entry's balance after.

@@ -97,11 +97,14 @@ export const EMAIL_TEMPLATES: Record<string, EmailTemplate> = {
     title: "Low balance warning",
     sample: () => {
       const m = messages.lowBalance(1, "sample");
-      return stored({ ...m, body: m.body.replace("{balance}", "$14.50") }, {
-        balanceAfterCents: "1450",
-        autoTopUp: "OFF",
-        recent,
-      });
+      return stored(
+        { ...m, body: m.body.replace("{balance}", "$14.50") },
+        {
+          balanceAfterCents: "1450",
+          autoTopUp: "OFF",
+          recent,
+        },
+      );
     },
   },
   "card-refund": {

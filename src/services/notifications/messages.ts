@@ -126,12 +126,7 @@ export const messages = {
     data: { template: "low-balance", thresholdCents: "2000" },
   }),
 
-  memberRefund: (
-    userId: number,
-    cardAmountCents: bigint,
-    creditsCents: bigint,
-    refundId: number,
-  ): Message => ({
+  memberRefund: (userId: number, cardAmountCents: bigint, creditsCents: bigint, refundId: number): Message => ({
     userId,
     kind: "CARD_REFUND",
     subject: "Card Refund",
@@ -178,7 +173,12 @@ export const messages = {
     linkUrl: "/dashboard#ious-heading",
     linkText: "Pay now",
     dedupeKey: `iou:${iouId}`,
-    data: { template: "iou-created", amountCents: cents(t.amountCents), orgName: t.orgName, description: t.description },
+    data: {
+      template: "iou-created",
+      amountCents: cents(t.amountCents),
+      orgName: t.orgName,
+      description: t.description,
+    },
   }),
 
   /** To the finance editor who asked for a second approval: what became of it. */
@@ -251,12 +251,7 @@ export const messages = {
   }),
 
   /** Finance staff are told of every dispute whose money moved. */
-  disputeForFinance: (
-    userId: number,
-    disputeId: string,
-    step: "withdrawn" | "reinstated",
-    body: string,
-  ): Message => ({
+  disputeForFinance: (userId: number, disputeId: string, step: "withdrawn" | "reinstated", body: string): Message => ({
     userId,
     kind: "CARD_DISPUTE",
     subject:

@@ -72,7 +72,9 @@ export function createEmailRenderer(o: EmailRendererOptions) {
     // Text paragraphs are written across several template lines: one line each in the text part.
     // (A macro's caller() output is already escaped: it stays marked safe, or it would be escaped twice.)
     e.addFilter("squash", (s: unknown) => {
-      const out = String(s ?? "").replace(/\s+/g, " ").trim();
+      const out = String(s ?? "")
+        .replace(/\s+/g, " ")
+        .trim();
       return s instanceof nunjucks.runtime.SafeString ? new nunjucks.runtime.SafeString(out) : out;
     });
     return e;
@@ -125,7 +127,9 @@ function tidyText(s: string) {
 export type EmailRenderer = ReturnType<typeof createEmailRenderer>;
 
 /** The renderer the configuration asks for (the app's pages and the mailer use the same). */
-export function emailRendererFor(config: Pick<Config, "FEDERATION_NAME" | "PUBLIC_URL" | "PORT" | "TIME_ZONE" | "NODE_ENV">) {
+export function emailRendererFor(
+  config: Pick<Config, "FEDERATION_NAME" | "PUBLIC_URL" | "PORT" | "TIME_ZONE" | "NODE_ENV">,
+) {
   return createEmailRenderer({
     federationName: config.FEDERATION_NAME,
     publicUrl: config.PUBLIC_URL ?? `http://localhost:${config.PORT}`,
