@@ -2,11 +2,15 @@
 // place. Each carries a subject and a short body (the mail log's one line, and what rows from before e-mail
 // templates show) and the data its template in views/emails is rendered from (docs/emails.md). Amounts are cents.
 import { formatAmount, formatMoney } from "../../lib/money";
+import { LOW_BALANCE_THRESHOLD_CENTS } from "../payments/calculate-auto-topup-amount";
 import type { NotificationInput } from "./outbox";
 
 /** A message; `balanceOfEntry` asks the posting that writes it for the balance after that entry. */
 type Message = NotificationInput & { balanceOfEntry?: number };
 const cents = (c: bigint) => c.toString();
+// One object for every payment's possible warning (built per payment, mostly never written); never mutated:
+// the posting engine copies it when it adds the balance.
+const LOW_BALANCE_DATA = Object.freeze({ template: "low-balance", thresholdCents: cents(LOW_BALANCE_THRESHOLD_CENTS) });
 
 const STATEMENT = { linkUrl: "/payments", linkText: "View Statement" };
 
@@ -123,7 +127,7 @@ export const messages = {
     linkUrl: "/payments/manual-topup",
     linkText: "Manual Top Up Now",
     dedupeKey: `low-balance:${key}`,
-    data: { template: "low-balance", thresholdCents: "2000" },
+    data: LOW_BALANCE_DATA,
   }),
 
   memberRefund: (userId: number, cardAmountCents: bigint, creditsCents: bigint, refundId: number): Message => ({
