@@ -27,6 +27,7 @@ import { reportAndCardRoutes } from "./routes/admin/reports-and-cards";
 import { settlementRoutes } from "./routes/admin/settlement";
 import { settlementBatchRoutes } from "./routes/admin/settlement-batches";
 import { stripePayoutRoutes } from "./routes/admin/stripe-payouts";
+import { statisticsRoutes } from "./routes/admin/statistics";
 import { stripePendingRoutes } from "./routes/admin/stripe-pending";
 import { adminSummaryRoutes } from "./routes/admin/summary";
 import { apiDocsRoutes } from "./routes/api/docs";
@@ -140,6 +141,7 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
   app.use("/static/bootstrap", staticFrom(path.join(nm, "bootstrap", "dist")));
   app.use("/static/bootstrap-icons", staticFrom(path.join(nm, "bootstrap-icons", "font")));
   app.use("/static/htmx", staticFrom(path.join(nm, "htmx.org", "dist")));
+  app.use("/static/chartjs", staticFrom(path.join(nm, "chart.js", "dist")));
   app.use("/static", staticFrom(path.join(projectRoot, "public")));
   app.use(healthRoutes({ pool, draining: deps.draining }));
 
@@ -205,6 +207,7 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
   app.use(orgBankDetailsRoutes({ payments }));
   app.use(accountingExportRoutes({ payments }));
   app.use(reconciliationRoutes({ payments }));
+  app.use(statisticsRoutes({ payments }));
   app.use(apiKeyRoutes({ db, config }));
   app.use(approvalRoutes({ payments }));
   app.use(emailPreviewRoutes({ emails }));

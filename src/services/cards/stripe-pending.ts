@@ -2,6 +2,7 @@
 // never lose a member's money: any card payment still waiting can be checked against Stripe and, if Stripe took
 // the money, booked exactly as the webhook would have (same keys, so a late webhook then changes nothing).
 // Unlike the original, the report itself changes nothing; repairs are separate POSTs by finance editors.
+import type { Prisma } from "../../generated/prisma/client";
 import { badInput } from "../../lib/errors";
 import { type AuditActor, recordAudit } from "../audit/record";
 import { inTransaction } from "../ledger/transaction";
@@ -12,6 +13,14 @@ import { afterCardBooked } from "./stripe-webhook";
 const userFields = { select: { id: true, firstName: true, lastName: true, systemNumber: true } } as const;
 const STALE_SETUP_MINUTES = 10;
 
+/** Card payments waiting for Stripe's answer (checkout paid but unconfirmed, saved-card charges under way). */
+export const WAITING_FOR_STRIPE = {
+  OR: [
+    { kind: "CHECKOUT", status: "PENDING" },
+    { kind: "SAVED_CARD", status: { in: ["INITIATED", "PENDING", "REQUIRES_ACTION"] } },
+  ],
+} satisfies Prisma.CardPaymentWhereInput;
+
 export async function stripePendingReport(p: Payments) {
   const [lastSucceeded, waiting, abandoned, setupUsers, pendingRefunds] = await Promise.all([
     p.db.cardPayment.findFirst({
@@ -20,12 +29,7 @@ export async function stripePendingReport(p: Payments) {
       select: { updatedAt: true },
     }),
     p.db.cardPayment.findMany({
-      where: {
-        OR: [
-          { kind: "CHECKOUT", status: "PENDING" },
-          { kind: "SAVED_CARD", status: { in: ["INITIATED", "PENDING", "REQUIRES_ACTION"] } },
-        ],
-      },
+      where: WAITING_FOR_STRIPE,
       orderBy: { createdAt: "asc" },
       include: { user: userFields },
     }),

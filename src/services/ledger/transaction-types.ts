@@ -32,3 +32,11 @@ export function isTransactionType(v: unknown): v is TransactionType {
 
 /** Types that bring card money into a member's balance. */
 export const TOP_UP_TYPES: TransactionType[] = ["Manual Top Up", "Auto Top Up", "CC Payment"];
+
+/** Types by which members pay a club (sessions, events, memberships, the API's charges). */
+export const PAYMENT_TYPES: TransactionType[] = [
+  "Club Payment",
+  "Entry to an event",
+  "Club Membership",
+  "Miscellaneous",
+];

@@ -21,7 +21,8 @@ export interface MailerOptions {
   intervalMs?: number;
 }
 
-const MAX_ATTEMPTS = 5;
+/** Sends tried before a message is given up (the statistics page counts those as failed e-mails). */
+export const MAX_ATTEMPTS = 5;
 const CLAIM_SECONDS = 120;
 
 export function createMailer(o: MailerOptions) {

@@ -34,9 +34,17 @@ export async function getPaymentsStatistics(p: Payments) {
     averageCardPaymentCents: count === 0n ? 0n : ((cards._sum.amountCents ?? 0n) * 2n + count) / (2n * count),
     // Settlement fees earned: the federation's fee income account (it only ever receives fees).
     federationFeesCents: feeIncome.balanceCents,
-    estimatedStripeFeesCents:
-      percentOf(lessRefundsCents, settings.stripeFeePpm) + BigInt(settings.stripeFixedFeeCents) * count,
+    estimatedStripeFeesCents: estimatedCardFeeCents(lessRefundsCents, count, settings),
   };
+}
+
+/** Stripe's fees on `count` card payments worth `netCents`, as the fee settings expect them. */
+export function estimatedCardFeeCents(
+  netCents: bigint,
+  count: bigint,
+  settings: { stripeFeePpm: number; stripeFixedFeeCents: number },
+) {
+  return percentOf(netCents, settings.stripeFeePpm) + BigInt(settings.stripeFixedFeeCents) * count;
 }
 
 /** Health of the payment flows: card payments or card set-ups stuck half-way make the status "Bad". */
