@@ -25,7 +25,8 @@
         responsive: true,
         maintainAspectRatio: false,
         animation: false,
-        scales: { y: { beginAtZero: true } },
+        // The histogram counts members: whole numbers on its axis.
+        scales: { y: { beginAtZero: true, ticks: { precision: canvas.dataset.chart === "balances" ? 0 : undefined } } },
       },
     });
   }
