@@ -1,6 +1,6 @@
 // The statistics page's charts, each computed by PostgreSQL in one pass over the period's entries (the ledger may
-// hold millions): weekly sums, and money held at the end of each week as the balance before the period plus a
-// running (window) sum of the weekly nets. Amounts stay integer cents (bigint).
+// hold millions): weekly sums, and money held at the end of each week as the balance before the period (today's
+// balances less what moved since) plus a running (window) sum of the weekly nets. Amounts stay integer cents.
 import type { Payments } from "../payments/context";
 import type { Period } from "./period";
 import { type StatisticsScope, scopeSql } from "./scope";
@@ -31,40 +31,45 @@ export async function weeklySeries(p: Payments, period: Period, scope: Statistic
     payments: number;
     payment_cents: string;
   }>(
-    `WITH scoped AS (
-       SELECT a.kind, e.type, e.amount_cents, e.created_at,
-              (${s.topUp}) AS is_top_up, (${s.topUpCents}) AS top_up_cents,
-              (${s.payment}) AS is_payment, (${s.paymentCents}) AS payment_cents
+    // One pass over the entries from the period's start on. Each falls in its week by a binary search over the
+    // weeks' first instants (width_bucket; half the cost of converting every row to local time); those after
+    // the period fall past the last week and count only for the opening balance, which is today's balance less
+    // everything since the period began.
+    `WITH weeks AS (
+       SELECT (row_number() OVER (ORDER BY w) - 1)::int AS i, w::date AS monday
+         FROM generate_series(date_trunc('week', $1::date::timestamp), $2::date::timestamp, interval '1 week') AS w
+     ),
+     bounds AS (
+       SELECT array_append(array_agg(monday::timestamp AT TIME ZONE $3 ORDER BY i) FILTER (WHERE i > 0),
+                           ($2::date + 1)::timestamp AT TIME ZONE $3) AS b
+         FROM weeks
+     ),
+     sums AS (
+       SELECT width_bucket(e.created_at, (SELECT b FROM bounds)) AS i,
+              sum(e.amount_cents) FILTER (WHERE a.kind = 'MEMBER') AS members_net,
+              sum(e.amount_cents) FILTER (WHERE a.kind = 'ORGANISATION') AS clubs_net,
+              count(*) FILTER (WHERE ${s.topUp}) AS top_ups,
+              sum(${s.topUpCents}) FILTER (WHERE ${s.topUp}) AS top_up_cents,
+              count(*) FILTER (WHERE ${s.payment}) AS payments,
+              sum(${s.paymentCents}) FILTER (WHERE ${s.payment}) AS payment_cents
          FROM entries e JOIN accounts a ON a.id = e.account_id
-        WHERE ${s.accounts} AND e.created_at < (($2::date + 1)::timestamp AT TIME ZONE $3)
-     ),
-     opening AS (
-       SELECT coalesce(sum(amount_cents) FILTER (WHERE kind = 'MEMBER'), 0) AS members,
-              coalesce(sum(amount_cents) FILTER (WHERE kind = 'ORGANISATION'), 0) AS clubs
-         FROM scoped WHERE created_at < ($1::date::timestamp AT TIME ZONE $3)
-     ),
-     weekly AS (
-       SELECT date_trunc('week', created_at AT TIME ZONE $3)::date AS monday,
-              sum(amount_cents) FILTER (WHERE kind = 'MEMBER') AS members_net,
-              sum(amount_cents) FILTER (WHERE kind = 'ORGANISATION') AS clubs_net,
-              count(*) FILTER (WHERE is_top_up) AS top_ups,
-              sum(top_up_cents) FILTER (WHERE is_top_up) AS top_up_cents,
-              count(*) FILTER (WHERE is_payment) AS payments,
-              sum(payment_cents) FILTER (WHERE is_payment) AS payment_cents
-         FROM scoped WHERE created_at >= ($1::date::timestamp AT TIME ZONE $3)
+        WHERE ${s.accounts} AND e.created_at >= ($1::date::timestamp AT TIME ZONE $3)
         GROUP BY 1
      ),
-     weeks AS (
-       SELECT w::date AS monday
-         FROM generate_series(date_trunc('week', $1::date::timestamp), $2::date::timestamp, interval '1 week') AS w
+     opening AS (
+       SELECT (SELECT coalesce(sum(a.balance_cents) FILTER (WHERE a.kind = 'MEMBER'), 0) FROM accounts a
+                WHERE ${s.accounts}) - coalesce(sum(members_net), 0) AS members,
+              (SELECT coalesce(sum(a.balance_cents) FILTER (WHERE a.kind = 'ORGANISATION'), 0) FROM accounts a
+                WHERE ${s.accounts}) - coalesce(sum(clubs_net), 0) AS clubs
+         FROM sums
      )
      SELECT to_char(greatest(w.monday, $1::date), 'YYYY-MM-DD') AS week,
-            (o.members + sum(coalesce(f.members_net, 0)) OVER (ORDER BY w.monday))::text AS members,
-            (o.clubs + sum(coalesce(f.clubs_net, 0)) OVER (ORDER BY w.monday))::text AS clubs,
+            (o.members + sum(coalesce(f.members_net, 0)) OVER (ORDER BY w.i))::text AS members,
+            (o.clubs + sum(coalesce(f.clubs_net, 0)) OVER (ORDER BY w.i))::text AS clubs,
             coalesce(f.top_ups, 0)::int AS top_ups, coalesce(f.top_up_cents, 0)::text AS top_up_cents,
             coalesce(f.payments, 0)::int AS payments, coalesce(f.payment_cents, 0)::text AS payment_cents
-       FROM weeks w CROSS JOIN opening o LEFT JOIN weekly f ON f.monday = w.monday
-      ORDER BY w.monday`,
+       FROM weeks w CROSS JOIN opening o LEFT JOIN sums f ON f.i = w.i
+      ORDER BY w.i`,
     [period.from, period.to, p.timeZone, ...s.params],
   );
   return rows.map((r) => ({
