@@ -15,7 +15,8 @@
         labels: chart.labels,
         datasets: chart.series.map((s, i) => ({
           label: s.label,
-          data: s.values.map(Number),
+          // null: a bin held back on a club's page (no bar, not a zero).
+          data: s.values.map((v) => (v === null ? null : Number(v))),
           borderColor: colours[i % colours.length],
           backgroundColor: colours[i % colours.length],
           tension: 0.2,

@@ -8,6 +8,7 @@ import { requireGlobal, requireOrg } from "../../auth/guards";
 import { AppError } from "../../lib/errors";
 import { getOrganisation } from "../../services/orgs/list-organisations";
 import type { Payments } from "../../services/payments/context";
+import { SMALLEST_CLUB_BIN } from "../../services/statistics/charts";
 import { PERIOD_PRESETS, type PeriodPreset, resolvePeriod } from "../../services/statistics/period";
 import type { StatisticsScope } from "../../services/statistics/scope";
 import { statisticsPage } from "../../services/statistics/statistics-page";
@@ -57,6 +58,7 @@ export function statisticsRoutes(deps: { payments: Payments }) {
       period,
       q: { period: period.preset ?? "", from: query.from ?? "", to: query.to ?? "" },
       presets: PRESETS,
+      smallestClubBin: SMALLEST_CLUB_BIN,
       // Inside <script type="application/json">: no "<" may close the element early.
       chartData: JSON.stringify(page.charts).replace(/</g, "\\u003c"),
     });

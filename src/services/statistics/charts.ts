@@ -97,13 +97,21 @@ export const BALANCE_BINS: { label: string; fromCents: bigint }[] = [
 
 export interface BinRow {
   label: string;
-  members: number;
-  totalCents: bigint;
+  /** Null when the bin is held back (see SMALLEST_CLUB_BIN). */
+  members: number | null;
+  totalCents: bigint | null;
 }
 
 /**
+ * On a club's page a bin of fewer members than this shows neither its count nor its money: a club officer could
+ * otherwise read one player's balance off a bin of one (and members' balances are not the club's to see).
+ */
+export const SMALLEST_CLUB_BIN = 5;
+
+/**
  * Members' balances now, counted per bin. For a club: the members who have had a transaction with it (the other
- * party of its entries), so officers see how much credit their own players hold, never who holds it.
+ * party of its entries), so officers see how much credit their own players hold, never who holds it; bins under
+ * SMALLEST_CLUB_BIN members are held back.
  */
 export async function balanceHistogram(p: Payments, scope: StatisticsScope): Promise<BinRow[]> {
   const thresholds = BALANCE_BINS.slice(1).map((b) => b.fromCents.toString());
@@ -121,6 +129,10 @@ export async function balanceHistogram(p: Payments, scope: StatisticsScope): Pro
   );
   return BALANCE_BINS.map((b, i) => {
     const row = rows.find((r) => r.bin === i);
-    return { label: b.label, members: row?.n ?? 0, totalCents: BigInt(row?.total ?? 0) };
+    const members = row?.n ?? 0;
+    if (scope.kind === "club" && members > 0 && members < SMALLEST_CLUB_BIN) {
+      return { label: b.label, members: null, totalCents: null };
+    }
+    return { label: b.label, members, totalCents: BigInt(row?.total ?? 0) };
   });
 }

@@ -38,7 +38,7 @@ export async function statisticsPage(payments: Payments, period: Period, scope: 
     },
     balances: {
       labels: bins.map((b) => b.label),
-      series: [{ label: "Members", values: bins.map((b) => String(b.members)) }],
+      series: [{ label: "Members", values: bins.map((b) => (b.members === null ? null : String(b.members))) }],
     },
   };
   return {
