@@ -6,7 +6,9 @@
 // (the middle of the member's statement) and the Messages page, and in the same run /healthz, the framework's
 // ceiling. Printed: req/s, p50/p99 per page and req/s ÷ /healthz req/s, beside the goals (p99 < 100 ms on every
 // page; dashboard ≥ 0.25× /healthz). Settings: BENCH_SECONDS (10 per page), BENCH_WARMUP (3 s per page),
-// BENCH_PROFILE_DIR (the server writes a --cpu-prof profile there), DATABASE_URL (else a fresh PostgreSQL).
+// BENCH_PROFILE_DIR (a fresh server per page, each writing
+// <page>.cpuprofile there; `node --import tsx scripts/bench/profile-summary.ts <file>` sums one up), DATABASE_URL (else a fresh PostgreSQL).
+import { randomUUID } from "node:crypto";
 import autocannon from "autocannon";
 import { connectDatabase } from "../src/db/client";
 import { migrateDeploy } from "../src/db/migrate";
@@ -127,7 +129,16 @@ async function main() {
     log(
       `seeded ${seeded.entries.toLocaleString("en-AU")} entries for ${MEMBERS} members (one with ${BIG.toLocaleString("en-AU")} lines) in ${((Date.now() - t) / 1000).toFixed(0)} s`,
     );
-    server = await startBuiltServer(bench.url);
+    // With BENCH_PROFILE_DIR each page gets a fresh server and its own profile (<page>.cpuprofile), so a profile
+    // is one page's work; sessions live in the database, so the members stay signed in across the restarts.
+    const profiling = !!process.env.BENCH_PROFILE_DIR;
+    const secrets = { SESSION_SECRET: randomUUID() + randomUUID(), APP_ENCRYPTION_KEY: randomUUID() + randomUUID() };
+    const serverFor = (name: string) =>
+      startBuiltServer(bench.url, {
+        env: secrets, // the same on each restart, or the members' cookies would no longer be valid
+        nodeArgs: profiling ? [`--cpu-prof-name=${name.replace(/\W+/g, "-").replace(/^-|-$/g, "")}.cpuprofile`] : [],
+      });
+    server = await serverFor("sign-in");
     const members: Member[] = [];
     const { rows } = await db.pool.query<{ id: number; system_number: number }>(
       "SELECT id, system_number FROM users WHERE id = ANY($1::int[])",
@@ -142,6 +153,11 @@ async function main() {
     // BENCH_PAGES=dashboard,messages: only those (and /healthz), e.g. to profile one page.
     const only = process.env.BENCH_PAGES?.split(",");
     for (const page of PAGES.filter((p) => !only || !p.signedIn || only.some((o) => p.name.startsWith(o)))) {
+      if (profiling) {
+        await server.stop();
+        server = null;
+        server = await serverFor(page.name);
+      }
       await drive(server, members, page, WARMUP);
       results.set(page, await drive(server, members, page, SECONDS));
     }

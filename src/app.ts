@@ -179,12 +179,12 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
   app.use(authRoutes({ db, pool, passport, config }));
   app.use(twoFactorRoutes({ db, pool, box, config }));
   app.use(sessionRoutes({ db }));
-  app.use(dashboardRoutes({ db, payments }));
+  app.use(dashboardRoutes({ payments }));
   app.use(statementRoutes({ payments }));
   app.use(cardPaymentRoutes({ payments }));
   app.use(memberActionRoutes({ payments }));
   const emails = emailRendererFor(config);
-  app.use(messageRoutes({ db, mailConfigured: !!config.SMTP_URL, emails }));
+  app.use(messageRoutes({ db, pool, mailConfigured: !!config.SMTP_URL, emails }));
   app.use(clubRoutes({ db, payments }));
   app.use(orgReportRoutes({ db, payments }));
   app.use(clubSessionRoutes({ services: api }));

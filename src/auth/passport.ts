@@ -1,45 +1,19 @@
 // Passport with the local strategy. The session holds only the user id; the user, their second factor and their
-// roles are read again on every request, so a revoked role or a deactivated account takes effect at once — in one
-// query on the pool (it runs on every signed-in request: the same through Prisma cost several times as much,
-// docs/performance.md).
+// roles are read again on every request, so a revoked role or a deactivated account takes effect at once. The
+// session store reads them in the same query as the session itself (src/web/session-store.ts); loadSessionUser is
+// the same read alone, for sign-in and for a session the store did not preload.
+import type { IncomingMessage } from "node:http";
 import { Passport } from "passport";
 import { Strategy as LocalStrategy } from "passport-local";
 import type pg from "pg";
 import type { Db } from "../db/client";
-import { type Level, permissionsFrom } from "../services/roles/permissions";
 import { authenticate } from "../services/users/authenticate";
-import type { SessionUser } from "./session-user";
+import { SESSION_USER_SELECT, type SessionUser, type SessionUserRow, sessionUserFrom } from "./session-user";
+import { preloadedUser } from "./session-user-preload";
 
 export async function loadSessionUser(pool: Pick<pg.Pool, "query">, id: number): Promise<SessionUser | null> {
-  const { rows } = await pool.query<{
-    id: number;
-    system_number: number;
-    first_name: string;
-    last_name: string;
-    email: string;
-    two_factor_enabled: boolean;
-    grants: { organisationId: number | null; level: Level }[];
-  }>(
-    `SELECT u.id, u.system_number, u.first_name, u.last_name, u.email,
-            EXISTS (SELECT 1 FROM two_factor_secrets t WHERE t.user_id = u.id AND t.enabled_at IS NOT NULL)
-              AS two_factor_enabled,
-            coalesce((SELECT json_agg(json_build_object('organisationId', g.organisation_id, 'level', g.level))
-                        FROM role_grants g WHERE g.user_id = u.id), '[]') AS grants
-       FROM users u
-      WHERE u.id = $1 AND u.is_active`,
-    [id],
-  );
-  const u = rows[0];
-  if (!u) return null;
-  return {
-    id: u.id,
-    systemNumber: u.system_number,
-    firstName: u.first_name,
-    lastName: u.last_name,
-    email: u.email,
-    twoFactorEnabled: u.two_factor_enabled,
-    permissions: permissionsFrom(u.grants),
-  };
+  const { rows } = await pool.query<SessionUserRow>(`${SESSION_USER_SELECT} WHERE u.id = $1 AND u.is_active`, [id]);
+  return rows[0] ? sessionUserFrom(rows[0]) : null;
 }
 
 export function createPassport(db: Db, pool: Pick<pg.Pool, "query">) {
@@ -52,12 +26,17 @@ export function createPassport(db: Db, pool: Pick<pg.Pool, "query">) {
     }),
   );
   passport.serializeUser((user, done) => done(null, String(user.id)));
-  passport.deserializeUser((id: string, done) => {
-    const n = Number(id);
-    if (!Number.isInteger(n) || n <= 0) return done(null, false);
-    loadSessionUser(pool, n)
-      .then((u) => done(null, u ?? false))
-      .catch(done);
-  });
+  // With `req` (arity 3) so the user the session store read with the session (one query for both) is used.
+  passport.deserializeUser(
+    (req: IncomingMessage, id: string, done: (err: unknown, user?: SessionUser | false) => void) => {
+      const n = Number(id);
+      if (!Number.isInteger(n) || n <= 0) return done(null, false);
+      const pre = preloadedUser(req, n);
+      if (pre !== undefined) return done(null, pre ?? false);
+      loadSessionUser(pool, n)
+        .then((u) => done(null, u ?? false))
+        .catch(done);
+    },
+  );
   return passport;
 }

@@ -1,19 +1,22 @@
 // The member's messages (every notification the payments module sent them) and finance staff's mail log.
+import type pg from "pg";
 import { z } from "zod";
 import { requireGlobal, requireLogin } from "../../auth/guards";
 import type { Db } from "../../db/client";
-import { mailLog, markMessagesRead, memberMessages } from "../../services/notifications/read-notifications";
+import { mailLog, markMessagesRead, memberMessagesPage } from "../../services/notifications/read-notifications";
 import type { EmailRenderer } from "../../services/notifications/render-email";
 import { flash } from "../../web/flash";
 import { fields, inputRouter, optional } from "../../web/input";
 
-export function messageRoutes(deps: { db: Db; mailConfigured: boolean; emails: EmailRenderer }) {
+export function messageRoutes(deps: {
+  db: Db;
+  pool: Pick<pg.Pool, "query">;
+  mailConfigured: boolean;
+  emails: EmailRenderer;
+}) {
   const r = inputRouter();
   r.get("/payments/messages", { guard: requireLogin }, async (req, res) => {
-    const [rows, prefs] = await Promise.all([
-      memberMessages(deps.db, req.user!.id),
-      deps.db.user.findUniqueOrThrow({ where: { id: req.user!.id }, select: { receiveLowBalanceEmails: true } }),
-    ]);
+    const { messages: rows, prefs } = await memberMessagesPage(deps.pool, req.user!.id);
     // Each message shows what its e-mail says: the same template (autoescaped), with the page's classes.
     const messages = rows.map((m) => ({ ...m, content: deps.emails.renderPage(m) }));
     res.render("players/messages", { messages, prefs });

@@ -4,7 +4,12 @@ import type { Request, Response } from "express";
 import { requireLogin } from "../../auth/guards";
 import { TRANSACTION_TYPES } from "../../services/ledger/transaction-types";
 import { forReading, type Payments } from "../../services/payments/context";
-import { allStatementRows, memberStatementPage, type StatementQuery } from "../../services/statements/member-statement";
+import {
+  allStatementRows,
+  autoTopUpOf,
+  memberStatementPage,
+  type StatementQuery,
+} from "../../services/statements/member-statement";
 import { statementCsvQuery } from "../../services/statements/statement-csv";
 import { statementPdf } from "../../services/statements/statement-pdf";
 import { sendCopyCsv } from "../../web/csv-response";
@@ -20,17 +25,15 @@ export function statementRoutes(deps: { payments: Payments }) {
 
   const page = async (req: Request, res: Response, q: StatementQuery, error: string | null) => {
     const user = req.user!;
+    // One query; with a read replica, the auto top-up (which the member may just have changed) from the primary.
     const [page, auto] = await Promise.all([
       memberStatementPage(rp, user.id, q),
-      p.db.user.findUniqueOrThrow({
-        where: { id: user.id },
-        select: { autoTopUpStatus: true, autoTopUpAmountCents: true },
-      }),
+      rp === p ? null : autoTopUpOf(p.pool, user.id),
     ]);
     const filters = filterQuery(q);
     res.status(error ? 400 : 200).render("players/statement", {
       ...page,
-      auto,
+      auto: auto ?? page.auto,
       q,
       error,
       types: TRANSACTION_TYPES,

@@ -75,9 +75,18 @@ export const STATEMENT_FROM = `
       LEFT JOIN organisations o ON o.id = ca.organisation_id
       LEFT JOIN card_payments c ON c.id = p.card_payment_id`;
 
-/** The one statement query, as text and parameters, for Prisma (pages) and node-postgres (exports) alike. */
-function statementSql(accountId: number, opts: { limit: number; beforeEntryNo?: number } & StatementFilter) {
-  const values: unknown[] = [accountId, opts.beforeEntryNo ?? 2 ** 31 - 1, opts.limit];
+/**
+ * The statement query for the account `account` (SQL text: a parameter or a column of an outer query), its
+ * parameters appended to `values`.
+ */
+function statementRowsSql(
+  account: string,
+  opts: { limit: number; beforeEntryNo?: number } & StatementFilter,
+  values: unknown[],
+) {
+  values.push(opts.beforeEntryNo ?? 2 ** 31 - 1, opts.limit);
+  const before = values.length - 1;
+  const limit = values.length;
   const tz = opts.timeZone ?? "Australia/Sydney";
   const where: string[] = [];
   if (opts.from) {
@@ -94,16 +103,43 @@ function statementSql(accountId: number, opts: { limit: number; beforeEntryNo?: 
     values.push(opts.type);
     where.push(`AND e.type = $${values.length}::text`);
   }
-  const text = `
+  return `
     SELECT e.entry_no, e.created_at, e.amount_cents, e.balance_after_cents, e.type, p.description, p.reference_no,
            p.id AS posting_id, p.card_payment_id, e.counterparty_account_id,
            u.first_name || ' ' || u.last_name AS cp_user, o.name AS cp_org, ca.system_code AS cp_sys,
            c.card_brand, c.card_last4, c.card_exp_month, c.card_exp_year, c.receipt_url, c.status::text AS card_status
       ${STATEMENT_FROM}
-     WHERE e.account_id = $1::int AND e.entry_no < $2::int ${where.join(" ")}
+     WHERE e.account_id = ${account} AND e.entry_no < $${before}::int ${where.join(" ")}
      ORDER BY e.entry_no DESC
-     LIMIT $3::int`;
-  return { text, values };
+     LIMIT $${limit}::int`;
+}
+
+/** The one statement query, as text and parameters, for Prisma (pages) and node-postgres (exports) alike. */
+function statementSql(accountId: number, opts: { limit: number; beforeEntryNo?: number } & StatementFilter) {
+  const values: unknown[] = [accountId];
+  return { text: statementRowsSql("$1::int", opts, values), values };
+}
+
+/**
+ * A page's other figures and its statement lines in one query (one round trip): `header` is a query of one row
+ * with an `account_id` column, its parameters already in `values`; each result row is the header's columns plus
+ * one line's (a single row with the line's columns null when there are none). Read it with `splitStatementRows`.
+ */
+export function withStatementRows(
+  header: string,
+  opts: { limit: number; beforeEntryNo?: number } & StatementFilter,
+  values: unknown[],
+) {
+  return `SELECT h.*, r.* FROM (${header}) h
+            LEFT JOIN LATERAL (${statementRowsSql("h.account_id", opts, values)}) r ON true
+           ORDER BY r.entry_no DESC`;
+}
+
+/** The header row (null when the header query found none) and the statement lines of a `withStatementRows` query. */
+export function splitStatementRows<H>(rows: (H & Partial<RawRow>)[]): { header: H | null; lines: StatementRow[] } {
+  const lines: StatementRow[] = [];
+  for (const r of rows) if (r.entry_no != null) lines.push(toRow(r as RawRow));
+  return { header: rows[0] ?? null, lines };
 }
 
 function toRow(r: RawRow): StatementRow {

@@ -1,11 +1,6 @@
 import type { Db } from "../../db/client";
 import { notFound } from "../../lib/errors";
 
-export function listOrganisationsByIds(db: Db, ids: number[]) {
-  if (ids.length === 0) return Promise.resolve([]);
-  return db.organisation.findMany({ where: { id: { in: ids } }, orderBy: { name: "asc" } });
-}
-
 export function listOrganisations(db: Db) {
   return db.organisation.findMany({ orderBy: [{ type: "asc" }, { name: "asc" }] });
 }

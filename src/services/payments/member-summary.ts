@@ -1,12 +1,17 @@
-// The dashboard's figures in one query on the pool: balance, last top-up, auto top-up and the member's IOUs. The
-// dashboard is the page members open most; these were five Prisma queries (each compiled by Prisma's query
-// compiler), and the page ran at a small fraction of the framework's ceiling (bench:http, docs/performance.md).
+// The dashboard's data in one query on the pool: balance, last top-up, auto top-up, the member's IOUs, the clubs
+// whose statements they may see and their latest statement lines. The dashboard is the page members open most;
+// this was eight queries (five through Prisma, each compiled by its query compiler), and the page ran at a small
+// fraction of the framework's ceiling (bench:http, docs/performance.md).
 import { notFound } from "../../lib/errors";
+import { splitStatementRows, withStatementRows } from "../ledger/statement-rows";
 import { TOP_UP_TYPES } from "../ledger/transaction-types";
 import type { Payments } from "./context";
 
+/** Statement lines the dashboard shows. */
+export const RECENT_LINES = 5;
+
 const SQL = `
-  SELECT a.balance_cents::text AS balance_cents, u.auto_top_up_status::text AS auto_status,
+  SELECT a.id AS account_id, a.balance_cents::text AS balance_cents, u.auto_top_up_status::text AS auto_status,
          u.auto_top_up_amount_cents::text AS auto_amount,
          -- One index probe per top-up type, however long the statement (as getBalanceDetail).
          (SELECT max(e.created_at)
@@ -19,7 +24,9 @@ const SQL = `
                                                      'organisationId', o.id, 'organisationName', o.name)
                                    ORDER BY i.created_at), '[]')
             FROM ious i JOIN organisations o ON o.id = i.organisation_id
-           WHERE i.system_number = u.system_number) AS ious
+           WHERE i.system_number = u.system_number) AS ious,
+         (SELECT coalesce(json_agg(json_build_object('id', o.id, 'name', o.name) ORDER BY o.name), '[]')
+            FROM organisations o WHERE o.id = ANY($3::int[])) AS clubs
     FROM users u JOIN accounts a ON a.user_id = u.id
    WHERE u.id = $1`;
 
@@ -36,12 +43,18 @@ interface Row {
     organisationId: number;
     organisationName: string;
   }[];
+  clubs: { id: number; name: string }[];
 }
 
-export async function memberSummary(p: Payments, userId: number) {
-  const r = (await p.pool.query<Row>(SQL, [userId, TOP_UP_TYPES])).rows[0];
+/** `clubIds`: the organisations the member holds a role for (their statements are linked, by name). */
+export async function memberDashboard(p: Payments, userId: number, clubIds: number[]) {
+  const values: unknown[] = [userId, TOP_UP_TYPES, clubIds];
+  const text = withStatementRows(SQL, { limit: RECENT_LINES }, values);
+  const { header: r, lines } = splitStatementRows((await p.pool.query<Row>(text, values)).rows);
   if (!r) throw notFound("That member does not exist.");
   return {
+    clubs: r.clubs,
+    recent: lines,
     balance: { balanceCents: BigInt(r.balance_cents), lastTopUpAt: r.last_top_up_at },
     auto: {
       autoTopUpStatus: r.auto_status,
