@@ -41,13 +41,47 @@ export function createLogger(level: string, opts: LoggerOptions = {}): Logger {
 const line = (req: IncomingMessage, res: ServerResponse) =>
   `${req.method} ${(req as { originalUrl?: string }).originalUrl ?? req.url} ${res.statusCode}`;
 
+/** Request headers a log line keeps: enough to tell who and what; never the cookie or an authorization. */
+const LOGGED_REQUEST_HEADERS = ["host", "user-agent", "referer", "x-forwarded-for", "content-type", "content-length"];
+/** Response headers a log line keeps (the rest — the long CSP, set-cookie — say nothing about the request). */
+const LOGGED_RESPONSE_HEADERS = ["content-type", "content-length", "location"];
+
+function pick(headers: Record<string, unknown> | undefined, names: string[]) {
+  const out: Record<string, unknown> = {};
+  if (headers) for (const n of names) if (headers[n] !== undefined) out[n] = headers[n];
+  return out;
+}
+
+interface LoggedRequest {
+  id: unknown;
+  method: string;
+  url: string;
+  remoteAddress?: string;
+  headers: Record<string, unknown>;
+}
+
 /**
  * pino-http options for how a request is logged: its message is the short line in every form; the JSON form
- * keeps the request and response objects beside it, the readable form only the line.
+ * keeps the request and response beside it, with the headers that matter. (Every header of both — the CSP alone
+ * is 500 bytes — was serialised and run through redaction on each request: a tenth of a page's CPU under load,
+ * docs/performance.md.)
  */
 export function requestLogStyle(logger: Logger) {
   return {
     quietReqLogger: prettyLoggers.has(logger),
+    serializers: {
+      req: (r: LoggedRequest) => ({
+        id: r.id,
+        method: r.method,
+        url: r.url,
+        remoteAddress: r.remoteAddress,
+        headers: pick(r.headers, LOGGED_REQUEST_HEADERS),
+      }),
+      res: (r: { statusCode: number; headers?: Record<string, unknown> }) => ({
+        statusCode: r.statusCode,
+        headers: pick(r.headers, LOGGED_RESPONSE_HEADERS),
+      }),
+    },
     customSuccessMessage: (req: IncomingMessage, res: ServerResponse, ms: number) =>
       `${line(req, res)} ${Math.round(ms)} ms`,
     customErrorMessage: (req: IncomingMessage, res: ServerResponse, err: Error) =>

@@ -41,3 +41,33 @@ test("production: a JSON line per request that keeps the request and response", 
   expect(entry.req.headers["user-agent"]).toBe("a-long-browser-user-agent/1.0");
   expect(entry.res.statusCode).toBe(200);
 });
+
+test("production: the line keeps the headers that tell who and what, not the cookie or the long CSP", async () => {
+  const out = capture();
+  const logger = createLogger("info", { destination: out.stream });
+  const app = express();
+  app.use(pinoHttp({ logger, ...requestLogStyle(logger) }));
+  app.get("/dashboard", (_req, res) => {
+    res.setHeader("Content-Security-Policy", `default-src 'self';${" script-src 'self';".repeat(30)}`);
+    res.setHeader("Set-Cookie", "bc.sid=secret");
+    res.type("html").send("ok");
+  });
+  await request(app)
+    .get("/dashboard")
+    .set("User-Agent", "browser/1.0")
+    .set("Cookie", "bc.sid=the-session")
+    .set("Accept-Language", "en-AU");
+  const entry = JSON.parse(out.lines()[0]!);
+  expect(entry.req).toEqual({
+    id: expect.anything(),
+    method: "GET",
+    url: "/dashboard",
+    remoteAddress: expect.any(String),
+    headers: { host: expect.any(String), "user-agent": "browser/1.0" },
+  });
+  expect(entry.res).toEqual({
+    statusCode: 200,
+    headers: { "content-type": "text/html; charset=utf-8", "content-length": "2" },
+  });
+  expect(out.lines()[0]).not.toContain("the-session");
+});

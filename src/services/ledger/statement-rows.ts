@@ -130,7 +130,9 @@ export function withStatementRows(
   opts: { limit: number; beforeEntryNo?: number } & StatementFilter,
   values: unknown[],
 ) {
-  return `SELECT h.*, r.* FROM (${header}) h
+  // MATERIALIZED: the header's subqueries run once, not once per line (inlined, they ran per output row).
+  return `WITH h AS MATERIALIZED (${header})
+          SELECT h.*, r.* FROM h
             LEFT JOIN LATERAL (${statementRowsSql("h.account_id", opts, values)}) r ON true
            ORDER BY r.entry_no DESC`;
 }

@@ -33,6 +33,13 @@ export function isTransactionType(v: unknown): v is TransactionType {
 /** Types that bring card money into a member's balance. */
 export const TOP_UP_TYPES: TransactionType[] = ["Manual Top Up", "Auto Top Up", "CC Payment"];
 
+/**
+ * The same as SQL literals, for `AND type IN (…)` beside `type = <a value>`: only a written list lets PostgreSQL
+ * prove the partial index entries_top_ups_idx applies (with the types as a parameter it walked the account's whole
+ * statement backwards, 20 ms for 20,000 lines).
+ */
+export const TOP_UP_TYPES_SQL = TOP_UP_TYPES.map((t) => `'${t}'`).join(", ");
+
 /** Types by which members pay a club (sessions, events, memberships, the API's charges). */
 export const PAYMENT_TYPES: TransactionType[] = [
   "Club Payment",

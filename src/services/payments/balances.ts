@@ -1,8 +1,9 @@
 // Balance look-ups other modules and pages use. Each is one indexed query.
+import { Prisma } from "../../generated/prisma/client";
 import { notFound } from "../../lib/errors";
 import { isCalendarDate } from "../../lib/validation";
 import { statementRows } from "../ledger/statement-rows";
-import { TOP_UP_TYPES } from "../ledger/transaction-types";
+import { TOP_UP_TYPES_SQL } from "../ledger/transaction-types";
 import type { Payments } from "./context";
 
 /** A member's current balance in cents (0 for a member who never had an entry). */
@@ -20,9 +21,10 @@ export async function getBalanceDetail(p: Payments, userId: number) {
     // One index probe (account, type, entry_no) per top-up type, however long the statement.
     p.db.$queryRaw<{ at: Date | null }[]>`
       SELECT max(e.created_at) AS at
-        FROM unnest(${TOP_UP_TYPES}::text[]) AS t(type)
+        FROM unnest(ARRAY[${Prisma.raw(TOP_UP_TYPES_SQL)}]) AS t(type)
         CROSS JOIN LATERAL (SELECT created_at FROM entries
                              WHERE account_id = ${accountId} AND type = t.type
+                               AND type IN (${Prisma.raw(TOP_UP_TYPES_SQL)})
                              ORDER BY entry_no DESC LIMIT 1) e`,
   ]);
   return { balanceCents, lastTopUpAt: last[0]?.at ?? null };
