@@ -4,6 +4,7 @@ import type { Database } from "../../src/db/client";
 import { type StripeEmulator, startStripeEmulator } from "../../src/infra/stripe-emulator";
 import { createLogger } from "../../src/lib/logger";
 import type { LedgerWriterOptions } from "../../src/services/ledger/ledger-writer";
+import { UnconfiguredCardGateway } from "../../src/services/payments/card-gateway";
 import { createPayments, type Payments } from "../../src/services/payments/context";
 import { adjustMemberBalance, adjustOrganisationBalance } from "../../src/services/payments/manual-adjustment";
 import { paymentApiBatch } from "../../src/services/payments/payment-api-batch";
@@ -46,6 +47,17 @@ export function paymentsOn(database: Database, emulator: StripeEmulator, ledger:
     ledger,
   });
   return { p };
+}
+
+/** A payments core on an open database with no card processor: for tests that only book and read balances. */
+export function paymentsWithoutCards(database: Database) {
+  return createPayments({
+    db: database.prisma,
+    pool: database.pool,
+    gateway: new UnconfiguredCardGateway(),
+    logger: createLogger("silent"),
+    timeZone: "Australia/Sydney",
+  });
 }
 
 export async function startPayments(opts: { max?: number; connections?: number } = {}): Promise<TestPayments> {

@@ -1,11 +1,8 @@
 // Every page answers each role correctly: anonymous, member, club officer of this and of another club,
 // finance viewer, finance editor.
 import request from "supertest";
-import { createLogger } from "../../src/lib/logger";
-import { UnconfiguredCardGateway } from "../../src/services/payments/card-gateway";
-import { createPayments } from "../../src/services/payments/context";
 import { makeClub, makeUser, signIn, startTestApp, type TestApp } from "../helpers/app";
-import { fundMember } from "../helpers/payments";
+import { fundMember, paymentsWithoutCards } from "../helpers/payments";
 
 let t: TestApp;
 let clubA: { id: number };
@@ -100,13 +97,7 @@ describe("who may see what", () => {
 
 describe("dashboard", () => {
   test("shows the member's own balance", async () => {
-    const p = createPayments({
-      db: t.db,
-      pool: t.database.pool,
-      gateway: new UnconfiguredCardGateway(),
-      logger: createLogger("silent"),
-      timeZone: "Australia/Sydney",
-    });
+    const p = paymentsWithoutCards(t.database);
     const admin = await makeUser(t.db, { level: "EDIT" });
     const m = await makeUser(t.db);
     await fundMember(p, m.id, 123_456n, admin.id);

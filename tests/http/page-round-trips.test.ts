@@ -4,12 +4,9 @@
 // the pages ran at a twentieth of the framework's ceiling (issue 17, bench:http, docs/performance.md). Every query
 // the app sends goes through pg's Client#query (Prisma through its pg driver adapter too), which is counted here.
 import pg from "pg";
-import { createLogger } from "../../src/lib/logger";
-import { UnconfiguredCardGateway } from "../../src/services/payments/card-gateway";
-import { createPayments } from "../../src/services/payments/context";
 import { grantRole } from "../../src/services/roles/grant-role";
 import { makeClub, makeUser, signIn, startTestApp, type TestApp } from "../helpers/app";
-import { fundMember } from "../helpers/payments";
+import { fundMember, paymentsWithoutCards } from "../helpers/payments";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -43,13 +40,7 @@ test("dashboard, statement (first and deep page) and Messages: two round trips e
   const member = await makeUser(t.db);
   const club = await makeClub(t.db, "Round Trip Club");
   await grantRole(t.db, { userId: member.id, organisationId: club.id, level: "VIEW" });
-  const p = createPayments({
-    db: t.db,
-    pool: t.database.pool,
-    gateway: new UnconfiguredCardGateway(),
-    logger: createLogger("silent"),
-    timeZone: "Australia/Sydney",
-  });
+  const p = paymentsWithoutCards(t.database);
   for (let i = 0; i < 35; i++) await fundMember(p, member.id, 100n + BigInt(i), finance.id);
   const { agent } = await signIn(t.app, member.email);
 
