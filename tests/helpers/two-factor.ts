@@ -44,15 +44,16 @@ export function knownSecret(identifier: string | number): string | undefined {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * A current code for `secret` whose step was not used by these helpers before (`lastStep` tracks it). Near the
- * end of a step the previous step is skipped: by the time the server checks, it may have left the window.
+ * A current code for `secret` whose step was not used by these helpers before (`lastStep` tracks it). The previous
+ * step is used only in the first half of a step: by the time a loaded machine's server checks the code (a browser
+ * page can take seconds), it may have left the ±1 window.
  */
 export async function freshCode(entry: Known): Promise<string> {
   for (;;) {
     const nowMs = Date.now();
     const now = stepAt(nowMs);
     const intoStep = (nowMs / 1000) % PERIOD_SECONDS;
-    const candidates = [...(intoStep < PERIOD_SECONDS - 5 ? [now - 1] : []), now, now + 1];
+    const candidates = [...(intoStep < PERIOD_SECONDS / 2 ? [now - 1] : []), now, now + 1];
     const step = candidates.find((s) => s > entry.lastStep);
     if (step !== undefined) {
       entry.lastStep = step;
