@@ -3,20 +3,12 @@
 // (payment_api_interactive) that completes the charge when the card payment lands. The charge's key is also the
 // ledger posting's key, so running the same request again (a retry after a crash) books nothing new.
 import { AppError } from "../../lib/errors";
-import { inTransaction } from "../ledger/transaction";
 import type { TransactionType } from "../ledger/transaction-types";
 import { createIou } from "../payments/ious";
 import { paymentApiBatch } from "../payments/payment-api-batch";
 import { paymentApiInteractive } from "../payments/payment-api-interactive";
 import { API_ROUTE_CODE, type ApiServices, type ChargeCaller, mayReadBalances } from "./api-services";
-import {
-  type ChargeRow,
-  type ChargeView,
-  chargeByKey,
-  chargeView,
-  recordCharge,
-  recordChargeEvent,
-} from "./charge-records";
+import { type ChargeRow, type ChargeView, chargeByKey, chargeView, recordCharge } from "./charge-records";
 import { ApiProblem, problem } from "./problem";
 import type { ChargeRequest } from "./schemas";
 
@@ -191,26 +183,4 @@ function outcomeOf(s: ApiServices, caller: ChargeCaller, row: ChargeRow): Charge
     });
   }
   return { status: 201, charge: chargeView(s, row, caller) };
-}
-
-/**
- * The API route code's callback: the member paid a pending charge's checkout and the webhook booked the purchase.
- * Marks the charge succeeded with its booking, and records checkout.completed and charge.succeeded.
- */
-export async function completeCheckoutCharge(s: ApiServices, chargeKey: string, cardPaymentId: number | null) {
-  if (!cardPaymentId) return;
-  await inTransaction(s.p.pool, async (client) => {
-    const { rows } = await client.query<{ id: number }>(
-      `UPDATE api_charges c
-          SET status = 'succeeded', updated_at = now(),
-              posting_id = (SELECT id FROM postings WHERE idempotency_key = $2)
-        WHERE c.charge_key = $1 AND c.status = 'pending' AND c.card_payment_id = $3
-        RETURNING c.id`,
-      [chargeKey, `card:${cardPaymentId}:purchase`, cardPaymentId],
-    );
-    if (rows.length === 0) return;
-    const row = (await chargeByKey(client, chargeKey))!;
-    await recordChargeEvent(s, client, "checkout.completed", row);
-    await recordChargeEvent(s, client, "charge.succeeded", row);
-  });
 }

@@ -9,9 +9,12 @@
 // charges and their card payments are claimed with FOR UPDATE SKIP LOCKED, and only while the card payment is
 // not booked. The card webhook's booking locks the same card payment row, so one of the two wins: a payment
 // booked first completes the charge (it is not expired); an expiry first makes the later payment a top-up.
+// Each run first settles any charge still pending on a booked card payment (checkout-charges.ts): such a charge
+// is never expired, it is made or failed by what the ledger holds.
 import { inTransaction } from "../ledger/transaction";
 import type { ApiServices } from "./api-services";
 import { type ChargeRow, recordChargeEvent, SELECT_CHARGES } from "./charge-records";
+import { resolveBookedCheckouts } from "./checkout-charges";
 
 /** The scheduled job's queue (jobs/scheduler.ts). */
 export const CHECKOUT_EXPIRY_JOB = "api-checkout-expiry";
@@ -24,6 +27,7 @@ export const EXPIRED_CHECKOUT_MESSAGE =
 
 /** Expires every checkout charge older than `maxAgeMs`; answers how many it expired. */
 export async function expireCheckoutCharges(s: ApiServices, maxAgeMs: number): Promise<number> {
+  await resolveBookedCheckouts(s);
   let total = 0;
   for (;;) {
     const n = await inTransaction(s.p.pool, async (client) => {

@@ -135,7 +135,8 @@ export const chargeSchema = z
     iou: z.string().nullable(),
     checkout_url: z.string().nullable(),
     failure_code: z.string().nullable().meta({
-      description: "Why a charge failed: insufficient_funds, top_up_failed, or checkout_expired.",
+      description:
+        "Why a charge failed: insufficient_funds, top_up_failed, checkout_expired; for a checkout whose card payment landed but whose purchase could not be made: insufficient_funds, member_inactive or purchase_failed (the card payment stays on the member's balance).",
     }),
     created: isoTime,
   })

@@ -1,7 +1,7 @@
 // Builds the API's services on a payments core and registers its callback route (once per core).
 import type { Payments } from "../payments/context";
 import { API_ROUTE_CODE, type ApiServices } from "./api-services";
-import { completeCheckoutCharge } from "./charges";
+import { settleCheckoutCharge } from "./checkout-charges";
 import type { OutboundEventsStatement, RecordOutboundEvent } from "./outbound-events";
 
 export function createApiServices(
@@ -15,9 +15,9 @@ export function createApiServices(
     eventsStatement: (opts.recordEvent && opts.eventsStatement) || null,
   };
   if (!p.callbacks.has(API_ROUTE_CODE)) {
-    p.callbacks.register(API_ROUTE_CODE, (chargeKey, ctx) =>
-      completeCheckoutCharge(s, chargeKey, ctx.cardPaymentId ?? null),
-    );
+    p.callbacks.registerOnSettle(API_ROUTE_CODE, async (client, chargeKey, ctx) => {
+      await settleCheckoutCharge(s, client, chargeKey, ctx);
+    });
   }
   return s;
 }

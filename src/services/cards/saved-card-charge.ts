@@ -120,7 +120,7 @@ export async function chargeSavedCard(p: Payments, req: SavedCardChargeRequest):
         metadata,
         idempotencyKey: card.stripeIdempotencyKey!,
       });
-      const settled = await inTransaction(p.pool, (client) => settleCardPayment(client, card.id, charge));
+      const settled = await inTransaction(p.pool, (client) => settleCardPayment(client, card.id, charge, p.callbacks));
       if (settled.status === "mismatch" || settled.status === "not_found") {
         throw new Error(`saved-card charge ${card.id} could not be booked: ${settled.status}`);
       }

@@ -70,7 +70,7 @@ export async function reconcileCardPayment(p: Payments, cardPaymentId: number, a
   const charge = pi.charge;
   const booked = "Stripe took the money: booked now.";
   const r = await inTransaction(p.pool, async (client) => {
-    const settled = await settleCardPayment(client, card.id, charge);
+    const settled = await settleCardPayment(client, card.id, charge, p.callbacks);
     if (settled.status === "booked" && audit) await recordAudit(client, repairRow(audit, card, booked));
     return settled;
   });

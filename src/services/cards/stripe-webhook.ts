@@ -2,17 +2,18 @@
 // Stripe's event id) in the same database transaction that applies it, so a redelivery — even a concurrent
 // one — finds it there and changes nothing; a failure rolls both back and Stripe's retry applies it again.
 // Work that must not run inside the transaction (callbacks, notifications, Stripe calls) runs after commit.
-import { type AuditActor, recordAudit } from "../audit/record";
+
 import type pg from "pg";
+import { type AuditActor, recordAudit } from "../audit/record";
+import { applyDisputeEvent, type DisputeFacts, disputeFacts } from "../disputes/dispute-events";
 import { inTransaction } from "../ledger/transaction";
 import { autoTopUpMember } from "../payments/auto-topup-member";
 import { LOW_BALANCE_THRESHOLD_CENTS } from "../payments/calculate-auto-topup-amount";
 import type { CardCharge, CardWebhookEvent } from "../payments/card-gateway";
 import type { Payments } from "../payments/context";
-import { applyDisputeEvent, type DisputeFacts, disputeFacts } from "../disputes/dispute-events";
 import { applyPayoutEvent, type PayoutFacts, payoutFacts } from "../payouts/payout-events";
 import { applyRefundUpdate } from "./card-refunds";
-import { type SettleOutcome, settleCardPayment } from "./settle-card-payment";
+import { type Purchase, type SettleOutcome, settleCardPayment } from "./settle-card-payment";
 import { holderOf, type Mismatch, mismatchOf, notOurs } from "./stripe-match";
 
 export const DEFAULT_AUTO_TOP_UP_CENTS = 10_000n;
@@ -83,7 +84,7 @@ async function chargeSucceeded(p: Payments, client: pg.PoolClient, o: O): Promis
     { name: "currency", theirs: o.currency, ours: ours.currency, required: true },
   ]);
   if (m) return notOurs(`card payment ${id}`, m);
-  const r = await settleCardPayment(client, id, chargeOf(o));
+  const r = await settleCardPayment(client, id, chargeOf(o), p.callbacks);
   if (r.status === "not_found") return { outcome: `ignored: card payment ${id} not found` };
   if (r.status === "mismatch") {
     p.logger.error({ cardPaymentId: id, reason: r.reason }, "Stripe charge does not match our card payment");
@@ -91,15 +92,18 @@ async function chargeSucceeded(p: Payments, client: pg.PoolClient, o: O): Promis
   }
   if (r.status === "already_booked") return { outcome: `already booked: card payment ${id}` };
   return {
-    outcome: `booked: card payment ${id}${r.purchase === "insufficient_funds" ? " (purchase not covered)" : ""}`,
+    outcome: `booked: card payment ${id}${purchaseMade(r.purchase) ? "" : ` (purchase not made: ${r.purchase})`}`,
     after: () => afterCardBooked(p, r),
   };
 }
 
+/** Whether the card payment's purchase (if it paid for one) was made. */
+const purchaseMade = (purchase: Purchase) => purchase === "booked" || purchase === "none";
+
 /** After a card payment's booking has committed: the caller's callback (if the purchase was made), and the news. */
 export async function afterCardBooked(p: Payments, r: Extract<SettleOutcome, { status: "booked" }>) {
   const card = r.card;
-  if (r.purchase !== "insufficient_funds") {
+  if (purchaseMade(r.purchase)) {
     await p.callbacks.run(card.routeCode, card.routePayload ?? "", { cardPaymentId: card.id });
   }
   p.events.emit("cardPaymentSucceeded", { userId: card.userId, cardPaymentId: card.id, amountCents: card.amountCents });

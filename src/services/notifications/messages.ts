@@ -116,6 +116,23 @@ export const messages = {
     balanceOfEntry: 1, // the club pays from the first entry, the member receives in the second
   }),
 
+  /** A card payment landed but what it paid for could not be made (§3.5): the money stays on the balance. */
+  purchaseNotMade: (
+    t: { userId: number; cardAmountCents: bigint; purchaseCents: bigint; payee: string; description: string },
+    why: string,
+    cardPaymentId: number,
+  ): NotificationInput => ({
+    userId: t.userId,
+    kind: "PURCHASE_NOT_MADE",
+    subject: `Payment to ${t.payee} not made`,
+    body:
+      `Your card payment of ${formatMoney(t.cardAmountCents)} has been added to your Bridge Credits balance, but the ` +
+      `payment of ${formatMoney(t.purchaseCents)} to ${t.payee} (${t.description}) it was for could not be made: ` +
+      `${why} The money stays on your balance.`,
+    ...STATEMENT,
+    dedupeKey: `purchase-not-made:${cardPaymentId}`,
+  }),
+
   /** "{balance}" is filled in by the posting engine with the balance after the payment. */
   lowBalance: (userId: number, key: string): Message => ({
     userId,

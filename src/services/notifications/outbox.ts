@@ -15,7 +15,8 @@ export type NotificationKind =
   | "IOU_CREATED"
   | "APPROVAL_DECIDED"
   | "CARD_DISPUTE"
-  | "BANK_DETAILS_CHANGED";
+  | "BANK_DETAILS_CHANGED"
+  | "PURCHASE_NOT_MADE";
 
 export interface NotificationInput {
   userId?: number | null;
