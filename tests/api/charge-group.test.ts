@@ -7,6 +7,7 @@ import request from "supertest";
 import type { ChargeGroupWriter } from "../../src/services/api/charge-group";
 import { createApiKey } from "../../src/services/api/keys";
 import { cliActor } from "../../src/services/audit/record";
+import { bookInTransaction } from "../../src/services/ledger/transaction";
 import {
   type ApiStack,
   api,
@@ -242,4 +243,50 @@ test("with the outbox's own recorder the events go in the group's last query; od
     await plain.p.ledger.close();
     await plain.close();
   }
+});
+
+test("a member's balance spent between the group's claim and its booking: the one-query booking refuses, the group is booked the careful way and the charge refused", async () => {
+  const club = await makeClub(s.p.db);
+  const elsewhere = await makeClub(s.p.db, "Elsewhere Club");
+  const key = await makeKey(s, { scopes: ["charges:write", "read"] });
+  const spender = await memberWith(s, 5_000n);
+  // The member's account held here: the group claims (its balance read says $50 covers $10 and stays above the
+  // low-balance threshold), then its booking waits.
+  const holder = new pg.Client({ connectionString: s.database.url });
+  await holder.connect();
+  await holder.query("BEGIN");
+  await holder.query("SELECT 1 FROM accounts WHERE user_id = $1 FOR UPDATE", [spender.id]);
+  const before = { ...group().stats };
+  const charged = api(s, key.secret).post("/charges", {
+    member: spender.systemNumber,
+    amount: 1_000,
+    currency: "aud",
+    description: "Table money",
+    organisation: club.clubNumber,
+  });
+  await until("the group's booking to wait", async () => (await lockWaiters()) >= 1);
+  // Meanwhile the member spends $45 elsewhere, committed before the group's booking gets the account.
+  const spent = await bookInTransaction(holder, {
+    idempotencyKey: newIdempotencyKey(),
+    type: "Club Payment",
+    description: "Elsewhere",
+    entries: [
+      { userId: spender.id, amountCents: -4_500n, counterparty: 1 },
+      { organisationId: elsewhere.id, amountCents: 4_500n, counterparty: 0 },
+    ],
+  });
+  expect(spent.status).toBe("POSTED");
+  await holder.query("COMMIT");
+  await holder.end();
+
+  const res = await charged;
+  expect([res.status, res.body.code]).toEqual([402, "insufficient_funds"]);
+  expect(res.body.balance).toBe(500);
+  expect(group().stats.booked - before.booked).toBe(0);
+  expect(group().stats.alone - before.alone).toBe(1);
+  expect((await s.p.db.account.findUniqueOrThrow({ where: { userId: spender.id } })).balanceCents).toBe(500n);
+  // Nothing of the rolled-back attempt is left: the one posting is the other payment; the charge is the refusal.
+  expect(await s.p.db.posting.count({ where: { idempotencyKey: { startsWith: `api:${key.id}:` } } })).toBe(0);
+  const charges = await s.p.db.apiCharge.findMany({ where: { apiKeyId: key.id } });
+  expect(charges.map((c) => [c.status, c.postingId])).toEqual([["failed", null]]);
 });

@@ -139,16 +139,23 @@ test("step by step: kill -9 after the booking, before the answer is stored; rest
   expect(await violations(p)).toEqual([]);
 }, 180_000);
 
-// Killed while the group waits on its booking (nothing of it is written yet), or on its last query (charges,
-// answers, events and COMMIT already sent, which the database then completes on its own).
+// Killed while the group waits on its claim (nothing of it is written yet: its transaction is rolled back once
+// the database finds the client gone), or on its booking or write (booking, charges, answers, events and COMMIT
+// were sent as one query, which the database then completes on its own).
 test.each([
-  { at: "the booking", holds: "the member's account", leaves: "nothing" },
-  { at: "the last query", holds: "api_charges", leaves: "the whole charge, answered" },
+  { at: "the claim", club: "R4", lock: "LOCK TABLE api_idempotency IN EXCLUSIVE MODE", leaves: "nothing" },
+  { at: "the booking", club: "R2", lock: "FOR UPDATE", leaves: "the whole charge, answered" },
+  {
+    at: "the write",
+    club: "R3",
+    lock: "LOCK TABLE api_charges IN EXCLUSIVE MODE",
+    leaves: "the whole charge, answered",
+  },
 ])(
   "in a group: kill -9 while $at waits; it leaves $leaves (never a claim running); the retry is answered at once, one posting",
-  async ({ at }) => {
+  async ({ at, club, lock }) => {
     const db = database.prisma;
-    const { m, key, secret } = await setUp(at === "the booking" ? "R2" : "R3", ["charges:write"]);
+    const { m, key, secret } = await setUp(club, ["charges:write"]);
     const port = await freePort();
     const post = poster(port, secret, { member: m.systemNumber });
     const chargeKey = `api:${key.id}:session-7`;
@@ -158,8 +165,8 @@ test.each([
     const blocker = new pg.Client({ connectionString: database.url });
     await blocker.connect();
     await blocker.query("BEGIN");
-    if (at === "the booking") await blocker.query("SELECT 1 FROM accounts WHERE user_id = $1 FOR UPDATE", [m.id]);
-    else await blocker.query("LOCK TABLE api_charges IN EXCLUSIVE MODE");
+    if (lock === "FOR UPDATE") await blocker.query("SELECT 1 FROM accounts WHERE user_id = $1 FOR UPDATE", [m.id]);
+    else await blocker.query(lock);
     const inFlight = post().catch((e: unknown) => e);
     const groups = `SELECT count(*)::int AS n FROM pg_stat_activity
                    WHERE application_name = 'api-charge-groups' AND wait_event_type = 'Lock'`;
@@ -187,14 +194,14 @@ test.each([
       charges: await db.apiCharge.count({ where: { chargeKey } }),
     };
     expect(left).toEqual(
-      at === "the booking" ? { claims: [], postings: 0, charges: 0 } : { claims: [201], postings: 1, charges: 1 },
+      at === "the claim" ? { claims: [], postings: 0, charges: 0 } : { claims: [201], postings: 1, charges: 1 },
     );
 
     const second = await start(port, "60");
     try {
       const retry = await post(); // at once: no lease to wait out
       expect(retry.status).toBe(201);
-      expect(retry.headers.get("idempotent-replayed")).toBe(at === "the booking" ? null : "true");
+      expect(retry.headers.get("idempotent-replayed")).toBe(at === "the claim" ? null : "true");
       const replay = await post();
       expect(replay.headers.get("idempotent-replayed")).toBe("true");
       expect(await replay.text()).toBe(await retry.text());

@@ -17,7 +17,7 @@
 // parameters built as literals, and the answer returned as one row of two strings.
 import pg from "pg";
 import { numberArray, textArray } from "../../db/array-literal";
-import { queryPreparedRow } from "../../db/prepared-row";
+import { type NamedStatement, queryPreparedRow } from "../../db/prepared-row";
 import { addPosting, invalidReason, knownRef, postingColumns, refKey, requestHash } from "./book-postings";
 import type { PostingInput, PostingResult } from "./posting";
 
@@ -222,42 +222,62 @@ function prepare(postings: PostingInput[], cache: Map<string, number>) {
   return { sql: known ? KNOWN_SQL : RESOLVING_SQL, values, legs };
 }
 
+/** A batch's one statement, and how to read its answer. */
+export interface AtOnceStatement {
+  statement: NamedStatement;
+  values: string[];
+  /** The results from the statement's one row (its two columns), or null: nothing was written. */
+  read(row: readonly (string | null)[] | null): PostingResult[] | null;
+}
+
+/**
+ * The statement that books `postings` at once, or null when the batch needs the careful path. `cache` maps
+ * "u<user>"/"o<org>"/"s<code>" to account ids, and learns the ones the statement resolved when its answer is read.
+ */
+export function atOnceStatement(postings: PostingInput[], cache: Map<string, number>): AtOnceStatement | null {
+  const prepared = prepare(postings, cache);
+  if (!prepared) return null;
+  const read = (row: readonly (string | null)[] | null): PostingResult[] | null => {
+    const [accountsBooked, postingIdList] = row ?? [];
+    if (!accountsBooked || !postingIdList) return null;
+    const start = new Map<string, { id: number; balance: bigint }>();
+    for (const account of accountsBooked.split(",")) {
+      const [ref, id, balance] = account.split(" ") as [string, string, string];
+      start.set(ref, { id: Number(id), balance: BigInt(balance) });
+      if (ref[0] !== "a" && cache.size < 1_000_000) cache.set(ref, Number(id));
+    }
+    const postingIds = postingIdList.split(",");
+    const { legs } = prepared;
+    let leg = 0;
+    return postings.map((p, i) => ({
+      status: "POSTED",
+      postingId: BigInt(postingIds[i]!),
+      balances: p.entries.map(() => {
+        const s = start.get(legs.key[leg]!)!;
+        return { accountId: s.id, balanceAfterCents: s.balance + legs.offs[leg++]! };
+      }),
+    }));
+  };
+  return { statement: prepared.sql, values: prepared.values, read };
+}
+
 /**
  * Books `postings` in one statement on `client` (no transaction open), or answers null having written nothing
- * when the batch needs the careful path. `cache` maps "u<user>"/"o<org>"/"s<code>" to account ids, and learns
- * the ones this batch resolved.
+ * when the batch needs the careful path. `cache` as for atOnceStatement.
  */
 export async function bookAtOnce(
   client: Pick<pg.PoolClient, "query">,
   postings: PostingInput[],
   cache: Map<string, number>,
 ): Promise<PostingResult[] | null> {
-  const prepared = prepare(postings, cache);
-  if (!prepared) return null;
+  const once = atOnceStatement(postings, cache);
+  if (!once) return null;
   let row: (string | null)[] | null;
   try {
-    row = await queryPreparedRow(client, prepared.sql, prepared.values);
+    row = await queryPreparedRow(client, once.statement, once.values);
   } catch (e) {
     if (e instanceof pg.DatabaseError && e.code === UNIQUE_VIOLATION) return null; // a replay: the careful path
     throw e;
   }
-  const [accountsBooked, postingIdList] = row ?? [];
-  if (!accountsBooked || !postingIdList) return null;
-  const start = new Map<string, { id: number; balance: bigint }>();
-  for (const account of accountsBooked.split(",")) {
-    const [ref, id, balance] = account.split(" ") as [string, string, string];
-    start.set(ref, { id: Number(id), balance: BigInt(balance) });
-    if (ref[0] !== "a" && cache.size < 1_000_000) cache.set(ref, Number(id));
-  }
-  const postingIds = postingIdList.split(",");
-  const { legs } = prepared;
-  let leg = 0;
-  return postings.map((p, i) => ({
-    status: "POSTED",
-    postingId: BigInt(postingIds[i]!),
-    balances: p.entries.map(() => {
-      const s = start.get(legs.key[leg]!)!;
-      return { accountId: s.id, balanceAfterCents: s.balance + legs.offs[leg++]! };
-    }),
-  }));
+  return once.read(row);
 }
