@@ -77,6 +77,11 @@ const EXPECT: Record<string, { amount?: string; balance: boolean; words?: string
   "dispute-reinstated": { amount: "givenBackCents", balance: true },
   "dispute-for-finance": { balance: false, words: ["dp_sample"] },
   "bank-details-changed": { balance: false, words: ["ending 321", "082-001"] },
+  "purchase-not-made": {
+    amount: "cardAmountCents",
+    balance: true,
+    words: ["Harbour City Bridge Club", "Congress entry", "balance no longer covered it", "What to do"],
+  },
   message: { balance: false },
 };
 

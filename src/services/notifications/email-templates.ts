@@ -188,6 +188,25 @@ export const EMAIL_TEMPLATES: Record<string, EmailTemplate> = {
         ),
       ),
   },
+  "purchase-not-made": {
+    kind: "PURCHASE_NOT_MADE",
+    title: "Card payment kept as a top-up: what it paid for could not be made",
+    sample: () =>
+      stored(
+        messages.purchaseNotMade(
+          {
+            userId: 1,
+            cardAmountCents: 1_700n,
+            purchaseCents: 2_000n,
+            payee: "Harbour City Bridge Club",
+            description: "Congress entry",
+          },
+          "your balance no longer covered it.",
+          42,
+        ),
+        { balanceAfterCents: "1700" },
+      ),
+  },
   "bank-details-changed": {
     kind: "BANK_DETAILS_CHANGED",
     title: "Club bank details changed (to the club's officers)",

@@ -121,7 +121,7 @@ export const messages = {
     t: { userId: number; cardAmountCents: bigint; purchaseCents: bigint; payee: string; description: string },
     why: string,
     cardPaymentId: number,
-  ): NotificationInput => ({
+  ): Message => ({
     userId: t.userId,
     kind: "PURCHASE_NOT_MADE",
     subject: `Payment to ${t.payee} not made`,
@@ -131,6 +131,14 @@ export const messages = {
       `${why} The money stays on your balance.`,
     ...STATEMENT,
     dedupeKey: `purchase-not-made:${cardPaymentId}`,
+    data: {
+      template: "purchase-not-made",
+      cardAmountCents: cents(t.cardAmountCents),
+      purchaseCents: cents(t.purchaseCents),
+      payee: t.payee,
+      description: t.description,
+      reason: why,
+    },
   }),
 
   /** "{balance}" is filled in by the posting engine with the balance after the payment. */
