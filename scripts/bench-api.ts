@@ -8,17 +8,16 @@
 // (16: HTTP connections and service-layer workers), BENCH_SECONDS (10, measured per mode and kind, split over the
 // rounds), BENCH_ROUNDS (2), BENCH_WARMUP (2), BENCH_MODES (spread,hot), BENCH_BATCHES (3), DATABASE_URL (else a
 // fresh PostgreSQL with durable settings in a temp folder).
+
 import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import os from "node:os";
 import { connectDatabase } from "../src/db/client";
 import { migrateDeploy } from "../src/db/migrate";
-import { createLogger } from "../src/lib/logger";
 import { createApiKey } from "../src/services/api/keys";
 import { cliActor } from "../src/services/audit/record";
-import { UnconfiguredCardGateway } from "../src/services/payments/card-gateway";
-import { createPayments } from "../src/services/payments/context";
 import { benchDatabase } from "./bench/bench-database";
+import { benchPayments } from "./bench/bench-payments-core";
 import { type ApiRound, FIRST_MEMBER, runApi, startServer, stopServer } from "./bench/http-load";
 import {
   benchModes,
@@ -80,13 +79,7 @@ async function main() {
     const { rows } = await db.pool.query("SELECT version(), current_setting('fsync') AS fsync");
     log(`${String(rows[0].version).split(",")[0]}; fsync=${rows[0].fsync}; Node ${process.version}`);
     log(`members ${MEMBERS}, clubs ${CLUBS}, ${CONNECTIONS} connections / workers, ${SECONDS} s per mode and kind`);
-    const p = createPayments({
-      db: db.prisma,
-      pool: db.pool,
-      gateway: new UnconfiguredCardGateway(),
-      logger: createLogger("silent"),
-      timeZone: "Australia/Sydney",
-    });
+    const p = benchPayments(db);
     const ids = await seed(db, p, MEMBERS, CLUBS);
     const { secret } = await createApiKey(
       db.prisma,

@@ -12,15 +12,14 @@
 // WEB_CONCURRENCY=2 cluster (2 app processes behind one port), in alternating rounds, printed beside each other
 // and the service layer: BENCH_HTTP=0 skips it, BENCH_HTTP_CONNECTIONS (16), BENCH_HTTP_SECONDS (10 per mode and
 // kind). Figures and what they mean for one PostgreSQL: docs/scaling.md.
+
 import os from "node:os";
 import { connectDatabase } from "../src/db/client";
 import { migrateDeploy } from "../src/db/migrate";
-import { createLogger } from "../src/lib/logger";
 import { createApiKey } from "../src/services/api/keys";
 import { cliActor } from "../src/services/audit/record";
-import { UnconfiguredCardGateway } from "../src/services/payments/card-gateway";
-import { createPayments } from "../src/services/payments/context";
 import { benchDatabase } from "./bench/bench-database";
+import { benchPayments } from "./bench/bench-payments-core";
 import { type ApiRound, runApi, startServer, stopServer } from "./bench/http-load";
 import { findPgbench, runPgbench, setupBaselineTables, verifyBaselineTables } from "./bench/pgbench-baselines";
 import {
@@ -63,14 +62,7 @@ async function main() {
       `members ${MEMBERS}, clubs ${CLUBS}, ${WORKERS} concurrent workers, ${SECONDS} s measured after ${WARMUP} s warm-up`,
     );
     await migrateDeploy(url);
-    const p = createPayments({
-      db: db.prisma,
-      pool: db.pool,
-      gateway: new UnconfiguredCardGateway(),
-      logger: createLogger("silent"),
-      timeZone: "Australia/Sydney",
-      ledger: { connections: CONNECTIONS, lingerBelow: LINGER_BELOW, lingerMs: LINGER_MS },
-    });
+    const p = benchPayments(db, { connections: CONNECTIONS, lingerBelow: LINGER_BELOW, lingerMs: LINGER_MS });
     const ids = await seed(db, p, MEMBERS, CLUBS);
     // BENCH_BASELINES=0 skips pgbench (quicker runs while tuning the engine; the ratios then read n/a).
     const pgbench = process.env.BENCH_BASELINES === "0" ? null : findPgbench();

@@ -3,14 +3,13 @@ import { Writable } from "node:stream";
 import { connectDatabase } from "../src/db/client";
 import { copyCsv } from "../src/db/copy-csv";
 import { migrateDeploy } from "../src/db/migrate";
-import { createLogger } from "../src/lib/logger";
 import { STATEMENT_FROM } from "../src/services/ledger/statement-rows";
-import { UnconfiguredCardGateway } from "../src/services/payments/card-gateway";
-import { createPayments, type Payments } from "../src/services/payments/context";
+import type { Payments } from "../src/services/payments/context";
 import { allStatementRows, memberStatementPage } from "../src/services/statements/member-statement";
 import { statementCsvQuery } from "../src/services/statements/statement-csv";
 import { MAX_PDF_LINES, writeStatementPdf } from "../src/services/statements/statement-pdf";
 import { benchDatabase } from "./bench/bench-database";
+import { benchPayments } from "./bench/bench-payments-core";
 import { memberWithEntries } from "./bench/member-with-entries";
 
 const env = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);
@@ -53,13 +52,7 @@ async function main() {
     );
     await migrateDeploy(url);
     const db = connectDatabase(url, { max: 6 });
-    const p: Payments = createPayments({
-      db: db.prisma,
-      pool: db.pool,
-      gateway: new UnconfiguredCardGateway(),
-      logger: createLogger("silent"),
-      timeZone: "Australia/Sydney",
-    });
+    const p: Payments = benchPayments(db);
     const t = Date.now();
     const pageUser = await memberWithEntries(db, "page", PAGE_ENTRIES);
     const csvUser = await memberWithEntries(db, "csv", CSV_ENTRIES);

@@ -1,17 +1,16 @@
 // The statistics page's queries on a ledger of BENCH_STATS_ENTRIES entries (default 1,000,000: ten members with
 // alternating top-ups and club payments, each booked against a system account), federation-wide, for the 4 and
 // 52-week periods. Prints the time of each part and of the whole page (its parts run in parallel).
+
 import { connectDatabase } from "../src/db/client";
 import { migrateDeploy } from "../src/db/migrate";
-import { createLogger } from "../src/lib/logger";
-import { UnconfiguredCardGateway } from "../src/services/payments/card-gateway";
-import { createPayments } from "../src/services/payments/context";
 import { balanceHistogram, weeklySeries } from "../src/services/statistics/charts";
 import { cardFigures, periodFigures } from "../src/services/statistics/figures";
 import { resolvePeriod } from "../src/services/statistics/period";
 import { statisticsPage } from "../src/services/statistics/statistics-page";
 import { federationStatus } from "../src/services/statistics/status-summary";
 import { benchDatabase } from "./bench/bench-database";
+import { benchPayments } from "./bench/bench-payments-core";
 import { memberWithEntries } from "./bench/member-with-entries";
 
 const ENTRIES = Number(process.env.BENCH_STATS_ENTRIES ?? 1_000_000);
@@ -27,13 +26,7 @@ async function main() {
   try {
     await migrateDeploy(bench.url);
     const db = connectDatabase(bench.url, { max: 8 });
-    const p = createPayments({
-      db: db.prisma,
-      pool: db.pool,
-      gateway: new UnconfiguredCardGateway(),
-      logger: createLogger("silent"),
-      timeZone: "Australia/Sydney",
-    });
+    const p = benchPayments(db);
     // Each member line has its system-account twin: ENTRIES / 20 lines for each of ten members.
     for (let i = 0; i < 10; i++) await memberWithEntries(db, `stats${i}`, Math.ceil(ENTRIES / 20));
     await db.pool.query("ANALYZE");
