@@ -150,7 +150,12 @@ suite("the built server (node dist/server.js, NODE_ENV=production)", () => {
     const env = { ...productionEnv(), WEB_CONCURRENCY: "2", PORT: String(await freePort()) };
     const cluster = await spawnServer(env, 30_000, [SERVER]);
     try {
-      const pids = [...cluster.output().matchAll(/worker \d \(pid (\d+)\) is listening/g)].map((m) => Number(m[1]));
+      // The primary says it is serving once both workers listen; a worker's own log line travels its own pipe
+      // and may arrive just after, so wait a little for both.
+      const workerPids = () =>
+        [...cluster.output().matchAll(/worker \d \(pid (\d+)\) is listening/g)].map((m) => Number(m[1]));
+      for (let i = 0; i < 100 && new Set(workerPids()).size < 2; i++) await new Promise((r) => setTimeout(r, 100));
+      const pids = workerPids();
       expect(new Set(pids).size).toBe(2);
       expect(pids).not.toContain(cluster.proc.pid);
       const res = await fetch(`http://127.0.0.1:${env.PORT}/readyz`);
