@@ -4,8 +4,9 @@
 // All members sign in through the login form; then autocannon drives each page in turn from BENCH_CONNECTIONS
 // (50) connections, each connection one member's session: the dashboard, statement page 1, a deep statement page
 // (the middle of the member's statement) and the Messages page, and in the same run /healthz, the framework's
-// ceiling. Printed: req/s, p50/p99 per page and req/s ÷ /healthz req/s, beside the goals (p99 < 100 ms on every
-// page; dashboard ≥ 0.25× /healthz). Settings: BENCH_SECONDS (10 per page), BENCH_WARMUP (3 s per page),
+// ceiling. Printed: req/s, p50/p99 per page, req/s ÷ /healthz req/s and CPU milliseconds per request of the app
+// server, PostgreSQL and autocannon (scripts/bench/cpu-meter.ts: they share the machine's cores, so this says
+// which side a page waits on), beside the goals (p99 < 100 ms on every page; dashboard ≥ 0.25× /healthz). Settings: BENCH_SECONDS (10 per page), BENCH_WARMUP (3 s per page),
 // BENCH_PROFILE_DIR (a fresh server per page, each writing
 // <page>.cpuprofile there; `node --import tsx scripts/bench/profile-summary.ts <file>` sums one up), DATABASE_URL (else a fresh PostgreSQL).
 import { randomUUID } from "node:crypto";
@@ -14,6 +15,7 @@ import { connectDatabase } from "../src/db/client";
 import { migrateDeploy } from "../src/db/migrate";
 import { benchDatabase } from "./bench/bench-database";
 import { type BuiltServer, loadAverage, machine, startBuiltServer } from "./bench/built-server";
+import { type CpuSplit, cpuMeter } from "./bench/cpu-meter";
 import { memberWithEntries } from "./bench/member-with-entries";
 import { envNumber } from "./bench/service-load";
 import { setBenchPassword, signIn } from "./bench/signed-in";
@@ -79,11 +81,13 @@ interface Result {
   p50: number;
   p99: number;
   bad: number;
+  cpu: CpuSplit | null;
 }
 
 async function drive(server: BuiltServer, members: Member[], page: Page, seconds: number): Promise<Result> {
   let next = 0;
   let wrong = 0;
+  const meter = cpuMeter(server.pid);
   const r = await autocannon({
     url: server.base,
     connections: CONNECTIONS,
@@ -112,6 +116,7 @@ async function drive(server: BuiltServer, members: Member[], page: Page, seconds
     p50: r.latency.p50,
     p99: r.latency.p99,
     bad: r.errors + r.timeouts + r.non2xx + wrong,
+    cpu: meter.stop(r.requests.total),
   };
 }
 
@@ -162,7 +167,7 @@ async function main() {
       results.set(page, await drive(server, members, page, SECONDS));
     }
     const ceiling = results.get(PAGES[0]!)!.rps;
-    const table = [["page", "req/s", "p50", "p99", "÷ /healthz", "goal", "failed"]];
+    const table = [["page", "req/s", "p50", "p99", "÷ /healthz", "CPU ms/req: app db load", "goal", "failed"]];
     let failed = false;
     for (const [page, r] of results) {
       const ratio = r.rps / ceiling;
@@ -176,6 +181,7 @@ async function main() {
         `${r.p50} ms`,
         `${r.p99} ms`,
         `${ratio.toFixed(2)}×`,
+        r.cpu ? [r.cpu.server, r.cpu.database, r.cpu.loadGenerator].map((ms) => ms.toFixed(2)).join(" ") : "",
         goals.join("; "),
         String(r.bad),
       ]);

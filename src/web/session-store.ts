@@ -14,6 +14,7 @@ import type session from "express-session";
 import type pg from "pg";
 import { SESSION_USER_SELECT, type SessionUserRow, sessionUserFrom } from "../auth/session-user";
 import { setPreloadedUser } from "../auth/session-user-preload";
+import { namedQuery } from "../db/named-query";
 
 export const TOUCH_SLACK_SECONDS = 60;
 
@@ -52,7 +53,7 @@ export function pgSessionStore(
 
     override get(sid: string, fn: (err: unknown, sess?: session.SessionData | null) => void) {
       this.armPrune();
-      pool.query<Row>(SQL, [sid, Math.ceil(Date.now() / 1000)]).then(({ rows }) => {
+      namedQuery<Row>(pool, SQL, [sid, Math.ceil(Date.now() / 1000)]).then(({ rows }) => {
         const r = rows[0];
         if (!r) return fn(null, null);
         let sess: session.SessionData & { [LOADED]?: Loaded };

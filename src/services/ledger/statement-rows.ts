@@ -3,6 +3,7 @@
 
 import type pg from "pg";
 import type { Db } from "../../db/client";
+import { namedQuery } from "../../db/named-query";
 
 export interface StatementRow {
   entryNo: number;
@@ -84,9 +85,15 @@ function statementRowsSql(
   opts: { limit: number; beforeEntryNo?: number } & StatementFilter,
   values: unknown[],
 ) {
-  values.push(opts.beforeEntryNo ?? 2 ** 31 - 1, opts.limit);
-  const before = values.length - 1;
-  const limit = values.length;
+  // The limit is written into the text, not passed: with a parameter there PostgreSQL's generic plan assumes a
+  // tenth of the account's lines and looks far dearer, so a named statement would be planned again every time
+  // (src/db/named-query.ts). It comes from code, never from a request; checked all the same.
+  if (!Number.isSafeInteger(opts.limit) || opts.limit < 1) throw new Error(`bad statement limit ${opts.limit}`);
+  // "before" is read through an InitPlan, (SELECT $n): seen as a constant, page 1's sentinel (the largest entry
+  // number) made the custom plan look far cheaper than the generic one and PostgreSQL planned page 1 on every
+  // view (tests/integration/page-query-plans.test.ts). The index is used as before.
+  values.push(opts.beforeEntryNo ?? 2 ** 31 - 1);
+  const before = values.length;
   const tz = opts.timeZone ?? "Australia/Sydney";
   const where: string[] = [];
   if (opts.from) {
@@ -109,9 +116,9 @@ function statementRowsSql(
            u.first_name || ' ' || u.last_name AS cp_user, o.name AS cp_org, ca.system_code AS cp_sys,
            c.card_brand, c.card_last4, c.card_exp_month, c.card_exp_year, c.receipt_url, c.status::text AS card_status
       ${STATEMENT_FROM}
-     WHERE e.account_id = ${account} AND e.entry_no < $${before}::int ${where.join(" ")}
+     WHERE e.account_id = ${account} AND e.entry_no < (SELECT $${before}::int) ${where.join(" ")}
      ORDER BY e.entry_no DESC
-     LIMIT $${limit}::int`;
+     LIMIT ${opts.limit}`;
 }
 
 /** The one statement query, as text and parameters, for Prisma (pages) and node-postgres (exports) alike. */
@@ -187,5 +194,5 @@ export async function statementRowsPg(
   opts: { limit: number; beforeEntryNo?: number } & StatementFilter,
 ): Promise<StatementRow[]> {
   const { text, values } = statementSql(accountId, opts);
-  return (await pool.query<RawRow>(text, values)).rows.map(toRow);
+  return (await namedQuery<RawRow>(pool, text, values)).rows.map(toRow);
 }

@@ -2,6 +2,7 @@
 // and finance staff's mail log.
 import type pg from "pg";
 import type { Db } from "../../db/client";
+import { namedQuery } from "../../db/named-query";
 import { notFound } from "../../lib/errors";
 
 export interface MemberMessage {
@@ -22,15 +23,18 @@ export interface MemberMessage {
  * messages and whether they receive low-balance warnings.
  */
 export async function memberMessagesPage(pool: Pick<pg.Pool, "query">, userId: number, limit = 100) {
-  const { rows } = await pool.query<{ low_balance: boolean } & { [K in keyof MemberMessage]: MemberMessage[K] | null }>(
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new Error(`bad messages limit ${limit}`);
+  // A named statement with its limit in the text: planned once per connection (src/db/named-query.ts).
+  const { rows } = await namedQuery<{ low_balance: boolean } & { [K in keyof MemberMessage]: MemberMessage[K] | null }>(
+    pool,
     `SELECT u.receive_low_balance_emails AS low_balance, n.*
        FROM users u
        LEFT JOIN LATERAL (SELECT id, kind, subject, body, link_url AS "linkUrl", link_text AS "linkText",
                                  created_at AS "createdAt", read_at AS "readAt", data
-                            FROM notifications WHERE user_id = u.id ORDER BY id DESC LIMIT $2) n ON true
+                            FROM notifications WHERE user_id = u.id ORDER BY id DESC LIMIT ${limit}) n ON true
       WHERE u.id = $1
       ORDER BY n.id DESC`,
-    [userId, limit],
+    [userId],
   );
   if (!rows[0]) throw notFound("That member does not exist.");
   return {

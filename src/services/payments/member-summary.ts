@@ -6,6 +6,7 @@ import { notFound } from "../../lib/errors";
 import { splitStatementRows, withStatementRows } from "../ledger/statement-rows";
 import { TOP_UP_TYPES_SQL } from "../ledger/transaction-types";
 import type { Payments } from "./context";
+import { namedQuery } from "../../db/named-query";
 
 /** Statement lines the dashboard shows. */
 export const RECENT_LINES = 5;
@@ -55,7 +56,7 @@ export function memberDashboardQuery(userId: number, clubIds: number[]) {
 /** `clubIds`: the organisations the member holds a role for (their statements are linked, by name). */
 export async function memberDashboard(p: Payments, userId: number, clubIds: number[]) {
   const { text, values } = memberDashboardQuery(userId, clubIds);
-  const { header: r, lines } = splitStatementRows((await p.pool.query<Row>(text, values)).rows);
+  const { header: r, lines } = splitStatementRows((await namedQuery<Row>(p.pool, text, values)).rows);
   if (!r) throw notFound("That member does not exist.");
   return {
     clubs: r.clubs,

@@ -6,6 +6,7 @@ import { notFound } from "../../lib/errors";
 import { type StatementRow, splitStatementRows, statementRowsPg, withStatementRows } from "../ledger/statement-rows";
 import type { TransactionType } from "../ledger/transaction-types";
 import type { Payments } from "../payments/context";
+import { namedQuery } from "../../db/named-query";
 
 export const PAGE_SIZE = 30;
 const WEEK_MS = 7 * 24 * 60 * 60 * 1000;
@@ -54,7 +55,7 @@ export async function memberStatementPage(p: Payments, userId: number, q: Statem
     { limit: pageSize + 1, beforeEntryNo: q.before, from: q.from, to: q.to, type: q.type, timeZone: p.timeZone },
     values,
   );
-  const { header: h, lines: rows } = splitStatementRows((await p.pool.query<Header>(text, values)).rows);
+  const { header: h, lines: rows } = splitStatementRows((await namedQuery<Header>(p.pool, text, values)).rows);
   if (!h) throw notFound("That member does not exist.");
   if (h.refund_window_weeks === null) throw new Error("No payment settings saved"); // the migration saves the first
   const balanceCents = BigInt(h.balance_cents);
