@@ -3,7 +3,7 @@
 // this was eight queries (five through Prisma, each compiled by its query compiler), and the page ran at a small
 // fraction of the framework's ceiling (bench:http, docs/performance.md).
 import { notFound } from "../../lib/errors";
-import { splitStatementRows, withStatementRows } from "../ledger/statement-rows";
+import { splitStatementRows, type WithLines, withStatementRows } from "../ledger/statement-rows";
 import { TOP_UP_TYPES_SQL } from "../ledger/transaction-types";
 import type { Payments } from "./context";
 import { namedQuery } from "../../db/named-query";
@@ -56,7 +56,7 @@ export function memberDashboardQuery(userId: number, clubIds: number[]) {
 /** `clubIds`: the organisations the member holds a role for (their statements are linked, by name). */
 export async function memberDashboard(p: Payments, userId: number, clubIds: number[]) {
   const { text, values } = memberDashboardQuery(userId, clubIds);
-  const { header: r, lines } = splitStatementRows((await namedQuery<Row>(p.pool, text, values)).rows);
+  const { header: r, lines } = splitStatementRows((await namedQuery<WithLines<Row>>(p.pool, text, values)).rows);
   if (!r) throw notFound("That member does not exist.");
   return {
     clubs: r.clubs,

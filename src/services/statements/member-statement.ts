@@ -3,7 +3,13 @@
 // the card, its receipt, "Refunded", and whether the member may refund it to the card (§3.8).
 import type pg from "pg";
 import { notFound } from "../../lib/errors";
-import { type StatementRow, splitStatementRows, statementRowsPg, withStatementRows } from "../ledger/statement-rows";
+import {
+  type StatementRow,
+  splitStatementRows,
+  type WithLines,
+  statementRowsPg,
+  withStatementRows,
+} from "../ledger/statement-rows";
 import type { TransactionType } from "../ledger/transaction-types";
 import type { Payments } from "../payments/context";
 import { namedQuery } from "../../db/named-query";
@@ -55,7 +61,9 @@ export async function memberStatementPage(p: Payments, userId: number, q: Statem
     { limit: pageSize + 1, beforeEntryNo: q.before, from: q.from, to: q.to, type: q.type, timeZone: p.timeZone },
     values,
   );
-  const { header: h, lines: rows } = splitStatementRows((await namedQuery<Header>(p.pool, text, values)).rows);
+  const { header: h, lines: rows } = splitStatementRows(
+    (await namedQuery<WithLines<Header>>(p.pool, text, values)).rows,
+  );
   if (!h) throw notFound("That member does not exist.");
   if (h.refund_window_weeks === null) throw new Error("No payment settings saved"); // the migration saves the first
   const balanceCents = BigInt(h.balance_cents);
