@@ -7,6 +7,7 @@
 // ceiling. Printed: req/s, p50/p99 per page, req/s ÷ /healthz req/s and CPU milliseconds per request of the app
 // server, PostgreSQL and autocannon (scripts/bench/cpu-meter.ts: they share the machine's cores, so this says
 // which side a page waits on), beside the goals (p99 < 100 ms on every page; dashboard ≥ 0.25× /healthz). Settings: BENCH_SECONDS (10 per page), BENCH_WARMUP (3 s per page),
+// BENCH_SOCKET=1 (the app reaches PostgreSQL over a Unix-domain socket, as when both run on one host),
 // BENCH_PROFILE_DIR (a fresh server per page, each writing
 // <page>.cpuprofile there; `node --import tsx scripts/bench/profile-summary.ts <file>` sums one up), DATABASE_URL (else a fresh PostgreSQL).
 import { randomUUID } from "node:crypto";
@@ -124,7 +125,7 @@ async function main() {
   const log = (s: string) => console.log(s);
   const load = loadAverage;
   log(machine());
-  const bench = await benchDatabase();
+  const bench = await benchDatabase({ socket: process.env.BENCH_SOCKET === "1" });
   const db = connectDatabase(bench.url, { max: 4 });
   let server: BuiltServer | null = null;
   try {

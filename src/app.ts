@@ -60,7 +60,7 @@ import { flashMiddleware } from "./web/flash";
 import { templateLocals } from "./web/locals";
 import { securityHeaders } from "./web/security";
 import { sessionClient } from "./web/session-client";
-import { pgSessionStore } from "./web/session-store";
+import { pgSessionStore, slideSessionExpiry } from "./web/session-store";
 import { setupViews } from "./web/views";
 
 export interface AppDeps {
@@ -168,6 +168,7 @@ export function createApp({ config, database, logger, sessionSecret, ...deps }: 
       },
     }),
   );
+  app.use(slideSessionExpiry(pool));
   const passport = createPassport(db, pool);
   app.use(passport.initialize());
   app.use(passport.session());

@@ -4,12 +4,12 @@
 //   passport's deserializer through src/auth/session-user-preload.ts). These used to be two queries per request.
 // - With rolling sessions express-session "touches" the stored session on every page view to move its expiry;
 //   connect-pg-simple does that with an UPDATE, a write and a WAL flush per page view. Here the stored expiry
-//   moves only when it is more than TOUCH_SLACK_SECONDS behind the new one: at most one write a minute per
-//   session, and no query at all when the expiry read with the session shows there is nothing to move. The cookie
-//   still slides on every response; the stored expiry lags it by at most a minute, so an idle session can end up
-//   to a minute before its cookie would have (of an 8-hour lifetime).
+//   moves only when it is more than TOUCH_SLACK_SECONDS behind the new one (slideSessionExpiry): at most one write
+//   a minute per session, and no query at all when the expiry read with the session shows there is nothing to
+//   move. The cookie still slides on every response; the stored expiry lags it by at most a minute, so an idle
+//   session can end up to a minute before its cookie would have (of an 8-hour lifetime).
 import connectPgSimple from "connect-pg-simple";
-import type { Request } from "express";
+import type { NextFunction, Request, Response } from "express";
 import type session from "express-session";
 import type pg from "pg";
 import { SESSION_USER_SELECT, type SessionUserRow, sessionUserFrom } from "../auth/session-user";
@@ -82,27 +82,6 @@ export function pgSessionStore(
       return s;
     }
 
-    override touch(sid: string, sess: session.SessionData, fn?: (err?: unknown) => void) {
-      const expires = sess.cookie?.expires ? new Date(sess.cookie.expires).getTime() : Date.now();
-      // As connect-pg-simple stores it: to_timestamp of whole seconds, into the timestamp column.
-      const wanted = Math.ceil(expires / 1000);
-      const stored = (sess as { [STORED_EXPIRE]?: number })[STORED_EXPIRE];
-      if (stored !== undefined && stored >= wanted - TOUCH_SLACK_SECONDS) {
-        if (fn) queueMicrotask(() => fn());
-        return;
-      }
-      pool
-        .query(
-          `UPDATE session SET expire = to_timestamp($1)
-            WHERE sid = $2 AND expire < to_timestamp($1) - make_interval(secs => $3)`,
-          [wanted, sid, TOUCH_SLACK_SECONDS],
-        )
-        .then(
-          () => fn?.(),
-          (err: unknown) => fn?.(err),
-        );
-    }
-
     /**
      * connect-pg-simple starts its pruning timer from its own get/set; with get replaced, start it on the first
      * read here (pruneSessions re-arms itself after each run).
@@ -117,10 +96,42 @@ export function pgSessionStore(
     }
   }
   // The table comes from our migrations. Pruning runs on a timer, which would keep test processes alive.
-  return new SessionAndUserStore({
+  const store = new SessionAndUserStore({
     pool,
     tableName: "session",
     createTableIfMissing: false,
     pruneSessionInterval: opts.pruneSessionInterval,
   });
+  // No touch: express-session, given one, holds back the last byte of every response until the touch calls back
+  // and then writes it on its own (two socket writes a page where one does; in bench:http's profiles socket writes
+  // were the largest part of a page's CPU). The stored expiry moves in slideSessionExpiry instead.
+  Object.defineProperty(store, "touch", { value: undefined });
+  return store;
+}
+
+/**
+ * Moves the stored expiry of the request's session forward when it is more than TOUCH_SLACK_SECONDS behind
+ * where rolling puts the cookie's: at most one UPDATE a minute per session, before the page, so the next request
+ * reads it; most requests send no query. Mounted right after express-session.
+ */
+export function slideSessionExpiry(pool: pg.Pool) {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    const sess = req.session as (session.Session & { [STORED_EXPIRE]?: number }) | undefined;
+    const stored = sess?.[STORED_EXPIRE];
+    const maxAge = sess?.cookie.originalMaxAge;
+    if (!sess || stored === undefined || !maxAge) return next();
+    // As connect-pg-simple stores it: to_timestamp of whole seconds, into the timestamp column.
+    const wanted = Math.ceil((Date.now() + maxAge) / 1000);
+    if (stored >= wanted - TOUCH_SLACK_SECONDS) return next();
+    pool
+      .query(
+        `UPDATE session SET expire = to_timestamp($1)
+          WHERE sid = $2 AND expire < to_timestamp($1) - make_interval(secs => $3)`,
+        [wanted, req.sessionID, TOUCH_SLACK_SECONDS],
+      )
+      .then(() => {
+        sess[STORED_EXPIRE] = wanted;
+        next();
+      }, next);
+  };
 }

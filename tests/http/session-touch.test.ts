@@ -1,6 +1,7 @@
 // A page view does not write the session when nothing in it changed: the stored expiry moves at most once a
 // minute (src/web/session-store.ts). Every page view used to UPDATE the session row, a write and a WAL flush per
 // request (issue 17, bench:http). The row's xmin changes with every UPDATE, so it shows whether one happened.
+import net from "node:net";
 import { makeUser, signIn, startTestApp, type TestApp } from "../helpers/app";
 
 let t: TestApp;
@@ -48,4 +49,31 @@ test("a stored expiry more than a minute behind is moved forward by the next pag
   expect(moved.expire.getTime()).toBeGreaterThanOrEqual(stale.expire.getTime() + 115_000);
   // The session it keeps still signs the member in.
   expect((await agent.get("/payments/messages")).status).toBe(200);
+});
+
+test("a signed-in page leaves the server in one socket write", async () => {
+  // express-session, given a store with touch, holds back a response's last byte until the touch calls back and
+  // then writes it on its own: two writes (two system calls, two TCP segments) for every page. The store has no
+  // touch; the expiry slides in its own middleware (the test above).
+  const user = await makeUser(t.db);
+  const { agent } = await signIn(t.app, user.systemNumber);
+  expect((await agent.get("/dashboard")).status).toBe(200); // stores the CSRF token (a save, which may split)
+  const proto = net.Socket.prototype as unknown as { _writeGeneric: (...args: unknown[]) => unknown };
+  const original = proto._writeGeneric;
+  let writes = 0;
+  proto._writeGeneric = function (this: net.Socket & { server?: unknown }, ...args: unknown[]) {
+    if (this.server) writes++; // the server's side of the connection (pg's and the client's sockets have none)
+    return original.apply(this, args);
+  };
+  try {
+    for (const path of ["/dashboard", "/payments/statement", "/payments/messages"]) {
+      writes = 0;
+      const page = await agent.get(path);
+      expect(page.status).toBe(200);
+      expect(page.text).toMatch(/<\/html>\s*$/);
+      expect({ path, writes }).toEqual({ path, writes: 1 });
+    }
+  } finally {
+    proto._writeGeneric = original;
+  }
 });
