@@ -1,16 +1,18 @@
 // Any member's statement and card payments, for finance staff (reference §2 rows 22, 24, 45).
+import type { Request, Response } from "express";
 import { z } from "zod";
 import { requireGlobal } from "../../auth/guards";
 import { notFound } from "../../lib/errors";
 import { getBalance } from "../../services/payments/balances";
 import { forReading, type Payments } from "../../services/payments/context";
 import { hasGlobal } from "../../services/roles/permissions";
-import { memberStatementPage } from "../../services/statements/member-statement";
+import { TRANSACTION_TYPES } from "../../services/ledger/transaction-types";
+import { memberStatementPage, type StatementQuery } from "../../services/statements/member-statement";
 import { statementCsvQuery } from "../../services/statements/statement-csv";
 import { sendCopyCsv } from "../../web/csv-response";
 import { statementFileName } from "../../web/download-name";
 import { fields, inputRouter } from "../../web/input";
-import { statementQuery } from "../../web/statement-filters";
+import { filterQuery, statementQuery } from "../../web/statement-filters";
 import { recordExport } from "../../web/audit-actor";
 
 const memberParams = z.object({ memberId: fields.id("Member") });
@@ -29,16 +31,31 @@ export function memberAdminRoutes(deps: { payments: Payments }) {
   };
 
   const view = { guard: requireGlobal("VIEW"), params: memberParams, query: statementQuery };
-  r.get("/payments/statement-admin-view/:memberId", view, async (req, res, { params, query: q }) => {
-    const m = await member(params.memberId);
-    const page = await memberStatementPage(rp, m.id, q);
-    res.render("admin/member-statement", {
+  // As the member's own page: filters by dates and type, kept by the paging and download links; a refused filter
+  // shows the whole statement with the message.
+  const page = async (req: Request, res: Response, memberId: number, q: StatementQuery, error: string | null) => {
+    const m = await member(memberId);
+    const filters = filterQuery(q);
+    res.status(error ? 400 : 200).render("admin/member-statement", {
       m,
-      ...page,
+      ...(await memberStatementPage(rp, m.id, q)),
       q,
+      error,
+      types: TRANSACTION_TYPES,
+      filters,
+      filtered: !!filters,
       refundLinks: hasGlobal(req.user!.permissions, "EDIT"),
     });
-  });
+  };
+  r.get(
+    "/payments/statement-admin-view/:memberId",
+    {
+      ...view,
+      // The address was checked before the query (a bad member id is a 404), so it parses here.
+      invalid: (req, res, message) => page(req, res, memberParams.parse(req.params).memberId, {}, message),
+    },
+    (req, res, { params, query }) => page(req, res, params.memberId, query, null),
+  );
 
   r.get("/payments/statement-csv/:memberId", view, async (req, res, { params, query: q }) => {
     const m = await member(params.memberId);
