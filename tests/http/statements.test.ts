@@ -152,3 +152,10 @@ test("anonymous visitors are sent to sign in", async () => {
     expect((await request(s.app).get(p)).status).toBe(302);
   }
 });
+
+test("a page position past the oldest line says there is nothing older, not the new member's welcome", async () => {
+  const res = await agent.get("/payments/statement?before=1");
+  expect(res.status).toBe(200);
+  expect(res.text).toContain("No older transactions.");
+  expect(res.text).not.toContain("Welcome to Bridge Credits");
+});
