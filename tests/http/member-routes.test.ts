@@ -115,6 +115,21 @@ describe("member transfer", () => {
     for (let i = 0; i < 12; i++) await makeUser(s.p.db, { firstName: "Many" });
     expect((await a.get("/payments/member-search?q=Many").set("Accept", "application/json")).body).toHaveLength(10);
   });
+
+  test("member search ignores case and accents, and treats % and _ as letters", async () => {
+    const lukasz = await makeUser(s.p.db, { firstName: "Łukasz" });
+    await s.p.db.user.update({ where: { id: lukasz.id }, data: { lastName: "Żółć-Ångström" } });
+    const ids = async (q: string) =>
+      (await a.get("/payments/member-search").query({ q }).set("Accept", "application/json")).body.map(
+        (u: { id: number }) => u.id,
+      );
+    for (const q of ["zolc", "ŻÓŁĆ", "lukasz", "LUKASZ zol", "zolc-angs", "Łukasz Żółć"]) {
+      expect({ q, found: (await ids(q)).includes(lukasz.id) }).toEqual({ q, found: true });
+    }
+    for (const q of ["olc", "lukasz x", "%olc", "_ukasz", "l%"]) {
+      expect({ q, found: (await ids(q)).includes(lukasz.id) }).toEqual({ q, found: false });
+    }
+  });
 });
 
 describe("IOUs", () => {

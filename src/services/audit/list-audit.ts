@@ -2,6 +2,7 @@
 // of it for the CSV. Finance staff see every row; a club officer only the rows of their clubs.
 import { Prisma } from "../../generated/prisma/client";
 import type { Db } from "../../db/client";
+import { escapeLike } from "../../lib/like";
 
 export interface AuditFilters {
   /** Part of the actor's name, ABF number or "cli:<user>", any case. */
@@ -48,8 +49,6 @@ function whereOf(f: AuditFilters, scope: AuditScope) {
   if (f.to) parts.push(Prisma.sql`a.occurred_at < ((${f.to}::date + 1)::timestamp AT TIME ZONE ${scope.timeZone})`);
   return parts.length ? Prisma.sql`WHERE ${Prisma.join(parts, " AND ")}` : Prisma.empty;
 }
-
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 const SELECT = Prisma.sql`
   SELECT a.id, a.occurred_at AS "occurredAt", a.actor_user_id AS "actorUserId", a.actor_label AS "actorLabel",

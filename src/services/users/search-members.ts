@@ -1,6 +1,8 @@
 // Finding a member to transfer to (reference §3.6): by ABF number, or by the start of a first or last name.
 // Only active members, never the searcher, at most 10 — enough to choose from, too few to list everyone.
+import { Prisma } from "../../generated/prisma/client";
 import type { Db } from "../../db/client";
+import { escapeLike } from "../../lib/like";
 
 export const SEARCH_LIMIT = 10;
 
@@ -15,24 +17,21 @@ export async function searchMembers(db: Db, query: string, excludeUserId: number
       take: SEARCH_LIMIT,
     });
   }
+  // By the start of a first or last name (or of both, given two words), without case or accents: fold_name
+  // (migration 20261202090000) turns "Żółć" and "zolc" alike into "zolc".
   const words = q.split(/\s+/);
   const [a, b] = [words[0]!, words.slice(1).join(" ")];
-  const startsWith = (v: string) => ({ startsWith: v, mode: "insensitive" as const });
-  return db.user.findMany({
-    where: {
-      isActive: true,
-      id: { not: excludeUserId },
-      OR: b
-        ? [
-            { firstName: startsWith(a), lastName: startsWith(b) },
-            { lastName: startsWith(a), firstName: startsWith(b) },
-          ]
-        : [{ firstName: startsWith(a) }, { lastName: startsWith(a) }],
-    },
-    select,
-    orderBy: [{ firstName: "asc" }, { lastName: "asc" }],
-    take: SEARCH_LIMIT,
-  });
+  const prefix = (v: string) => `${escapeLike(v)}%`;
+  const names = b
+    ? Prisma.sql`(fold_name(first_name) LIKE fold_name(${prefix(a)}) AND fold_name(last_name) LIKE fold_name(${prefix(b)}))
+              OR (fold_name(last_name) LIKE fold_name(${prefix(a)}) AND fold_name(first_name) LIKE fold_name(${prefix(b)}))`
+    : Prisma.sql`fold_name(first_name) LIKE fold_name(${prefix(a)}) OR fold_name(last_name) LIKE fold_name(${prefix(a)})`;
+  return db.$queryRaw<{ id: number; firstName: string; lastName: string; systemNumber: number }[]>`
+    SELECT id, first_name AS "firstName", last_name AS "lastName", system_number AS "systemNumber"
+      FROM users
+     WHERE is_active AND id <> ${excludeUserId} AND (${names})
+     ORDER BY first_name, last_name
+     LIMIT ${SEARCH_LIMIT}`;
 }
 
 /** People the member has recently sent credits to or received them from, sorted by first name (§3.6). */
