@@ -4,6 +4,7 @@
 // Schedules: checkout expiry (api/checkout-expiry.ts), every minute.
 import PgBoss from "pg-boss";
 import type { Logger } from "../../lib/logger";
+import { retryOnDeadlock } from "./deadlock-retry";
 
 export interface ScheduledJob {
   /** The pg-boss queue's name. */
@@ -32,7 +33,7 @@ export async function startScheduler(o: {
   await boss.start();
   for (const job of o.jobs) {
     // A run that fails is logged; the next tick runs it again (no retries piling up behind it).
-    await boss.createQueue(job.name, { name: job.name, retryLimit: 0, expireInSeconds: 300 });
+    await retryOnDeadlock(() => boss.createQueue(job.name, { name: job.name, retryLimit: 0, expireInSeconds: 300 }));
     await boss.schedule(job.name, job.cron);
     await boss.work(job.name, { pollingIntervalSeconds: o.pollingIntervalSeconds ?? 10 }, async () => {
       try {

@@ -6,6 +6,7 @@
 import type pg from "pg";
 import PgBoss from "pg-boss";
 import type { Logger } from "../../lib/logger";
+import { retryOnDeadlock } from "../jobs/deadlock-retry";
 import { attemptDelivery } from "./deliver-job";
 import { DELIVERY_QUEUE, type DeliveryJobData, dispatchPending } from "./dispatcher";
 import { DEFAULT_SCHEDULE, type RetrySchedule } from "./retry-schedule";
@@ -49,8 +50,8 @@ export async function startWebhookWorker(o: WebhookWorkerOptions): Promise<Webho
   await boss.start();
   // An attempt that hangs past its deadline plus a margin is expired by pg-boss and counts as a failure.
   const queue = { name: DELIVERY_QUEUE, ...schedule, expireInSeconds: Math.ceil(timeoutMs / 1000) + 30 };
-  await boss.createQueue(DELIVERY_QUEUE, queue);
-  await boss.updateQueue(DELIVERY_QUEUE, queue);
+  await retryOnDeadlock(() => boss.createQueue(DELIVERY_QUEUE, queue));
+  await retryOnDeadlock(() => boss.updateQueue(DELIVERY_QUEUE, queue));
 
   const deps = { pool: o.pool, logger: log, timeoutMs, allowPrivate: o.allowPrivate };
   const workOptions = {
