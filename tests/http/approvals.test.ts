@@ -151,6 +151,9 @@ test("rejection books nothing, is audited and told; a rejected request cannot th
   expect(await auditOf("approval.approve", r.id)).toHaveLength(0);
   const note = await s.p.db.notification.findFirstOrThrow({ where: { dedupeKey: `approval:${r.id}:rejected` } });
   expect(note.body).toContain("No ticket for this");
+  // The e-mail greets the requester by name, as every other message does.
+  const requester = await s.p.db.user.findUniqueOrThrow({ where: { id: r.requestedByUserId } });
+  expect(note.data).toMatchObject({ recipientName: `${requester.firstName} ${requester.lastName}` });
 });
 
 test("an expired request is shown as expired and cannot be approved", async () => {

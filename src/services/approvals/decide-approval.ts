@@ -133,6 +133,12 @@ async function nameOf(db: Db | Tx, userId: number) {
 
 /** The outbox row of a decision, in the decision's transaction (its dedupe key makes a repeat write nothing). */
 async function notify(tx: Tx, n: NotificationInput) {
+  // As writeNotifications does for the posting paths: the e-mail greets its reader by name (read in this
+  // transaction, so it is the name when the decision was made).
+  const reader = n.userId
+    ? await tx.user.findUnique({ where: { id: n.userId }, select: { firstName: true, lastName: true } })
+    : null;
+  const data = n.data && reader ? { ...n.data, recipientName: `${reader.firstName} ${reader.lastName}` } : n.data;
   await tx.notification.createMany({
     data: [
       {
@@ -143,7 +149,7 @@ async function notify(tx: Tx, n: NotificationInput) {
         linkUrl: n.linkUrl ?? null,
         linkText: n.linkText ?? null,
         dedupeKey: n.dedupeKey,
-        data: n.data as Prisma.InputJsonObject | undefined,
+        data: data as Prisma.InputJsonObject | undefined,
       },
     ],
     skipDuplicates: true,
