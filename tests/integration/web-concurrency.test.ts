@@ -103,6 +103,9 @@ test("the primary migrates and seeds once, then two workers serve one port", asy
   expect(out.match(/Demo data added/g)).toHaveLength(1);
   expect(out.match(/No Stripe keys configured: using the local Stripe emulator/g)).toHaveLength(1);
   expect(out.match(/Bridge Credits is serving on/g)).toHaveLength(1);
+  // The primary says it is serving once both workers listen; a worker's own log line travels its own pipe and may
+  // arrive just after (as in built-server.test.ts).
+  await until("both workers' own log lines", () => workerPids().length >= 2);
   const workers = workerPids();
   expect(workers.map((w) => w.index).sort()).toEqual([1, 2]);
   expect(workers.map((w) => w.pid)).not.toContain(server.proc.pid);
