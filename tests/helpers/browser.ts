@@ -56,6 +56,20 @@ export async function signInWithForm(page: Page, base: string, identifier: strin
     if (!code) throw new Error(`${identifier} has two-factor sign-in, but the tests do not know their secret`);
     await page.getByLabel("Code or recovery code").fill(code);
     await page.getByRole("button", { name: "Verify" }).click();
-    await page.waitForURL(`${base}/dashboard`);
+    try {
+      await page.waitForURL(`${base}/dashboard`);
+    } catch (e) {
+      // Seen once or twice under a loaded machine: say where the browser stood and what the page said, with a
+      // screenshot, so the next occurrence tells a refused code from a slow page.
+      const shot = path.join(ARTIFACTS, `sign-in-timeout-${Date.now()}.png`);
+      await page.screenshot({ path: shot, fullPage: true }).catch(() => undefined);
+      const said = await page
+        .locator(".alert, h1")
+        .allInnerTexts()
+        .catch(() => []);
+      throw new Error(
+        `after Verify (code ${code}) the browser is at ${page.url()}, showing ${JSON.stringify(said)}; screenshot ${shot}\n${e}`,
+      );
+    }
   }
 }
