@@ -12,7 +12,8 @@ import {
 } from "../helpers/api";
 import { makeClub } from "../helpers/app";
 import { payAtBrowser, webhooksSettled } from "../helpers/card-stack";
-import { CARDS, fundOrganisation, saveCard, violations } from "../helpers/payments";
+import { payIou, payIouInteractive } from "../../src/services/payments/ious";
+import { CARDS, fundMember, fundOrganisation, saveCard, violations } from "../helpers/payments";
 
 let s: ApiStack;
 let club: { id: number; clubNumber: string };
@@ -173,4 +174,36 @@ test("when_insufficient checkout: the answer carries the checkout URL; the charg
     .filter((e) => (e.data.charge as { id?: string } | undefined)?.id === res.body.id)
     .map((e) => e.type);
   expect(kinds).toEqual(["checkout.completed", "charge.succeeded"]);
+});
+
+test("a charge that became an IOU succeeds once the IOU is paid (from the balance or by card) and can be refunded", async () => {
+  for (const by of ["balance", "card"] as const) {
+    const m = await memberWith(s, 300n);
+    const c = await api(s, key).post("/charges", item(m.systemNumber, 1_000, { when_insufficient: "iou" }));
+    expect(c.body).toMatchObject({ status: "iou", posting_reference: null, failure_code: "insufficient_funds" });
+    const iouId = Number(String(c.body.iou).replace("iou_", ""));
+    if (by === "balance") {
+      await fundMember(s.p, m.id, 1_000n, s.admin.id);
+      expect((await payIou(s.p, { iouId, payerUserId: m.id })).ok).toBe(true);
+    } else {
+      // The member's Pay button: the balance first, a card for the rest (as the dashboard does).
+      const started = await payIouInteractive(s.p, { iouId, payerUserId: m.id });
+      expect(started.kind).toBe("checkout");
+      const cardId = (started as { cardPaymentId: number }).cardPaymentId;
+      const { clientSecret } = await createCheckoutIntent(s.p, m.id, cardId);
+      await payAtBrowser(s.emulator, clientSecret, CARDS.ok);
+      await webhooksSettled(s.emulator);
+    }
+    expect(await s.p.db.iou.count({ where: { id: iouId } })).toBe(0);
+    const paid = await api(s, key).get(`/charges/${c.body.id}`);
+    expect({ by, body: paid.body }).toMatchObject({
+      by,
+      body: { status: "succeeded", iou: c.body.iou, failure_code: null, amount: 1_000 },
+    });
+    expect(paid.body.posting_reference).toMatch(/\S/);
+    const balance = await balanceOf(m.id);
+    const refund = await api(s, key).post("/refunds", { charge: c.body.id, amount: 400 });
+    expect({ by, status: refund.status }).toEqual({ by, status: 201 });
+    expect(await balanceOf(m.id)).toBe(balance + 400n);
+  }
 });

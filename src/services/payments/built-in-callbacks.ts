@@ -6,8 +6,11 @@ import { removeIou } from "./iou-events";
 export function registerBuiltInCallbacks(p: Payments) {
   // The IOU's removal and its iou.paid event share a transaction (the payment itself was booked just before,
   // by the ledger engine; a replay of the payment runs this again, which then finds nothing to remove).
-  p.callbacks.register("UPP", async (payload) => {
-    const removed = await removeIou(p, Number(payload), "iou.paid");
+  p.callbacks.register("UPP", async (payload, ctx) => {
+    // The paying posting: the card's purchase when a card paid (settle-card-payment.ts), else the payment from
+    // the balance, booked under the IOU's own key (ious.ts).
+    const paidBy = ctx.cardPaymentId ? `card:${ctx.cardPaymentId}:purchase` : `iou:${payload}`;
+    const removed = await removeIou(p, Number(payload), "iou.paid", null, paidBy);
     if (!removed) p.logger.error({ iouId: payload }, "UPP callback: IOU not found (already removed?)");
   });
 

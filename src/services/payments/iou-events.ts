@@ -60,20 +60,41 @@ export async function removeIou(
   iouId: number,
   event: "iou.paid" | "iou.cancelled",
   organisationId: number | null = null,
+  paidByPostingKey: string | null = null,
 ): Promise<IouRow | null> {
   if (!Number.isSafeInteger(iouId)) return null;
-  return inTransaction(p.pool, (client) => removeIouIn(client, iouId, event, organisationId));
+  return inTransaction(p.pool, (client) => removeIouIn(client, iouId, event, organisationId, paidByPostingKey));
 }
 
-/** removeIou inside the caller's transaction. */
+/** removeIou inside the caller's transaction; `paidByPostingKey`: the idempotency key of the paying posting. */
 export async function removeIouIn(
   client: TxClient,
   iouId: number,
   event: "iou.paid" | "iou.cancelled",
   organisationId: number | null = null,
+  paidByPostingKey: string | null = null,
 ): Promise<IouRow | null> {
   const { rows } = (await client.query(REMOVE_SQL, [iouId, organisationId])) as { rows: IouRow[] };
   const iou = rows[0];
   if (iou) await recordIouEvent(client, event, iou);
+  if (iou && event === "iou.paid" && paidByPostingKey) await settleIouCharge(client, iou.id, paidByPostingKey);
   return iou ?? null;
+}
+
+/**
+ * A charge that became this IOU (an API or session-page charge with when_insufficient "iou") succeeds once the
+ * IOU is paid: it takes the payment's posting and the member's balance after it, so GET /charges shows it paid
+ * and the organisation can refund it like any other charge. It keeps its `iou` to say how it was paid. (It stayed
+ * "iou" for good, and the API refused to refund money the club had received.)
+ */
+async function settleIouCharge(client: TxClient, iouId: number, postingKey: string) {
+  await client.query(
+    `UPDATE api_charges c
+        SET status = 'succeeded', failure_code = NULL, updated_at = now(), posting_id = p.id,
+            balance_after_cents = (SELECT e.balance_after_cents FROM entries e JOIN accounts a ON a.id = e.account_id
+                                    WHERE e.posting_id = p.id AND a.user_id = c.user_id)
+       FROM postings p
+      WHERE c.iou_id = $1 AND c.status = 'iou' AND p.idempotency_key = $2`,
+    [iouId, postingKey],
+  );
 }
