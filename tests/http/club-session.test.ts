@@ -73,6 +73,8 @@ test("bad rows are reported by line number and nothing is booked", async () => {
     `${m.systemNumber},"unclosed`,
     `${m.systemNumber},10,a,b`,
     `${m.systemNumber}`,
+    `${m.systemNumber}, 7,50`,
+    `${m.systemNumber}, 12,5`,
   ].join("\n");
   const res = await preview(officerA, clubA.id, rows);
   expect(res.status).toBe(400);
@@ -85,6 +87,9 @@ test("bad rows are reported by line number and nothing is booked", async () => {
   expect(text).toContain("Line 8: a quote is not closed.");
   expect(text).toContain("Line 9: too many fields");
   expect(text).toContain("Line 10: the amount is required.");
+  // A decimal comma split the amount: it booked $7.00 described "50".
+  expect(text).toContain('Line 11: "7,50" looks like an amount written with a decimal comma: write 7.50');
+  expect(text).toContain('Line 12: "12,5" looks like an amount written with a decimal comma: write 12.50');
   expect(text).not.toContain("Line 2:");
   // The entry form comes back with what was typed, and no confirm form.
   expect(renderedForm(res.text, `${page(clubA.id)}/preview`).rows).toBe(rows);

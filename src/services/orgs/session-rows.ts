@@ -72,6 +72,11 @@ function rowOf(line: number, fields: string[]): SessionRow | string {
   if (!/^\d{1,10}$/.test(abf) || Number(abf) === 0 || Number(abf) > INT4_MAX) {
     return abf ? `"${abf}" is not an ABF number.` : "the ABF number is missing.";
   }
+  // "620001, 7,50": a decimal comma splits the amount into dollars and a description of bare digits (it booked
+  // $7.00 described "50"). No real description is one or two digits; ask for the dot instead.
+  if (/^\d+$/.test(amount) && /^\d{1,2}$/.test(description)) {
+    return `"${amount},${description}" looks like an amount written with a decimal comma: write ${amount}.${description.padEnd(2, "0")} (a comma separates the fields), or give a description in words.`;
+  }
   let cents: bigint;
   try {
     cents = parseAmount(amount, "The amount");
