@@ -127,6 +127,12 @@ test("bad input is a 400 problem naming the field, never a 500; unknown member 4
     expect(res.status).toBe(400);
     expect(res.body.code).toBe("invalid_request");
   }
+  // Missing and wrongly typed fields are named in plain words (zod's own: "Invalid input: expected string…").
+  const { description: _, ...noDescription } = charge(m.systemNumber, 100);
+  expect((await client.post("/charges", noDescription)).body.detail).toBe("description: is required");
+  expect((await client.post("/charges", charge(m.systemNumber, 100, { description: 5 }))).body.detail).toBe(
+    "description: must be a string",
+  );
   const broken = await client.post("/charges", undefined, "k1", {});
   expect(broken.status).toBe(415);
   const noKey = await client.post("/charges", charge(m.systemNumber, 100), null);

@@ -154,9 +154,20 @@ export function parseApi<T extends z.ZodType>(schema: T, input: unknown): z.outp
   if (r.success) return r.data;
   const detail = r.error.issues
     .slice(0, 10)
-    .map((i) => `${i.path.length ? i.path.join(".") : "body"}: ${i.message}`)
+    .map((i) => `${i.path.length ? i.path.join(".") : "body"}: ${issueText(i)}`)
     .join("; ");
   throw problem("invalid_request", detail);
+}
+
+/**
+ * A refusal in words an integrator reads: zod's own for a missing or wrongly typed field is "Invalid input:
+ * expected string, received undefined"; the schemas' own messages ("must be more than zero") stay as written.
+ */
+function issueText(i: z.core.$ZodIssue): string {
+  if (i.code !== "invalid_type") return i.message;
+  if (/received undefined$/.test(i.message)) return "is required";
+  const kind = String(i.expected);
+  return `must be ${/^[aeiou]/.test(kind) ? "an" : "a"} ${kind}`;
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,100}$/;
