@@ -26,15 +26,23 @@ export const requireSecondFactor: RequestHandler = (req, res, next) => {
   next(new AppError("FORBIDDEN", SECOND_FACTOR_NEEDED));
 };
 
-const then = (level: Level, check: (req: Request) => boolean, message?: string): RequestHandler[] => [
+/** Federation finance staff (global payments role). */
+export const requireGlobal = (level: Level) => [
   requireLogin,
-  (req, _res, next) => next(check(req) ? undefined : forbidden(message)),
+  (req: Request, _res: Response, next: NextFunction) => {
+    const perms = req.user!.permissions;
+    if (hasGlobal(perms, level)) return next();
+    // A finance viewer reaching an editing page is finance staff all the same: say what is missing.
+    next(
+      forbidden(
+        level === "EDIT" && hasGlobal(perms, "VIEW")
+          ? "This needs federation finance editing rights; your role lets you view these pages, not change them."
+          : "This page is for federation finance staff.",
+      ),
+    );
+  },
   ...(level === "EDIT" ? [requireSecondFactor] : []),
 ];
-
-/** Federation finance staff (global payments role). */
-export const requireGlobal = (level: Level) =>
-  then(level, (req) => hasGlobal(req.user!.permissions, level), "This page is for federation finance staff.");
 
 /**
  * Officers of the organisation named by the route parameter (default `orgId`), or finance staff.

@@ -203,3 +203,12 @@ test("malformed ids are 404s, an unknown report type a plain 400", async () => {
   expect(bad.status).toBe(400);
   expect(bad.text).toBe("Invalid transaction type for this report: bribes");
 });
+
+test("a finance viewer refused an editing page is told it needs editing rights, not that it is for finance staff", async () => {
+  const viewer = await agents.financeViewer.get("/payments/settlement");
+  expect(viewer.status).toBe(403);
+  expect(viewer.text).toContain("This needs federation finance editing rights");
+  const member = await agents.member.get("/payments/settlement");
+  expect(member.status).toBe(403);
+  expect(member.text).toContain("This page is for federation finance staff.");
+});
