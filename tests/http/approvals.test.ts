@@ -247,3 +247,14 @@ test("a settlement above the settings' total waits; approved, it settles once; t
   expect(await clubBalance(club.id)).toBe(0n);
   expect(await auditOf("settlement.confirm", batch.id)).toHaveLength(1);
 });
+
+test("the approver sees the balance now and after an adjustment, and when it goes below zero", async () => {
+  const m = await makeUser(s.p.db);
+  await adjustMember(aliceAgent, m.systemNumber, "300.00"); // under the threshold: booked at once
+  await adjustMember(aliceAgent, m.systemNumber, "-3000.00");
+  const r = await latestRequest();
+  const page = await bobAgent.get("/payments/approvals");
+  const row = new RegExp(`id="approval-${r.id}"[\\s\\S]*?</tr>`).exec(page.text)![0];
+  expect(row).toContain("Balance now $300.00; after: -$2,700.00");
+  expect(row).toContain("below zero");
+});
