@@ -129,6 +129,11 @@ describe("member transfer", () => {
     for (const q of ["olc", "lukasz x", "%olc", "_ukasz", "l%"]) {
       expect({ q, found: (await ids(q)).includes(lukasz.id) }).toEqual({ q, found: false });
     }
+    // The 60-character cut falls inside a character outside the BMP: no half character reaches the database.
+    const long = `${"a".repeat(59)}\u{1F0A1}tail`;
+    const res = await a.get("/payments/member-search").query({ q: long }).set("Accept", "application/json");
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual([]);
   });
 });
 

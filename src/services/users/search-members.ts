@@ -7,7 +7,12 @@ import { escapeLike } from "../../lib/like";
 export const SEARCH_LIMIT = 10;
 
 export async function searchMembers(db: Db, query: string, excludeUserId: number) {
-  const q = query.trim().slice(0, 60);
+  // 60 characters, not UTF-16 units: a cut through a surrogate pair left half a character, which PostgreSQL
+  // refuses as text (a 500 the input fuzz test found); a lone surrogate typed in becomes U+FFFD the same way.
+  const q = [...query.trim()]
+    .slice(0, 60)
+    .join("")
+    .replace(/[\uD800-\uDFFF]/gu, "\uFFFD");
   if (q.length < 2) return [];
   const select = { id: true, firstName: true, lastName: true, systemNumber: true } as const;
   if (/^\d{1,9}$/.test(q)) {
