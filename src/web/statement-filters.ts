@@ -31,6 +31,15 @@ export function filterQuery(q: { from?: string; to?: string; type?: string }) {
   return params.toString();
 }
 
+/**
+ * What a statement page's filter form, paging links and refusal message need (views/partials/statement-filters.njk
+ * and statement-pages.njk), for the member's own page and finance's view of it alike.
+ */
+export function filterLocals(q: { from?: string; to?: string; type?: string }, error: string | null) {
+  const filters = filterQuery(q);
+  return { q, error, types: TRANSACTION_TYPES, filters, filtered: !!filters };
+}
+
 /** The period as a statement's heading says it. */
 export function periodText(q: { from?: string; to?: string }) {
   if (q.from && q.to) return `${q.from} to ${q.to}`;

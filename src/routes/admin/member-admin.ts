@@ -6,13 +6,12 @@ import { notFound } from "../../lib/errors";
 import { getBalance } from "../../services/payments/balances";
 import { forReading, type Payments } from "../../services/payments/context";
 import { hasGlobal } from "../../services/roles/permissions";
-import { TRANSACTION_TYPES } from "../../services/ledger/transaction-types";
 import { memberStatementPage, type StatementQuery } from "../../services/statements/member-statement";
 import { statementCsvQuery } from "../../services/statements/statement-csv";
 import { sendCopyCsv } from "../../web/csv-response";
 import { statementFileName } from "../../web/download-name";
 import { fields, inputRouter } from "../../web/input";
-import { filterQuery, statementQuery } from "../../web/statement-filters";
+import { filterLocals, statementQuery } from "../../web/statement-filters";
 import { recordExport } from "../../web/audit-actor";
 
 const memberParams = z.object({ memberId: fields.id("Member") });
@@ -35,15 +34,10 @@ export function memberAdminRoutes(deps: { payments: Payments }) {
   // shows the whole statement with the message.
   const page = async (req: Request, res: Response, memberId: number, q: StatementQuery, error: string | null) => {
     const m = await member(memberId);
-    const filters = filterQuery(q);
     res.status(error ? 400 : 200).render("admin/member-statement", {
       m,
       ...(await memberStatementPage(rp, m.id, q)),
-      q,
-      error,
-      types: TRANSACTION_TYPES,
-      filters,
-      filtered: !!filters,
+      ...filterLocals(q, error),
       refundLinks: hasGlobal(req.user!.permissions, "EDIT"),
     });
   };

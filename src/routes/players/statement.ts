@@ -2,7 +2,6 @@
 // refund action), the CSV and the PDF, all with the same filters.
 import type { Request, Response } from "express";
 import { requireLogin } from "../../auth/guards";
-import { TRANSACTION_TYPES } from "../../services/ledger/transaction-types";
 import { forReading, type Payments } from "../../services/payments/context";
 import {
   allStatementRows,
@@ -15,7 +14,7 @@ import { statementPdf } from "../../services/statements/statement-pdf";
 import { sendCopyCsv } from "../../web/csv-response";
 import { attachment, statementFileName } from "../../web/download-name";
 import { inputRouter } from "../../web/input";
-import { filterQuery, periodText, statementQuery } from "../../web/statement-filters";
+import { filterLocals, periodText, statementQuery } from "../../web/statement-filters";
 
 export function statementRoutes(deps: { payments: Payments }) {
   const p = deps.payments;
@@ -30,15 +29,10 @@ export function statementRoutes(deps: { payments: Payments }) {
       memberStatementPage(rp, user.id, q),
       rp === p ? null : autoTopUpOf(p.pool, user.id),
     ]);
-    const filters = filterQuery(q);
     res.status(error ? 400 : 200).render("players/statement", {
       ...page,
       auto: auto ?? page.auto,
-      q,
-      error,
-      types: TRANSACTION_TYPES,
-      filters,
-      filtered: !!filters,
+      ...filterLocals(q, error),
     });
   };
   // Bad filters show the whole statement with the message, rather than an error page.
